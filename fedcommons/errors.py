@@ -1,0 +1,78 @@
+"""One exception tree for the whole node.
+
+Every error says what was wrong and, where it can, what to do. Errors that cross the
+HTTP boundary carry a status; the CLI maps ``exit_code`` to its exit status
+(2 for input the user can fix, 1 for a failed check or an internal problem).
+"""
+
+
+class FedcommonsError(Exception):
+    """Root of every error fedcommons raises on purpose."""
+
+    status = 500
+    exit_code = 1
+
+
+class BadInput(FedcommonsError):
+    """The caller gave something malformed or not allowed; nothing was written."""
+
+    status = 400
+    exit_code = 2
+
+
+class NotFound(FedcommonsError):
+    """A named actor, pool, contribution or entry does not exist."""
+
+    status = 404
+    exit_code = 2
+
+
+class Conflict(FedcommonsError):
+    """The request contradicts what is already recorded (a second validation, a taken name)."""
+
+    status = 409
+    exit_code = 2
+
+
+class Forbidden(FedcommonsError):
+    """The actor is authenticated but not allowed to do this."""
+
+    status = 403
+    exit_code = 2
+
+
+class VerificationError(FedcommonsError):
+    """A signature, proof or hash did not verify."""
+
+    status = 401
+    exit_code = 1
+
+
+class ProofError(VerificationError):
+    """A Merkle inclusion or consistency proof did not verify."""
+
+
+class UnknownContext(FedcommonsError):
+    """A JSON-LD context URL that is not pinned in vocab/; the loader never fetches."""
+
+    status = 400
+    exit_code = 2
+
+
+class IntegrityError(FedcommonsError):
+    """The stored log does not match its own hashes, proofs or checkpoints."""
+
+    exit_code = 1
+
+
+class HomeError(FedcommonsError):
+    """The node home is missing, incomplete or already initialised."""
+
+    exit_code = 2
+
+
+class FetchError(FedcommonsError):
+    """A request to another server failed: refused address, timeout, bad status or document."""
+
+    status = 502
+    exit_code = 1
