@@ -1,0 +1,59 @@
+"""Full `log verify` speed and memory, at two log sizes.
+
+    python bench/verify.py [--sizes 10000 100000]
+
+For each size, builds a log through the import path, then runs the verification in a fresh
+process (so peak RSS is that of verification alone) and reports entries/s and peak RSS.
+Target: at least 5,000 entries/s, with memory flat as the log grows.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import fresh_node, machine, write_contributions  # noqa: E402
+
+from fedcommons.services.importing import import_contributions  # noqa: E402
+
+CHILD = """
+import json, sys, time, resource
+from pathlib import Path
+from fedcommons.node import open_node
+from fedcommons.services.verify import verify_log
+node = open_node(Path(sys.argv[1]))
+started, cpu_started = time.perf_counter(), time.process_time()
+report = verify_log(node)
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+print(json.dumps({"entries": report.entries, "seconds": elapsed, "cpu": cpu,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    for size in args.sizes:
+        node = fresh_node()
+        path = node.config.home / "import.jsonl"
+        write_contributions(path, size)
+        import_contributions(node, path)
+        home = str(node.config.home)
+        node.close()
+        out = subprocess.run([sys.executable, "-c", CHILD, home], capture_output=True, text=True, check=True)
+        figures = json.loads(out.stdout)
+        rate = figures["entries"] / figures["seconds"]
+        print(f"verify: {figures['entries']} entries in {figures['seconds']:.2f} s wall "
+              f"({figures['cpu']:.2f} s CPU) = {rate:,.0f} entries/s wall, "
+              f"{figures['entries'] / figures['cpu']:,.0f} per CPU second; peak RSS {figures['rss_mb']:.0f} MB")
+
+
+
+if __name__ == "__main__":
+    main()

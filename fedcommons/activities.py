@@ -1,0 +1,168 @@
+"""Builders for the activities a node writes. Pure: ids and times are passed in.
+
+Every object of our own types carries a core ActivityStreams type first (Fedify rejects an
+object whose only type it does not know) and human-readable `content`, so any fediverse
+server can show it.
+"""
+
+from functools import lru_cache
+from html import escape
+
+from .effort import format_effort
+from .ld.canonical import freeze_plain
+from .ld.context import AS, DATA_INTEGRITY_V2, MULTIKEY_V1, SECURITY_V1, fc_context
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+# The terms of ours each kind of activity uses. Like Mastodon, we inline only those: the
+# full context is ~3 KB, and it would be stored, hashed and signed with every entry.
+CONTRIBUTION_TERMS = ("Contribution", "Measure", "provider", "receiver", "action", "kind",
+                      "effortQuantity", "hasUnit", "hasNumericalValue", "evidence", "claim")
+# Actor and pool descriptions also carry their keys: security v1 (publicKey) and
+# multikey v1 (Multikey), as on the actor documents we serve.
+ACTOR_TERMS = ("CommonPool", "Cooperative", "assertionMethod", "manuallyApprovesFollowers",
+               "stewards", "license", "standingMethod", "method", "parameters", "sustains", "pool",
+               "weight", "logOrigin", "logVerifierKey", "logCheckpoint")
+ACTOR_BASE = (AS, SECURITY_V1, DATA_INTEGRITY_V2, MULTIKEY_V1)
+
+
+@lru_cache(maxsize=None)
+def context_for(terms: tuple[str, ...] = (), base: tuple[str, ...] = (AS, DATA_INTEGRITY_V2)) -> tuple:
+    """`base` followed by {our terms in `terms`, with the prefixes they need}."""
+    full = fc_context()
+    inline = {key: full[key] for key in ("@version", "fc", "vf", "om2") if key in full}
+    for term in terms:
+        inline[term] = full[term]
+    return (*base, freeze_plain(inline)) if terms else base
+
+
+def _context(terms: tuple[str, ...] = (), base: tuple[str, ...] = (AS, DATA_INTEGRITY_V2)) -> list:
+    return list(context_for(terms, base))
+
+
+def contribution(
+    *, activity_id: str, contribution_id: str, actor: str, provider: str, pool: str,
+    pool_name: str, provider_name: str, minutes: int, kind: str, summary: str, published: str,
+    evidence: list[str] | None = None, claim: str | None = None, cc: list[str] | None = None,
+) -> dict:
+    """Create{["Note", "Contribution"]}: `provider` put `minutes` of `kind` work into `pool`.
+
+    `actor` is the provider, or the pool itself when it records a claim read from a Note.
+    """
+    text = f"{provider_name} put {format_effort(minutes)} of {kind} into {pool_name}: {summary}"
+    to = [pool] if actor != pool else [provider]
+    cc = list(cc or [])
+    obj = {
+        "id": contribution_id,
+        "type": ["Note", "Contribution"],
+        "attributedTo": provider,
+        "provider": provider,
+        "receiver": pool,
+        "action": "work",
+        "kind": kind,
+        "effortQuantity": {"type": "Measure", "hasUnit": "minute", "hasNumericalValue": minutes},
+        "name": summary,
+        "content": f"<p>{escape(text)}</p>",
+        "published": published,
+        "to": to,
+        "cc": cc,
+    }
+    if evidence:
+        obj["evidence"] = list(evidence)
+    if claim:
+        obj["claim"] = claim
+    return {
+        "@context": _context(CONTRIBUTION_TERMS),
+        "id": activity_id,
+        "type": "Create",
+        "actor": actor,
+        "published": published,
+        "to": to,
+        "cc": cc,
+        "object": obj,
+    }
+
+
+def decision(
+    *, activity_id: str, steward: str, contribution_id: str, contributor: str, accept: bool,
+    published: str, reason: str | None = None, followers: str | None = None,
+) -> dict:
+    """Accept (validation) or Reject of a contribution by a steward, addressed to its author."""
+    activity = {
+        "@context": _context(),
+        "id": activity_id,
+        "type": "Accept" if accept else "Reject",
+        "actor": steward,
+        "object": contribution_id,
+        "published": published,
+        "to": [contributor],
+        "cc": [followers] if followers else [],
+    }
+    if reason:
+        activity["content"] = reason
+    return activity
+
+
+def endorsement(*, activity_id: str, actor: str, contribution_id: str, contributor: str,
+                published: str, weight: float | None = None, followers: str | None = None) -> dict:
+    """Like of a contribution: a peer vouches for it."""
+    activity = {
+        "@context": _context(("weight",)) if weight is not None else _context(),
+        "id": activity_id,
+        "type": "Like",
+        "actor": actor,
+        "object": contribution_id,
+        "published": published,
+        "to": [contributor],
+        "cc": [followers] if followers else [],
+    }
+    if weight is not None:
+        activity["weight"] = weight
+    return activity
+
+
+def create_object(*, activity_id: str, actor: str, obj: dict, published: str) -> dict:
+    """Create of an actor or pool description, recorded so the log carries its own keys."""
+    return {
+        "@context": _context(ACTOR_TERMS, ACTOR_BASE),
+        "id": activity_id,
+        "type": "Create",
+        "actor": actor,
+        "published": published,
+        "to": [PUBLIC],
+        "object": obj,
+    }
+
+
+def update_object(*, activity_id: str, actor: str, obj: dict, published: str) -> dict:
+    """Update of an actor or pool (key rotation, a new standing method)."""
+    return {
+        "@context": _context(ACTOR_TERMS, ACTOR_BASE),
+        "id": activity_id,
+        "type": "Update",
+        "actor": actor,
+        "published": published,
+        "to": [PUBLIC],
+        "object": obj,
+    }
+
+
+def object_id(activity: dict) -> str | None:
+    """The id of an activity's object, whether it is embedded or a bare URL."""
+    obj = activity.get("object")
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, dict):
+        value = obj.get("id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def types(value: dict) -> list[str]:
+    """An object's types as a list (AS2 allows a string or an array)."""
+    t = value.get("type") if isinstance(value, dict) else None
+    if isinstance(t, str):
+        return [t]
+    if isinstance(t, list):
+        return [x for x in t if isinstance(x, str)]
+    return []

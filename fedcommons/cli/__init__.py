@@ -1,0 +1,47 @@
+"""The `fedcommons` command: one subcommand per user task.
+
+Commands are thin: they parse options, call a service, and print. Errors the user can fix
+exit with status 2, failed checks with 1; both print one line on stderr, never a traceback.
+"""
+
+import sys
+
+import click
+
+from ..config import resolve_home
+from ..errors import FedcommonsError
+
+
+class Group(click.Group):
+    """A click group that turns fedcommons errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except FedcommonsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="FEDCOMMONS_HOME",
+    help="Node home directory (database, keys, config). Default: $FEDCOMMONS_HOME or ./fedcommons-home.",
+)
+@click.version_option(package_name="fedcommons")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """fedcommons: a federated contribution tracker for peer production.
+
+    A node keeps a signed, append-only, Merkle-verified log of contributions to common
+    pools, federates it over ActivityPub, and derives contributor standing that
+    cooperatives use for income sharing.
+    """
+    ctx.obj = resolve_home(home)
+
+
+from . import actors, contributions, logbook, node  # noqa: E402  (registers the commands)
+
+__all__ = ["main", "actors", "contributions", "logbook", "node"]

@@ -1,0 +1,45 @@
+"""Helpers shared by the CLI commands."""
+
+import json
+import sys
+
+import click
+
+from ..node import Node, open_node
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Output format.",
+)
+
+
+def node_from(ctx: click.Context) -> Node:
+    """The node whose home the command runs in."""
+    return open_node(ctx.obj)
+
+
+def echo_json(value) -> None:
+    """Print JSON for scripts: indented on a terminal, one line otherwise."""
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(value, indent=indent, ensure_ascii=False))
+
+
+class _Silent:
+    """Stands in for a progress bar when nobody is watching."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int) -> None:
+        pass
+
+
+def progressbar(length: int, label: str):
+    """A progress bar on a terminal; silent when stderr is not one (scripts, CI)."""
+    if not sys.stderr.isatty():
+        return _Silent()
+    return click.progressbar(length=length, label=label, file=sys.stderr,
+                             show_pos=True, show_eta=True)

@@ -1,0 +1,54 @@
+"""Private keys of local actors, kept as 0600 PEM files under the node home.
+
+Private keys never leave this directory: nothing here returns them to a caller outside the
+node process, and no HTTP handler reads this module.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from .errors import HomeError
+from .sig import keys
+
+
+class KeyStore:
+    """Reads and creates the private keys of local actors."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._ed25519 = lru_cache(maxsize=4096)(self._load_ed25519)
+        self._rsa = lru_cache(maxsize=1024)(self._load_rsa)
+
+    def path(self, kind: str, name: str, alg: str) -> Path:
+        return self.root / kind / f"{name}.{alg}.pem"
+
+    def create(self, kind: str, name: str) -> tuple[Ed25519PrivateKey, RSAPrivateKey]:
+        """Generate and save both keys of a new actor."""
+        (self.root / kind).mkdir(parents=True, exist_ok=True, mode=0o700)
+        ed, rsa = keys.generate_ed25519(), keys.generate_rsa()
+        keys.save_private_key(self.path(kind, name, "ed25519"), ed)
+        keys.save_private_key(self.path(kind, name, "rsa"), rsa)
+        return ed, rsa
+
+    def ed25519(self, kind: str, name: str) -> Ed25519PrivateKey:
+        """The Ed25519 key that signs an actor's objects and the node's checkpoints."""
+        return self._ed25519(kind, name)
+
+    def rsa(self, kind: str, name: str) -> RSAPrivateKey:
+        """The RSA key that signs an actor's HTTP requests (what Mastodon verifies)."""
+        return self._rsa(kind, name)
+
+    def _load(self, kind: str, name: str, alg: str):
+        path = self.path(kind, name, alg)
+        if not path.exists():
+            raise HomeError(f"missing private key {path}: the node home is incomplete")
+        return keys.load_private_key(path)
+
+    def _load_ed25519(self, kind: str, name: str) -> Ed25519PrivateKey:
+        return self._load(kind, name, "ed25519")
+
+    def _load_rsa(self, kind: str, name: str) -> RSAPrivateKey:
+        return self._load(kind, name, "rsa")

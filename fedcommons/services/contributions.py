@@ -1,0 +1,162 @@
+"""Contributing, validating and endorsing on this node."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from urllib.parse import urlsplit
+
+from .. import activities, urls
+from ..effort import parse_effort
+from ..errors import BadInput, Conflict, Forbidden, NotFound
+from ..node import Node, now
+from ..store import actors as actor_store
+from ..store import contributions as contribution_store
+from ..store.actors import ActorRow
+from ..store.db import transaction
+from . import log_writer
+from .actors import require
+from .signing import sign_as
+
+MAX_SUMMARY = 500
+MAX_EVIDENCE = 20
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A checked request to record a contribution, ready to be signed."""
+
+    pool: ActorRow
+    person: ActorRow
+    minutes: int
+    kind: str
+    summary: str
+    evidence: tuple[str, ...]
+    published: str
+
+
+def check_claim(node: Node, *, pool: ActorRow, person: ActorRow, effort: str, kind: str,
+                summary: str, evidence: list[str] | tuple[str, ...] = (),
+                when: str | None = None) -> Claim:
+    """Check every field of a contribution; BadInput says which one is wrong."""
+    minutes = parse_effort(effort)
+    kind = (kind or "").strip().lower().lstrip("#")
+    if kind not in node.config.kinds:
+        raise BadInput(f"unknown kind {kind!r}: use one of {', '.join(node.config.kinds)}")
+    summary = " ".join((summary or "").split())
+    if not summary:
+        raise BadInput("a contribution needs a summary of what was done (--summary TEXT)")
+    if len(summary) > MAX_SUMMARY:
+        raise BadInput(f"the summary is {len(summary)} characters; keep it under {MAX_SUMMARY}")
+    evidence = tuple(evidence)
+    if len(evidence) > MAX_EVIDENCE:
+        raise BadInput(f"at most {MAX_EVIDENCE} evidence links")
+    for link in evidence:
+        parts = urlsplit(link)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise BadInput(f"evidence must be http(s) URLs, not {link!r}")
+    return Claim(pool, person, minutes, kind, summary, evidence, _published(when))
+
+
+def _published(when: str | None) -> str:
+    if not when:
+        return now()
+    text = when.strip()
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise BadInput(f"cannot read date {when!r}: use YYYY-MM-DD or an ISO 8601 time") from exc
+    moment = moment.astimezone(timezone.utc)
+    if moment > datetime.now(timezone.utc):
+        raise BadInput(f"date {when!r} is in the future")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def contribution_activity(node: Node, claim: Claim) -> log_writer.Pending:
+    """The signed Create{Contribution} for a checked claim, ready for the log."""
+    pool, person = claim.pool, claim.person
+    activity = activities.contribution(
+        activity_id=urls.new_activity(node.url),
+        contribution_id=urls.new_contribution(node.url),
+        actor=person.id, provider=person.id, pool=pool.id,
+        pool_name=pool.display_name or pool.name, provider_name=person.display_name or person.name,
+        minutes=claim.minutes, kind=claim.kind, summary=claim.summary, published=claim.published,
+        evidence=list(claim.evidence), cc=followers_of(person, pool),
+    )
+    return sign_as(node, person, activity)
+
+
+def followers_of(*actors: ActorRow) -> list[str]:
+    """The followers collections of the local actors among `actors` (who hears of an entry)."""
+    return [f"{a.id}/followers" for a in actors if a.local]
+
+
+def contribute(node: Node, *, pool: str, person: str, effort: str, kind: str, summary: str,
+               evidence: list[str] | tuple[str, ...] = (), when: str | None = None) -> str:
+    """Record a contribution to a local pool; returns the contribution's id."""
+    claim = check_claim(
+        node, pool=require(node, pool, "pool"), person=require(node, person, "person"),
+        effort=effort, kind=kind, summary=summary, evidence=evidence, when=when,
+    )
+    pending = contribution_activity(node, claim)
+    log_writer.append(node, [pending])
+    return pending.activity["object"]["id"]
+
+
+def decide(node: Node, contribution_id: str, steward: str, *, reject: bool = False,
+           reason: str | None = None) -> dict:
+    """A steward validates (Accept) or rejects (Reject) a contribution; returns the activity."""
+    reason = " ".join((reason or "").split()) or None
+    if reject and not reason:
+        raise BadInput("a rejection needs a reason (--reason TEXT) so the contributor knows why")
+    if not reject and reason:
+        raise BadInput("--reason goes with --reject")
+    person = require(node, steward, "person")
+    with transaction(node.db):
+        row = _contribution(node, contribution_id)
+        if person.id not in actor_store.stewards(node.db, row.pool):
+            raise Forbidden(f"{steward} is not a steward of {row.pool}")
+        if person.id == row.contributor:
+            raise Forbidden(f"{steward} cannot validate their own contribution; another steward must")
+        if row.status != "pending":
+            raise Conflict(f"{contribution_id} was already {row.status} by {row.decided_by}")
+        pool = actor_store.actor(node.db, row.pool)
+        activity = activities.decision(
+            activity_id=urls.new_activity(node.url), steward=person.id,
+            contribution_id=row.id, contributor=row.contributor, accept=not reject,
+            published=now(), reason=reason, followers=f"{pool.id}/followers" if pool else None,
+        )
+        pending = sign_as(node, person, activity)
+        log_writer.append(node, [pending])
+    return pending.activity
+
+
+def endorse(node: Node, contribution_id: str, endorser: str, *, weight: float | None = None) -> dict:
+    """A person vouches for someone else's contribution (Like); returns the activity."""
+    if weight is not None and not 0 < weight <= 1:
+        raise BadInput(f"--weight must be in (0, 1], got {weight}")
+    person = require(node, endorser, "person")
+    with transaction(node.db):
+        row = _contribution(node, contribution_id)
+        if person.id == row.contributor:
+            raise Forbidden("endorsing your own contribution counts for nothing; ask a peer")
+        if contribution_store.has_endorsed(node.db, row.id, person.id):
+            raise Conflict(f"{endorser} already endorsed {contribution_id}")
+        activity = activities.endorsement(
+            activity_id=urls.new_activity(node.url), actor=person.id, contribution_id=row.id,
+            contributor=row.contributor, published=now(), weight=weight,
+            followers=f"{row.pool}/followers",
+        )
+        pending = sign_as(node, person, activity)
+        log_writer.append(node, [pending])
+    return pending.activity
+
+
+def _contribution(node: Node, contribution_id: str) -> contribution_store.ContributionRow:
+    row = contribution_store.contribution(node.db, contribution_id)
+    if row is None:
+        raise NotFound(f"no contribution {contribution_id} on this node (see `fedcommons log show`)")
+    return row

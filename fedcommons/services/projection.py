@@ -1,0 +1,132 @@
+"""Keep the query tables in step with the log, inside the append transaction.
+
+The log is the source of truth; these tables only make queries cheap. Each rule here reads
+one activity as it is appended. Checks that decide whether an activity may be appended at
+all (who may validate what) happen before, in the services that build or accept it.
+"""
+
+from ..activities import object_id, types
+from ..node import Node
+from ..store import actors as actor_store
+from ..store import contributions as contribution_store
+
+DEFAULT_METHOD = {"method": "effort/1", "parameters": {}}
+
+
+def apply_all(node: Node, entries: list[tuple[int, dict]]) -> None:
+    """Project appended activities in log order. New contributions, the bulk of a busy
+    log, are written with one statement per run instead of one per entry."""
+    run: list[contribution_store.ContributionRow] = []
+    for idx, activity in entries:
+        row = _new_contribution(idx, activity)
+        if row is not None:
+            run.append(row)
+            continue
+        if run:
+            contribution_store.insert_contributions(node.db, run)
+            run = []
+        apply(node, idx, activity)
+    if run:
+        contribution_store.insert_contributions(node.db, run)
+
+
+def apply(node: Node, idx: int, activity: dict) -> None:
+    """Project one appended activity."""
+    kind = (types(activity) or [""])[0]
+    handler = _HANDLERS.get(kind)
+    if handler:
+        handler(node, idx, activity)
+
+
+def _new_contribution(idx: int, activity: dict) -> contribution_store.ContributionRow | None:
+    obj = activity.get("object")
+    if types(activity)[:1] != ["Create"] or not isinstance(obj, dict) or "Contribution" not in types(obj):
+        return None
+    effort = obj.get("effortQuantity") or {}
+    value = effort.get("hasNumericalValue", 0)
+    minutes = int(float(value) * 60) if effort.get("hasUnit") == "hour" else int(value)
+    return contribution_store.ContributionRow(
+        id=obj["id"],
+        entry=idx,
+        pool=obj.get("receiver", ""),
+        contributor=obj.get("provider") or obj.get("attributedTo", ""),
+        minutes=minutes,
+        kind=str(obj.get("kind", "")),
+        summary=str(obj.get("name", "")),
+        published=str(obj.get("published") or activity.get("published", "")),
+    )
+
+
+def _create(node: Node, idx: int, activity: dict) -> None:
+    obj = activity.get("object")
+    if not isinstance(obj, dict):
+        return
+    obj_types = types(obj)
+    if "Contribution" in obj_types:
+        row = _new_contribution(idx, activity)
+        contribution_store.insert_contributions(node.db, [row])
+    elif "CommonPool" in obj_types:
+        _pool(node, obj)
+
+
+def _pool(node: Node, obj: dict) -> None:
+    if actor_store.pool(node.db, obj["id"]) or not actor_store.actor(node.db, obj["id"]):
+        return
+    method = obj.get("standingMethod") or DEFAULT_METHOD
+    actor_store.insert_pool(
+        node.db,
+        actor_store.PoolRow(
+            id=obj["id"],
+            license=obj.get("license"),
+            method=method.get("method", "effort/1"),
+            parameters=method.get("parameters") or {},
+            requires_approval=bool(obj.get("manuallyApprovesFollowers", False)),
+        ),
+        list(obj.get("stewards") or []),
+    )
+
+
+def _update(node: Node, idx: int, activity: dict) -> None:
+    obj = activity.get("object")
+    if not isinstance(obj, dict) or "CommonPool" not in types(obj):
+        return
+    pool_id = obj.get("id")
+    if not actor_store.pool(node.db, pool_id):
+        return
+    if "standingMethod" in obj:
+        method = obj["standingMethod"] or DEFAULT_METHOD
+        actor_store.update_pool_method(
+            node.db, pool_id, method.get("method", "effort/1"), method.get("parameters") or {}
+        )
+    if "stewards" in obj:
+        actor_store.set_stewards(node.db, pool_id, list(obj["stewards"]))
+
+
+def _decision(node: Node, idx: int, activity: dict) -> None:
+    target = object_id(activity)
+    row = contribution_store.contribution(node.db, target) if target else None
+    if row is None or row.status != "pending":
+        return
+    status = "validated" if types(activity)[0] == "Accept" else "rejected"
+    reason = activity.get("content") if status == "rejected" else None
+    contribution_store.decide(node.db, target, status, activity.get("actor"), reason, idx)
+
+
+def _like(node: Node, idx: int, activity: dict) -> None:
+    target = object_id(activity)
+    actor = activity.get("actor")
+    if not target or not isinstance(actor, str):
+        return
+    if contribution_store.contribution(node.db, target) and not contribution_store.has_endorsed(
+        node.db, target, actor
+    ):
+        contribution_store.insert_endorsement(node.db, target, actor, activity["id"], idx)
+
+
+_HANDLERS = {
+    "Create": _create,
+    "Update": _update,
+    "Accept": _decision,
+    "Reject": _decision,
+    "Like": _like,
+}

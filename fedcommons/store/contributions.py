@@ -1,0 +1,113 @@
+"""SQL for the contribution and endorsement projections."""
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    """A contribution as projected from the log."""
+
+    id: str
+    entry: int
+    pool: str
+    contributor: str
+    minutes: int
+    kind: str
+    summary: str
+    published: str
+    status: str = "pending"
+    decided_by: str | None = None
+    reason: str | None = None
+    decision_entry: int | None = None
+
+
+_COLUMNS = (
+    "id, entry, pool, contributor, minutes, kind, summary, published, status, decided_by, "
+    "reason, decision_entry"
+)
+
+
+def insert_contributions(db: Database, rows: Sequence[ContributionRow]) -> None:
+    """Record new contributions (pending until a steward decides); a known id is kept as it was."""
+    db.conn.executemany(
+        f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        [
+            (r.id, r.entry, r.pool, r.contributor, r.minutes, r.kind, r.summary, r.published,
+             r.status, r.decided_by, r.reason, r.decision_entry)
+            for r in rows
+        ],
+    )
+
+
+def contribution(db: Database, contribution_id: str) -> ContributionRow | None:
+    """A contribution by URL."""
+    row = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM contributions WHERE id = ?", (contribution_id,)
+    ).fetchone()
+    return ContributionRow(*row) if row else None
+
+
+def decide(db: Database, contribution_id: str, status: str, decided_by: str,
+           reason: str | None, entry: int) -> None:
+    """Record a steward's validation or rejection."""
+    db.conn.execute(
+        "UPDATE contributions SET status = ?, decided_by = ?, reason = ?, decision_entry = ? "
+        "WHERE id = ?",
+        (status, decided_by, reason, entry, contribution_id),
+    )
+
+
+def contributions_of_pool(db: Database, pool_id: str, status: str | None = None,
+                          limit: int = 100, offset: int = 0) -> list[ContributionRow]:
+    """A pool's contributions, newest first."""
+    sql = f"SELECT {_COLUMNS} FROM contributions WHERE pool = ?"
+    args: list = [pool_id]
+    if status:
+        sql += " AND status = ?"
+        args.append(status)
+    sql += " ORDER BY entry DESC LIMIT ? OFFSET ?"
+    args += [limit, offset]
+    return [ContributionRow(*r) for r in db.conn.execute(sql, args)]
+
+
+def contributions_of(db: Database, contributor: str) -> list[ContributionRow]:
+    """A contributor's contributions across pools, newest first."""
+    return [
+        ContributionRow(*r)
+        for r in db.conn.execute(
+            f"SELECT {_COLUMNS} FROM contributions WHERE contributor = ? ORDER BY entry DESC",
+            (contributor,),
+        )
+    ]
+
+
+def insert_endorsement(db: Database, contribution_id: str, actor_id: str, activity_id: str,
+                       entry: int) -> None:
+    """Record an endorsement."""
+    db.conn.execute(
+        "INSERT INTO endorsements (contribution, actor, activity_id, entry) VALUES (?, ?, ?, ?)",
+        (contribution_id, actor_id, activity_id, entry),
+    )
+
+
+def has_endorsed(db: Database, contribution_id: str, actor_id: str) -> bool:
+    """Whether an actor already endorsed a contribution."""
+    return db.conn.execute(
+        "SELECT 1 FROM endorsements WHERE contribution = ? AND actor = ?",
+        (contribution_id, actor_id),
+    ).fetchone() is not None
+
+
+def endorsement_count(db: Database, contribution_id: str) -> int:
+    """How many actors endorsed a contribution."""
+    return db.conn.execute(
+        "SELECT count(*) FROM endorsements WHERE contribution = ?", (contribution_id,)
+    ).fetchone()[0]
+
+
+def count_of_pool(db: Database, pool_id: str) -> int:
+    """How many contributions a pool has received."""
+    return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool_id,)).fetchone()[0]

@@ -1,0 +1,50 @@
+"""Opening the database, and the one way to write to it: an immediate transaction."""
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlite_utils import Database
+
+from .migrations import migrate
+
+# A concurrent writer (the server while the CLI imports) waits this long for the lock
+# instead of failing at once.
+BUSY_TIMEOUT_MS = 30_000
+
+
+def open_db(path: Path | str, *, create: bool = False) -> Database:
+    """Open the node database in WAL mode and bring its schema up to date."""
+    path = Path(path)
+    if not create and not path.exists():
+        from ..errors import HomeError
+
+        raise HomeError(f"no database at {path}: run `fedcommons init` first")
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a write the node has acknowledged survives power loss, not only a killed process.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = Database(conn)
+    migrate(db)
+    return db
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """BEGIN IMMEDIATE ... COMMIT: take the write lock up front so read-then-write is safe
+    across processes (the server and the CLI may write the same database)."""
+    conn = db.conn
+    if conn.in_transaction:
+        # Nested use joins the outer transaction.
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,59 @@
+"""Where things live under a node's base URL. Every id comes from the configured URL,
+never from a request's Host header (nodes run behind TLS-terminating proxies)."""
+
+import re
+import uuid
+from urllib.parse import urlsplit
+
+from .errors import BadInput
+
+# WebFinger handles: lowercase letters, digits, '_', '-', '.' (not at the ends).
+NAME_PATTERN = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?$")
+
+KIND_PATHS = {"person": "users", "pool": "pools", "cooperative": "coops"}
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """A valid local handle, or BadInput saying what is allowed."""
+    if not NAME_PATTERN.match(name or ""):
+        raise BadInput(
+            f"{what} {name!r} is not a valid handle: use 1-64 lowercase letters, digits, "
+            "'_', '-' or '.', not starting or ending with '-' or '.'"
+        )
+    return name
+
+
+def node_actor(base: str) -> str:
+    """The instance actor."""
+    return f"{base}/actor"
+
+
+def actor_url(base: str, kind: str, name: str) -> str:
+    """A local person, pool or cooperative."""
+    return f"{base}/{KIND_PATHS[kind]}/{name}"
+
+
+def new_activity(base: str) -> str:
+    """A fresh activity id."""
+    return f"{base}/activities/{uuid.uuid4().hex}"
+
+
+def new_contribution(base: str) -> str:
+    """A fresh contribution id."""
+    return f"{base}/contributions/{uuid.uuid4().hex}"
+
+
+def key_ids(actor: str) -> tuple[str, str]:
+    """(RSA key id, Ed25519 key id) of an actor."""
+    return f"{actor}#main-key", f"{actor}#ed25519-key"
+
+
+def is_local(base: str, url: str) -> bool:
+    """Whether a URL is under this node's base URL."""
+    return url == base or url.startswith(base + "/") or url.startswith(base + "#")
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Same scheme, host and port (what a fetched document's id must share with its URL)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)

@@ -1,0 +1,278 @@
+"""The node core through its command line: what a newcomer types, and what must be refused."""
+
+import json
+import os
+import sqlite3
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from fedcommons.cli import main
+
+URL = "http://127.0.0.1:8080"
+
+
+def run(home, *args, code=0):
+    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+    assert result.exit_code == code, (args, result.output, result.stderr)
+    return result
+
+
+@pytest.fixture(scope="module")
+def base_home(tmp_path_factory):
+    """A node with two people, a pool and one contribution (built once; tests copy it)."""
+    home = tmp_path_factory.mktemp("node") / "home"
+    run(home, "init", "--url", URL)
+    run(home, "actor", "add", "alice", "--display-name", "Alice")
+    run(home, "actor", "add", "bob")
+    run(home, "actor", "add", "carol")
+    run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "bob", "--license", "MIT")
+    return home
+
+
+@pytest.fixture
+def home(base_home, tmp_path):
+    """A private copy of the base node for one test."""
+    import shutil
+
+    target = tmp_path / "home"
+    shutil.copytree(base_home, target)
+    return target
+
+
+def entries(home):
+    return [json.loads(line) for line in run(home, "log", "show", "--format", "json").stdout.splitlines()]
+
+
+def contribute(home, **overrides):
+    fields = {"pool": "garden", "as": "alice", "effort": "2h30m", "kind": "code",
+              "summary": "fixed the parser", **overrides}
+    args = ["contribute"]
+    for key, value in fields.items():
+        args += [f"--{key}", value]
+    return run(home, *args).stdout.strip()
+
+
+def test_init_creates_keys_readable_only_by_owner(base_home):
+    key_files = list((base_home / "keys").rglob("*.pem"))
+    assert len(key_files) == 2 * 5  # node, alice, bob, carol, garden: Ed25519 + RSA each
+    for path in key_files:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+def test_init_twice_is_refused(base_home):
+    result = run(base_home, "init", "--url", URL, code=2)
+    assert "already a node home" in result.stderr
+
+
+def test_actor_show_json_has_both_keys(home):
+    doc = json.loads(run(home, "actor", "show", "alice", "--format", "json").stdout)
+    assert doc["id"] == f"{URL}/users/alice"
+    assert doc["type"] == "Person"
+    assert doc["publicKey"]["publicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert doc["publicKey"]["owner"] == doc["id"]
+    method = doc["assertionMethod"][0]
+    assert method["type"] == "Multikey" and method["publicKeyMultibase"].startswith("z6Mk")
+    for field in ("inbox", "outbox", "followers", "following"):
+        assert doc[field].startswith(doc["id"])
+    assert doc["endpoints"]["sharedInbox"] == f"{URL}/inbox"
+
+
+def test_pool_actor_lists_stewards_and_license(home):
+    doc = json.loads(run(home, "actor", "show", "garden", "--format", "json").stdout)
+    assert doc["type"] == ["Group", "CommonPool"]
+    assert doc["stewards"] == [f"{URL}/users/bob"]
+    assert doc["license"] == "MIT"
+
+
+def test_contribution_is_logged_with_proof(home):
+    cid = contribute(home, evidence="https://git.example/c/1")
+    last = entries(home)[-1]
+    activity = last["activity"]
+    assert activity["type"] == "Create" and activity["actor"] == f"{URL}/users/alice"
+    obj = activity["object"]
+    assert obj["id"] == cid
+    assert obj["type"] == ["Note", "Contribution"]
+    assert obj["effortQuantity"]["hasNumericalValue"] == 150
+    assert "Alice put 2 h 30 min of code into Garden: fixed the parser" in obj["content"]
+    assert obj["evidence"] == ["https://git.example/c/1"]
+    assert activity["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert activity["proof"]["verificationMethod"] == f"{URL}/users/alice#ed25519-key"
+    assert len(bytes.fromhex(last["leaf_hash"])) == 32
+
+
+def test_validate_and_endorse_then_verify(home):
+    cid = contribute(home)
+    run(home, "endorse", cid, "--as", "carol")
+    run(home, "validate", cid, "--as", "bob")
+    kinds = [e["activity"]["type"] for e in entries(home)[-2:]]
+    assert kinds == ["Like", "Accept"]
+    result = run(home, "log", "verify", "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["entries"] == len(entries(home))
+    assert report["proofs"] == report["entries"]
+
+
+def test_checkpoint_is_a_signed_note_for_the_current_size(home):
+    from fedcommons.log.checkpoint import parse_checkpoint
+    from fedcommons.sig.note import open_note, parse_verifier_key
+
+    contribute(home)
+    note = run(home, "log", "checkpoint").stdout
+    vkey = run(home, "log", "checkpoint", "--verifier-key").stdout.strip()
+    assert vkey.startswith("127.0.0.1:8080+")
+    opened = open_note(note, [parse_verifier_key(vkey)])
+    checkpoint = parse_checkpoint(opened.text)
+    assert checkpoint.origin == "127.0.0.1:8080"
+    assert checkpoint.size == len(entries(home))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"effort": "-1h"}, "effort must be positive"),
+        ({"effort": "0m"}, "effort must be positive"),
+        ({"effort": "a while"}, "cannot read effort"),
+        ({"pool": "nowhere"}, "no local pool named 'nowhere'"),
+        ({"as": "mallory"}, "no local person named 'mallory'"),
+        ({"kind": "sorcery"}, "unknown kind 'sorcery'"),
+    ],
+)
+def test_bad_contribution_exits_2_and_writes_nothing(home, overrides, message):
+    before = entries(home)
+    fields = {"pool": "garden", "as": "alice", "effort": "1h", "kind": "code", "summary": "x", **overrides}
+    args = ["contribute"] + [part for k, v in fields.items() for part in (f"--{k}", v)]
+    result = run(home, *args, code=2)
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert entries(home) == before
+
+
+def test_steward_cannot_validate_own_contribution(home):
+    cid = contribute(home, **{"as": "bob"})
+    before = entries(home)
+    result = run(home, "validate", cid, "--as", "bob", code=2)
+    assert "cannot validate their own contribution" in result.stderr
+    assert entries(home) == before
+
+
+def test_second_validation_is_refused(home):
+    cid = contribute(home)
+    run(home, "validate", cid, "--as", "bob")
+    before = entries(home)
+    result = run(home, "validate", cid, "--as", "bob", "--reject", "--reason", "changed my mind", code=2)
+    assert "already validated" in result.stderr
+    assert entries(home) == before
+
+
+def test_non_steward_cannot_validate(home):
+    cid = contribute(home)
+    result = run(home, "validate", cid, "--as", "carol", code=2)
+    assert "not a steward" in result.stderr
+
+
+def test_rejection_needs_a_reason_and_records_it(home):
+    cid = contribute(home)
+    run(home, "validate", cid, "--as", "bob", "--reject", code=2)
+    run(home, "validate", cid, "--as", "bob", "--reject", "--reason", "not in scope")
+    last = entries(home)[-1]["activity"]
+    assert last["type"] == "Reject" and last["content"] == "not in scope"
+    assert last["to"] == [f"{URL}/users/alice"]
+
+
+def test_import_jsonl_and_csv(home, tmp_path):
+    jsonl = tmp_path / "c.jsonl"
+    jsonl.write_text(
+        json.dumps({"pool": "garden", "as": "alice", "effort": "1h", "kind": "code", "summary": "a"}) + "\n"
+        + json.dumps({"pool": "garden", "as": "carol", "effort": "30m", "kind": "care", "summary": "b",
+                      "evidence": ["https://x.example/1"], "date": "2026-10-01"}) + "\n"
+    )
+    out = json.loads(run(home, "import", "contributions", str(jsonl), "--format", "json").stdout)
+    assert out["written"] == 2 and out["bad"] == []
+    csv_file = tmp_path / "c.csv"
+    csv_file.write_text("pool,as,effort,kind,summary,evidence\ngarden,bob,2h,review,c,https://y.example/2\n")
+    run(home, "import", "contributions", str(csv_file))
+    objects = [e["activity"]["object"] for e in entries(home)[-3:]]
+    assert [o["name"] for o in objects] == ["a", "b", "c"]
+    assert objects[1]["published"] == "2026-10-01T00:00:00Z"
+    assert objects[2]["evidence"] == ["https://y.example/2"]
+    run(home, "log", "verify")
+
+
+def test_import_bad_row_names_line_and_writes_nothing(home, tmp_path):
+    before = entries(home)
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        json.dumps({"pool": "garden", "as": "alice", "effort": "1h", "kind": "code", "summary": "ok"}) + "\n"
+        + json.dumps({"pool": "garden", "as": "alice", "effort": "-2h", "kind": "code", "summary": "bad"}) + "\n"
+        + "{not json\n"
+    )
+    result = run(home, "import", "contributions", str(path), code=2)
+    assert f"{path}:2:" in result.stderr and "effort must be positive" in result.stderr
+    assert entries(home) == before
+    result = run(home, "import", "contributions", str(path), "--skip-bad", "--format", "json")
+    out = json.loads(result.stdout)
+    assert out["written"] == 1 and [b["line"] for b in out["bad"]] == [2, 3]
+    assert len(entries(home)) == len(before) + 1
+
+
+def test_the_log_refuses_updates_and_deletes(home):
+    conn = sqlite3.connect(home / "fedcommons.db")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM log_entries WHERE idx = 0")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE log_entries SET body = x'00' WHERE idx = 0")
+    with pytest.raises(sqlite3.IntegrityError, match="written once"):
+        conn.execute("UPDATE merkle_nodes SET hash = x'00' WHERE level = 0 AND idx = 0")
+
+
+def test_verify_catches_a_changed_byte_in_any_entry(home):
+    cid = contribute(home)
+    run(home, "validate", cid, "--as", "bob")
+    count = len(entries(home))
+    db_path = home / "fedcommons.db"
+    sqlite3.connect(db_path).execute("DROP TRIGGER log_entries_only_redact").connection.commit()
+    for idx in range(count):
+        conn = sqlite3.connect(db_path)
+        body = conn.execute("SELECT body FROM log_entries WHERE idx = ?", (idx,)).fetchone()[0]
+        position = (idx * 37) % len(body)
+        changed = body[:position] + bytes([body[position] ^ 0x01]) + body[position + 1:]
+        conn.execute("UPDATE log_entries SET body = ? WHERE idx = ?", (changed, idx))
+        conn.commit()
+        result = run(home, "log", "verify", code=1)
+        assert f"entry {idx} " in result.stderr, result.stderr
+        conn.execute("UPDATE log_entries SET body = ? WHERE idx = ?", (body, idx))
+        conn.commit()
+        conn.close()
+    run(home, "log", "verify")
+
+
+def test_verify_catches_a_byte_flipped_in_the_database_file(home):
+    contribute(home, summary="watering-the-tomatoes-marker")
+    db_path = home / "fedcommons.db"
+    sqlite3.connect(db_path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    data = bytearray(db_path.read_bytes())
+    # The marker is in the entry's bytes and in the projection tables: change every copy.
+    at = data.find(b"watering-the-tomatoes-marker")
+    assert at > 0
+    while at > 0:
+        data[at] ^= 0x20
+        at = data.find(b"watering-the-tomatoes-marker", at + 1)
+    db_path.write_bytes(bytes(data))
+    result = run(home, "log", "verify", code=1)
+    assert "entry" in result.stderr and "leaf hash" in result.stderr
+
+
+def test_verify_catches_a_forged_checkpoint(home):
+    conn = sqlite3.connect(home / "fedcommons.db")
+    size, note = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+    conn.execute("DROP TRIGGER checkpoints_no_update")
+    lines = note.split("\n")
+    lines[1] = str(size)  # unchanged size; now break the signature line
+    sig_line = lines[-2]
+    lines[-2] = sig_line[:-4] + ("AAAA" if not sig_line.endswith("AAAA") else "BBBB")
+    conn.execute("UPDATE checkpoints SET note = ? WHERE size = ?", ("\n".join(lines), size))
+    conn.commit()
+    result = run(home, "log", "verify", code=1)
+    assert f"checkpoint at size {size}" in result.stderr
