@@ -1,0 +1,454 @@
+"""The facts about one pool, read from log activities one at a time into compact columns.
+
+A busy pool has millions of activities, so :class:`PoolLedger` keeps no activity dicts:
+every URL is interned to an integer and each fact (contribution, validation,
+endorsement, undo) becomes one row of typed arrays. Nothing is decided here that
+depends on other activities, because activities arrive in any order (a Like before its
+contribution, an Accept before the Create); :mod:`fedcommons.standing.view` decides
+what counts once a cut-off time is known.
+
+What is read (compact ActivityStreams JSON; ``@context`` and ``proof`` are not looked at):
+
+- ``Create`` of a ``Contribution`` whose ``receiver`` is the pool. Its ``provider`` (or
+  ``attributedTo``; when both are given they must agree) is the contributor, and the
+  activity's ``actor`` must be that contributor or the pool itself (a claim the pool
+  recorded from a fediverse Note). ``action``, when given, must be ``work``. Effort is
+  ``effortQuantity`` in ``minute`` or ``hour`` (a number or decimal string, at most a
+  week, :data:`MAX_MINUTES`); a contribution without one records
+  zero effort; one with an unreadable one counts for nothing. Its time is the object's
+  ``published``, else the activity's.
+- ``Create`` / ``Update`` of the pool object itself (stewards and standing method).
+- ``Accept`` / ``Reject`` whose object is a contribution URL (or an object with that id).
+- ``Like`` with an optional ``weight``: a number or decimal string in (0, 10], read to
+  six decimals (default 1). A Like with any other weight counts for nothing.
+- ``Undo`` of a Like, by the Like's id, or by an embedded Like without an id (then it
+  undoes the actor's Likes of that object published up to the Undo).
+
+Anything else (``Delete``, ``Undo`` of anything but a Like, ``Update`` of a
+contribution), or anything malformed (no actor, unreadable ``published``), is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+import numpy as np
+
+from fedcommons.errors import BadInput
+
+from .clock import parse_micros
+
+ACCEPT = 1
+REJECT = 2
+
+# A week of continuous work, the most the node accepts as input (fedcommons.effort); kept
+# as its own constant because changing it would change what every method computes.
+MAX_MINUTES = 7 * 24 * 60
+
+WEIGHT_SCALE = 1_000_000
+MAX_WEIGHT = 10
+DEFAULT_WEIGHT_UNITS = WEIGHT_SCALE
+
+# JSON has no decimal type, so servers send amounts as strings too; allow plain decimals only.
+_DECIMAL_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_UNIT_MINUTES = {"minute": 1, "hour": 60}
+
+
+@dataclass(frozen=True)
+class PoolRecord:
+    """A Create or Update of the pool object, kept whole: a pool has few of them."""
+
+    kind: str  # "Create" or "Update"
+    published: int
+    actor: str
+    stewards: object  # the raw value, or MISSING when the field was absent
+    standing_method: object  # likewise
+    order_key: str  # canonical JSON of the record, to order records with equal times
+
+
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A frozen copy of a ledger's columns as numpy arrays (see :meth:`PoolLedger.columns`)."""
+
+    names: list[str]
+    contribution: np.ndarray
+    provider: np.ndarray
+    kind: np.ndarray
+    minutes: np.ndarray
+    contribution_published: np.ndarray
+    validation_object: np.ndarray
+    validation_actor: np.ndarray
+    validation_published: np.ndarray
+    validation_verdict: np.ndarray
+    like_id: np.ndarray
+    like_actor: np.ndarray
+    like_object: np.ndarray
+    like_weight: np.ndarray
+    like_published: np.ndarray
+    undo_target: np.ndarray
+    undo_actor: np.ndarray
+    undo_object: np.ndarray
+    undo_published: np.ndarray
+
+
+class PoolLedger:
+    """Everything the log says about one pool, as compact columns; feed it with :meth:`add`."""
+
+    def __init__(self, pool: str):
+        if type(pool) is not str or not pool:
+            raise BadInput(f"a pool ledger needs the pool's URL, got {pool!r}")
+        self.pool = pool
+        self.seen = 0
+        self._ids: dict[str, int] = {}
+        self._version = 0
+        self._cache: tuple[int, Columns] | None = None
+        self.records: list[PoolRecord] = []
+        self._c_id = array("q")
+        self._c_provider = array("q")
+        self._c_kind = array("q")
+        self._c_minutes = array("d")
+        self._c_published = array("q")
+        self._v_object = array("q")
+        self._v_actor = array("q")
+        self._v_published = array("q")
+        self._v_verdict = array("b")
+        self._l_id = array("q")
+        self._l_actor = array("q")
+        self._l_object = array("q")
+        self._l_weight = array("q")
+        self._l_published = array("q")
+        self._u_target = array("q")
+        self._u_actor = array("q")
+        self._u_object = array("q")
+        self._u_published = array("q")
+        self._handlers = {
+            "Create": self._create,
+            "Update": self._update,
+            "Accept": self._accept,
+            "Reject": self._reject,
+            "Like": self._like,
+            "Undo": self._undo,
+        }
+
+    def add(self, activity: dict) -> None:
+        """Read one activity; activities that say nothing about this pool are skipped."""
+        self.seen += 1
+        if type(activity) is not dict:
+            return
+        kind = activity.get("type")
+        if type(kind) is not str:
+            kind = _first_known(kind, self._handlers)
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            handler(activity)
+
+    def extend(self, activities: Iterable[dict]) -> PoolLedger:
+        """Read every activity of an iterable (consumed as a stream); returns the ledger."""
+        add = self.add
+        for activity in activities:
+            add(activity)
+        return self
+
+    def lookup(self, url: str) -> int | None:
+        """The interned number of ``url``, or None when no read activity mentioned it."""
+        return self._ids.get(url)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many rows of each kind are held (for progress output and benchmarks)."""
+        return {
+            "seen": self.seen,
+            "contributions": len(self._c_id),
+            "validations": len(self._v_object),
+            "endorsements": len(self._l_actor),
+            "undos": len(self._u_actor),
+            "pool_records": len(self.records),
+            "urls": len(self._ids),
+        }
+
+    def columns(self) -> Columns:
+        """The rows as numpy arrays; cached until the next activity that adds a row."""
+        if self._cache is not None and self._cache[0] == self._version:
+            return self._cache[1]
+
+        def ints(column: array) -> np.ndarray:
+            return np.array(column, dtype=np.int64)
+
+        frozen = Columns(
+            names=list(self._ids),
+            contribution=ints(self._c_id),
+            provider=ints(self._c_provider),
+            kind=ints(self._c_kind),
+            minutes=np.array(self._c_minutes, dtype=np.float64),
+            contribution_published=ints(self._c_published),
+            validation_object=ints(self._v_object),
+            validation_actor=ints(self._v_actor),
+            validation_published=ints(self._v_published),
+            validation_verdict=np.array(self._v_verdict, dtype=np.int8),
+            like_id=ints(self._l_id),
+            like_actor=ints(self._l_actor),
+            like_object=ints(self._l_object),
+            like_weight=ints(self._l_weight),
+            like_published=ints(self._l_published),
+            undo_target=ints(self._u_target),
+            undo_actor=ints(self._u_actor),
+            undo_object=ints(self._u_object),
+            undo_published=ints(self._u_published),
+        )
+        self._cache = (self._version, frozen)
+        return frozen
+
+    # -- readers, one per activity type ---------------------------------------------------
+
+    def _intern(self, url: str) -> int:
+        ids = self._ids
+        return ids.setdefault(url, len(ids))
+
+    def _create(self, activity: dict) -> None:
+        obj = activity.get("object")
+        if type(obj) is not dict:
+            return
+        types = obj.get("type")
+        if _has_type(types, "Contribution"):
+            self._contribution(activity, obj)
+        elif obj.get("id") == self.pool and _has_type(types, "CommonPool"):
+            self._pool_record("Create", activity, obj)
+
+    def _update(self, activity: dict) -> None:
+        obj = activity.get("object")
+        if type(obj) is dict and obj.get("id") == self.pool:
+            self._pool_record("Update", activity, obj)
+
+    def _contribution(self, activity: dict, obj: dict) -> None:
+        # The hot path of a large log: plain strings are tested inline before _ref.
+        pool = self.pool
+        if obj.get("receiver") != pool:
+            return
+        cid = obj.get("id")
+        if type(cid) is not str or not cid:
+            return
+        provider = obj.get("provider")
+        attributed = obj.get("attributedTo")
+        if type(provider) is not str:
+            provider = _ref(provider)
+        if type(attributed) is not str:
+            attributed = _ref(attributed)
+        if provider is None:
+            provider = attributed
+        elif attributed is not None and attributed != provider:
+            return  # two different authors: no way to tell whose work it is
+        if not provider:
+            return
+        actor = activity.get("actor")
+        if type(actor) is not str:
+            actor = _ref(actor)
+        if actor != provider and actor != pool:
+            return
+        action = obj.get("action")
+        if action is not None and action != "work":
+            return
+        when = obj.get("published")
+        published = parse_micros(when if when is not None else activity.get("published"))
+        if published is None:
+            return
+        minutes = _minutes(obj.get("effortQuantity"))
+        if minutes is None:
+            return
+        kind = obj.get("kind")
+        ids = self._ids
+        self._c_id.append(ids.setdefault(cid, len(ids)))
+        self._c_provider.append(ids.setdefault(provider, len(ids)))
+        self._c_kind.append(ids.setdefault(kind if type(kind) is str else "", len(ids)))
+        self._c_minutes.append(minutes)
+        self._c_published.append(published)
+        self._version += 1
+
+    def _accept(self, activity: dict) -> None:
+        self._decision(activity, ACCEPT)
+
+    def _reject(self, activity: dict) -> None:
+        self._decision(activity, REJECT)
+
+    def _decision(self, activity: dict, verdict: int) -> None:
+        obj = activity.get("object")
+        if type(obj) is not str:
+            # Accepts of Follow requests share the type; skip what is plainly not a contribution.
+            if type(obj) is dict and "type" in obj and not _has_type(obj["type"], "Contribution"):
+                return
+            obj = _ref(obj)
+        actor = activity.get("actor")
+        if type(actor) is not str:
+            actor = _ref(actor)
+        published = parse_micros(activity.get("published"))
+        if not obj or not actor or published is None:
+            return
+        ids = self._ids
+        self._v_object.append(ids.setdefault(obj, len(ids)))
+        self._v_actor.append(ids.setdefault(actor, len(ids)))
+        self._v_published.append(published)
+        self._v_verdict.append(verdict)
+        self._version += 1
+
+    def _like(self, activity: dict) -> None:
+        target = _ref(activity.get("object"))
+        actor = _ref(activity.get("actor"))
+        published = parse_micros(activity.get("published"))
+        weight = _weight_units(activity.get("weight", MISSING))
+        if target is None or actor is None or published is None or weight is None:
+            return
+        like_id = activity.get("id")
+        self._l_id.append(self._intern(like_id) if type(like_id) is str else -1)
+        self._l_actor.append(self._intern(actor))
+        self._l_object.append(self._intern(target))
+        self._l_weight.append(weight)
+        self._l_published.append(published)
+        self._version += 1
+
+    def _undo(self, activity: dict) -> None:
+        actor = _ref(activity.get("actor"))
+        published = parse_micros(activity.get("published"))
+        if actor is None or published is None:
+            return
+        obj = activity.get("object")
+        target = -1
+        endorsed = -1
+        if type(obj) is str:
+            target = self._intern(obj)
+        elif type(obj) is dict:
+            if "type" in obj and not _has_type(obj["type"], "Like"):
+                return
+            like_id = obj.get("id")
+            inner = _ref(obj.get("object"))
+            if type(like_id) is str:
+                target = self._intern(like_id)
+            elif inner is not None:
+                endorsed = self._intern(inner)
+            else:
+                return
+        else:
+            return
+        self._u_target.append(target)
+        self._u_actor.append(self._intern(actor))
+        self._u_object.append(endorsed)
+        self._u_published.append(published)
+        self._version += 1
+
+    def _pool_record(self, kind: str, activity: dict, obj: dict) -> None:
+        actor = _ref(activity.get("actor"))
+        published = parse_micros(activity.get("published"))
+        if actor is None or published is None:
+            return
+        stewards = obj.get("stewards", MISSING)
+        method = obj.get("standingMethod", MISSING)
+        try:
+            # A JSON round trip copies the values (the caller may reuse its dicts) and gives
+            # a canonical text to order records that share a timestamp.
+            fields = {"kind": kind, "published": published, "actor": actor}
+            if stewards is not MISSING:
+                fields["stewards"] = stewards
+            if method is not MISSING:
+                fields["standingMethod"] = method
+            order_key = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            copy = json.loads(order_key)
+        except (TypeError, ValueError):
+            return
+        self.records.append(
+            PoolRecord(
+                kind=kind,
+                published=published,
+                actor=actor,
+                stewards=copy.get("stewards", MISSING),
+                standing_method=copy.get("standingMethod", MISSING),
+                order_key=order_key,
+            )
+        )
+        self._version += 1
+
+
+def build_ledger(activities: Iterable[dict], pool: str) -> PoolLedger:
+    """Stream ``activities`` (any order, any pools) into the ledger of ``pool``."""
+    return PoolLedger(pool).extend(activities)
+
+
+def _first_known(types: object, known: dict) -> str | None:
+    """The first of a list of types that has a reader, or None."""
+    if type(types) is not list:
+        return None
+    return next((t for t in types if type(t) is str and t in known), None)
+
+
+def _has_type(types: object, name: str) -> bool:
+    """Whether an AS2 ``type`` value (a string or a list) includes ``name``."""
+    if type(types) is str:
+        return types == name
+    return type(types) is list and name in types
+
+
+def _ref(value: object) -> str | None:
+    """The URL a reference stands for: a string, an object's ``id``, or a one-item list of those."""
+    if type(value) is str:
+        return value or None
+    if type(value) is dict:
+        ident = value.get("id")
+        return ident if type(ident) is str and ident else None
+    if type(value) is list and len(value) == 1:
+        return _ref(value[0])
+    return None
+
+
+def _decimal(value: object) -> Decimal | None:
+    """A JSON number or plain decimal string as an exact Decimal; None for anything else."""
+    kind = type(value)
+    if kind is int:
+        return Decimal(value)
+    if kind is float:
+        # repr is the shortest text that reads back as this float: what the sender wrote.
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    if kind is str and _DECIMAL_TEXT.match(value):
+        try:
+            return Decimal(value)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+            return None
+    return None
+
+
+def _minutes(effort: object) -> float | None:
+    """Minutes of an ``effortQuantity``; 0.0 when absent, None when unreadable or out of range."""
+    if effort is None:
+        return 0.0
+    if type(effort) is not dict:
+        return None
+    scale = _UNIT_MINUTES.get(effort.get("hasUnit"))
+    value = effort.get("hasNumericalValue")
+    if scale is None:
+        return None
+    if type(value) is int:
+        minutes = value * scale
+        return float(minutes) if 0 <= minutes <= MAX_MINUTES else None
+    amount = _decimal(value)
+    if amount is None:
+        return None
+    minutes_exact = amount * scale
+    if minutes_exact < 0 or minutes_exact > MAX_MINUTES:
+        return None
+    return float(minutes_exact)
+
+
+def _weight_units(value: object) -> int | None:
+    """An endorsement weight in millionths; the default when absent, None when invalid."""
+    if value is MISSING:
+        return DEFAULT_WEIGHT_UNITS
+    amount = _decimal(value)
+    if amount is None or amount > MAX_WEIGHT:
+        return None
+    units = int((amount * WEIGHT_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))
+    return units if units > 0 else None
