@@ -16,10 +16,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def fresh_node(people: int = 10):
+def fresh_node(people: int = 10, url: str = "http://127.0.0.1:8080"):
     """A node in a temporary home with `people` contributors and one pool."""
     home = Path(tempfile.mkdtemp(prefix="fedcommons-bench-")) / "home"
-    node = init_node(home, "http://127.0.0.1:8080", allow_private_addresses=True)
+    node = init_node(home, url, allow_private_addresses=True)
     for i in range(people):
         create_actor(node, "person", f"p{i}")
     create_pool(node, "garden", name="Garden", stewards=["p0"], license="MIT")

@@ -42,6 +42,6 @@ def main(ctx: click.Context, home: str | None) -> None:
     ctx.obj = resolve_home(home)
 
 
-from . import actors, contributions, logbook, node  # noqa: E402  (registers the commands)
+from . import actors, contributions, deliveries, federation, logbook, node  # noqa: E402  (registers the commands)
 
-__all__ = ["main", "actors", "contributions", "logbook", "node"]
+__all__ = ["main"]

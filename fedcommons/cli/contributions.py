@@ -5,13 +5,16 @@ from pathlib import Path
 import click
 
 from ..services import contributions as service
+from ..services import remote
+from ..store import contributions as contribution_store
+from ..urls import is_local
 from ..services.importing import import_contributions, read_rows
 from . import main
 from .common import FORMAT, echo_json, node_from, progressbar
 
 
 @main.command()
-@click.option("--pool", required=True, help="The pool's slug.")
+@click.option("--pool", required=True, help="The pool: a local slug, or a remote pool's @name@host or URL.")
 @click.option("--as", "person", required=True, help="The contributing person's name.")
 @click.option("--effort", required=True, help="Time spent: 2h30m, 90m, 1.5h.")
 @click.option("--kind", required=True, help="Kind of work: code, care, docs, design, ...")
@@ -22,7 +25,8 @@ from .common import FORMAT, echo_json, node_from, progressbar
 def contribute(ctx, pool, person, effort, kind, summary, evidence, when) -> None:
     """Record a contribution to a pool; prints the contribution's id."""
     node = node_from(ctx)
-    click.echo(service.contribute(node, pool=pool, person=person, effort=effort, kind=kind,
+    target = remote.resolve_pool(node, pool) if remote.is_remote_reference(pool) else pool
+    click.echo(service.contribute(node, pool=target, person=person, effort=effort, kind=kind,
                                   summary=summary, evidence=evidence, when=when))
 
 
@@ -45,9 +49,12 @@ def validate(ctx, contribution_id, steward, reject, reason) -> None:
 @click.option("--weight", type=float, help="How strongly, in (0, 1]; default 1.")
 @click.pass_context
 def endorse(ctx, contribution_id, person, weight) -> None:
-    """Vouch for someone else's contribution."""
+    """Vouch for someone else's contribution (on this node or another)."""
     node = node_from(ctx)
-    activity = service.endorse(node, contribution_id, person, weight=weight)
+    if contribution_store.contribution(node.db, contribution_id) is None and not is_local(node.url, contribution_id):
+        activity = remote.endorse_remote(node, contribution_id, person, weight)
+    else:
+        activity = service.endorse(node, contribution_id, person, weight=weight)
     click.echo(f"endorsed: {activity['id']}")
 
 

@@ -3,6 +3,7 @@
 import click
 
 from ..node import init_node
+from .common import node_from
 from . import main
 
 
@@ -18,3 +19,28 @@ def init(ctx: click.Context, url: str, allow_private_addresses: bool) -> None:
     node = init_node(ctx.obj, url, allow_private_addresses=allow_private_addresses)
     click.echo(f"node {node.url} created in {node.config.home}")
     click.echo(f"log origin: {node.config.origin}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]), help="How much to log.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
+    """Serve the node: ActivityPub, WebFinger, NodeInfo, the log, and its pages.
+
+    Ids and links come from the node's configured URL, so the node can sit behind a
+    TLS-terminating reverse proxy that forwards to HOST:PORT.
+    """
+    import logging
+
+    from aiohttp import web
+
+    from ..app import make_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    node = node_from(ctx)
+    click.echo(f"serving {node.url} on http://{host}:{port} (Ctrl-C to stop)", err=True)
+    web.run_app(make_app(node), host=host, port=port, print=None,
+                access_log_format='%a "%r" %s %b %Tfs')

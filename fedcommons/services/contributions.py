@@ -94,11 +94,15 @@ def followers_of(*actors: ActorRow) -> list[str]:
     return [f"{a.id}/followers" for a in actors if a.local]
 
 
-def contribute(node: Node, *, pool: str, person: str, effort: str, kind: str, summary: str,
+def contribute(node: Node, *, pool: str | ActorRow, person: str, effort: str, kind: str, summary: str,
                evidence: list[str] | tuple[str, ...] = (), when: str | None = None) -> str:
-    """Record a contribution to a local pool; returns the contribution's id."""
+    """Record a contribution to a pool (a local slug, or a resolved remote pool); returns its id.
+
+    A contribution to a remote pool is logged here and delivered to the pool's server.
+    """
     claim = check_claim(
-        node, pool=require(node, pool, "pool"), person=require(node, person, "person"),
+        node, pool=pool if isinstance(pool, ActorRow) else require(node, pool, "pool"),
+        person=require(node, person, "person"),
         effort=effort, kind=kind, summary=summary, evidence=evidence, when=when,
     )
     pending = contribution_activity(node, claim)

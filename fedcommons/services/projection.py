@@ -5,6 +5,8 @@ one activity as it is appended. Checks that decide whether an activity may be ap
 all (who may validate what) happen before, in the services that build or accept it.
 """
 
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
 from ..activities import object_id, types
 from ..node import Node
 from ..store import actors as actor_store
@@ -42,19 +44,29 @@ def _new_contribution(idx: int, activity: dict) -> contribution_store.Contributi
     obj = activity.get("object")
     if types(activity)[:1] != ["Create"] or not isinstance(obj, dict) or "Contribution" not in types(obj):
         return None
-    effort = obj.get("effortQuantity") or {}
-    value = effort.get("hasNumericalValue", 0)
-    minutes = int(float(value) * 60) if effort.get("hasUnit") == "hour" else int(value)
     return contribution_store.ContributionRow(
         id=obj["id"],
         entry=idx,
         pool=obj.get("receiver", ""),
         contributor=obj.get("provider") or obj.get("attributedTo", ""),
-        minutes=minutes,
+        minutes=_minutes(obj.get("effortQuantity")),
         kind=str(obj.get("kind", "")),
         summary=str(obj.get("name", "")),
         published=str(obj.get("published") or activity.get("published", "")),
+        claim=obj.get("claim") if isinstance(obj.get("claim"), str) else None,
     )
+
+
+def _minutes(effort) -> int:
+    """Whole minutes of an effortQuantity (hours are converted exactly, then rounded)."""
+    effort = effort if isinstance(effort, dict) else {}
+    try:
+        value = Decimal(str(effort.get("hasNumericalValue", 0)))
+    except InvalidOperation:
+        return 0
+    if effort.get("hasUnit") == "hour":
+        value *= 60
+    return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def _create(node: Node, idx: int, activity: dict) -> None:
@@ -123,7 +135,24 @@ def _like(node: Node, idx: int, activity: dict) -> None:
         contribution_store.insert_endorsement(node.db, target, actor, activity["id"], idx)
 
 
+def _undo(node: Node, idx: int, activity: dict) -> None:
+    target = object_id(activity)
+    if target:
+        contribution_store.remove_endorsement(node.db, target)
+
+
+def _delete(node: Node, idx: int, activity: dict) -> None:
+    """An author withdrawing a contribution nobody has decided on yet."""
+    target = object_id(activity)
+    row = contribution_store.contribution(node.db, target) if target else None
+    if row is not None and row.status == "pending" and row.contributor == activity.get("actor"):
+        contribution_store.decide(node.db, target, "rejected", activity.get("actor"),
+                                  "withdrawn by its author", idx)
+
+
 _HANDLERS = {
+    "Undo": _undo,
+    "Delete": _delete,
     "Create": _create,
     "Update": _update,
     "Accept": _decision,

@@ -18,6 +18,7 @@ class ContributionRow:
     kind: str
     summary: str
     published: str
+    claim: str | None = None
     status: str = "pending"
     decided_by: str | None = None
     reason: str | None = None
@@ -25,7 +26,7 @@ class ContributionRow:
 
 
 _COLUMNS = (
-    "id, entry, pool, contributor, minutes, kind, summary, published, status, decided_by, "
+    "id, entry, pool, contributor, minutes, kind, summary, published, claim, status, decided_by, "
     "reason, decision_entry"
 )
 
@@ -33,10 +34,10 @@ _COLUMNS = (
 def insert_contributions(db: Database, rows: Sequence[ContributionRow]) -> None:
     """Record new contributions (pending until a steward decides); a known id is kept as it was."""
     db.conn.executemany(
-        f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
         [
             (r.id, r.entry, r.pool, r.contributor, r.minutes, r.kind, r.summary, r.published,
-             r.status, r.decided_by, r.reason, r.decision_entry)
+             r.claim, r.status, r.decided_by, r.reason, r.decision_entry)
             for r in rows
         ],
     )
@@ -111,3 +112,13 @@ def endorsement_count(db: Database, contribution_id: str) -> int:
 def count_of_pool(db: Database, pool_id: str) -> int:
     """How many contributions a pool has received."""
     return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool_id,)).fetchone()[0]
+
+
+def claimed(db: Database, note_id: str) -> bool:
+    """Whether a Note was already recorded as a contribution claim."""
+    return db.conn.execute("SELECT 1 FROM contributions WHERE claim = ?", (note_id,)).fetchone() is not None
+
+
+def remove_endorsement(db: Database, activity_id: str) -> bool:
+    """Drop an endorsement by its Like's id (an Undo); False if there was none."""
+    return db.conn.execute("DELETE FROM endorsements WHERE activity_id = ?", (activity_id,)).rowcount > 0

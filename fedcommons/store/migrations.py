@@ -98,6 +98,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             kind TEXT NOT NULL,
             summary TEXT NOT NULL,
             published TEXT NOT NULL,
+            claim TEXT,
             status TEXT NOT NULL DEFAULT 'pending'
                 CHECK (status IN ('pending', 'validated', 'rejected')),
             decided_by TEXT,
@@ -106,6 +107,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE INDEX contributions_pool ON contributions (pool, status);
         CREATE INDEX contributions_contributor ON contributions (contributor);
+        CREATE INDEX contributions_claim ON contributions (claim) WHERE claim IS NOT NULL;
         CREATE TABLE endorsements (
             contribution TEXT NOT NULL,
             actor TEXT NOT NULL,

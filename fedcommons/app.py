@@ -1,0 +1,54 @@
+"""make_app(node) -> the aiohttp application that serves a node.
+
+Background work (processing accepted inbox items, delivering outgoing activities) starts
+and stops with the application through `cleanup_ctx`, so a test can run a real node on a
+loopback port and shut it down cleanly.
+"""
+
+from aiohttp import web
+
+from .node import Node
+
+NODE = web.AppKey("node", Node)
+CLIENT = web.AppKey("client", object)  # federation.client.Client
+DELIVERY = web.AppKey("delivery", object)  # federation.delivery.DeliveryWorker
+INBOX = web.AppKey("inbox", object)  # federation.inbox_worker.InboxWorker
+
+MAX_BODY = 1024 * 1024
+
+
+def make_app(node: Node, *, workers: bool = True) -> web.Application:
+    """The node's web application; `workers=False` serves without background work (tests)."""
+    from .web import routes
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app[NODE] = node
+    app.cleanup_ctx.append(_client)
+    if workers:
+        app.cleanup_ctx.append(_workers)
+    routes.setup(app)
+    return app
+
+
+async def _client(app: web.Application):
+    from .federation.client import Client
+
+    client = Client(app[NODE])
+    app[CLIENT] = client
+    yield
+    await client.close()
+
+
+async def _workers(app: web.Application):
+    from .federation.delivery import DeliveryWorker
+    from .federation.inbox_worker import InboxWorker
+
+    delivery = DeliveryWorker(app[NODE], app[CLIENT])
+    inbox = InboxWorker(app[NODE], app[CLIENT], delivery)
+    app[DELIVERY] = delivery
+    app[INBOX] = inbox
+    delivery.start()
+    inbox.start()
+    yield
+    await inbox.stop()
+    await delivery.stop()

@@ -1,0 +1,72 @@
+"""Processing accepted inbox items in the background, in the order they arrived."""
+
+import asyncio
+import logging
+
+from ..errors import FedcommonsError
+from ..node import Node, now
+from ..store import inbox as inbox_store
+from ..store.db import transaction
+from .processing import process
+
+log = logging.getLogger("fedcommons.inbox")
+
+# When nothing signals new work (another process wrote, or a retry is due) look again this often.
+POLL_SECONDS = 1.0
+
+
+class InboxWorker:
+    """Reads persisted inbox items and processes them, one at a time."""
+
+    def __init__(self, node: Node, client, delivery=None, *, poll: float = POLL_SECONDS):
+        self.node, self.client, self.delivery = node, client, delivery
+        self.poll = poll
+        self._event = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox-worker")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def notify(self) -> None:
+        """A new item was persisted: process it now."""
+        self._event.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                busy = await self.process_waiting()
+            except Exception:  # keep the worker alive; the item stays queued and is retried
+                log.exception("inbox processing failed")
+                busy = False
+            if not busy:
+                try:
+                    await asyncio.wait_for(self._event.wait(), self.poll)
+                except asyncio.TimeoutError:
+                    pass
+                self._event.clear()
+
+    async def process_waiting(self) -> bool:
+        """Process what is waiting; True if anything was."""
+        items = inbox_store.waiting(self.node.db)
+        for item in items:
+            try:
+                state, note = await process(self.node, self.client, item)
+            except FedcommonsError as exc:
+                log.warning("inbox item %s (%s) failed: %s", item.id, item.activity_id, exc)
+                with transaction(self.node.db):
+                    inbox_store.retry_later(self.node.db, item.id, str(exc), now())
+                continue
+            with transaction(self.node.db):
+                inbox_store.finish(self.node.db, item.id, state, note, now())
+            log.info("inbox %s %s: %s%s", item.activity_id, state, "", f" ({note})" if note else "")
+            if self.delivery is not None:
+                self.delivery.notify()
+        return bool(items)

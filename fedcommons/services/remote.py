@@ -1,0 +1,104 @@
+"""Acting on other servers from the command line: look up, follow, contribute to a remote
+pool, endorse a remote contribution.
+
+The CLI is synchronous; these open a client for the one action. What they write goes
+to the log and the delivery queue, and the running server delivers it.
+"""
+
+import asyncio
+from typing import Awaitable, Callable, TypeVar
+
+from .. import activities, urls
+from ..activities import types
+from ..errors import BadInput, NotFound
+from ..node import Node, now
+from ..store import follows as follow_store
+from ..store import outgoing as outgoing_store
+from ..store.actors import ActorRow
+from ..store.db import transaction
+from . import log_writer
+from .actors import require
+from .signing import sign_as
+
+T = TypeVar("T")
+
+
+def with_client(node: Node, action: Callable[[object], Awaitable[T]]) -> T:
+    """Run one async action with a fresh client for this node."""
+    from ..federation.client import Client
+
+    async def run():
+        client = Client(node)
+        try:
+            return await action(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
+
+
+def is_remote_reference(text: str) -> bool:
+    """A handle (@name@host) or URL rather than a local name."""
+    return "@" in text or "://" in text
+
+
+def lookup(node: Node, handle_or_url: str) -> tuple[ActorRow, dict]:
+    """WebFinger (for a handle), then the actor document."""
+    import json
+
+    row = with_client(node, lambda client: client.resolve(handle_or_url))
+    return row, json.loads(row.document) if row.document else {}
+
+
+def resolve_pool(node: Node, reference: str) -> ActorRow:
+    """A pool by local slug, handle or URL."""
+    if not is_remote_reference(reference):
+        return require(node, reference, "pool")
+    if urls.is_local(node.url, reference):
+        return require(node, reference.rstrip("/").rsplit("/", 1)[-1], "pool")
+    row, doc = lookup(node, reference)
+    if row.kind != "pool" and "CommonPool" not in types(doc):
+        raise BadInput(f"{reference} is a {row.kind}, not a pool")
+    return row
+
+
+def follow(node: Node, handle_or_url: str, follower: str) -> dict:
+    """`follower` follows a remote actor; delivered by the server, accepted by the other side."""
+    person = require(node, follower, "person")
+    target, _ = lookup(node, handle_or_url)
+    if target.local:
+        raise BadInput("following actors on this node is not needed: they share its log")
+    activity = {
+        "@context": list(activities.context_for()),
+        "id": urls.new_activity(node.url),
+        "type": "Follow",
+        "actor": person.id,
+        "object": target.id,
+        "to": [target.id],
+        "published": now(),
+    }
+    pending = sign_as(node, person, activity)
+    with transaction(node.db):
+        follow_store.upsert_follow(node.db, person.id, target.id, activity["id"], "pending", now())
+        outgoing_store.enqueue(node.db, activity["id"], person.id, pending.body, [target.id], now())
+    return pending.activity
+
+
+def endorse_remote(node: Node, contribution_url: str, endorser: str, weight: float | None = None) -> dict:
+    """Endorse a contribution held on another server (fetched to learn its author and pool)."""
+    person = require(node, endorser, "person")
+    obj = with_client(node, lambda client: client.get_json(contribution_url))
+    if "Contribution" not in types(obj):
+        raise NotFound(f"{contribution_url} is not a contribution")
+    provider = obj.get("provider") or obj.get("attributedTo")
+    if provider == person.id:
+        raise BadInput("endorsing your own contribution counts for nothing; ask a peer")
+    activity = activities.endorsement(
+        activity_id=urls.new_activity(node.url), actor=person.id, contribution_id=obj["id"],
+        contributor=provider, published=now(), weight=weight,
+    )
+    if isinstance(obj.get("receiver"), str):
+        activity["cc"] = [obj["receiver"]]
+    pending = sign_as(node, person, activity)
+    log_writer.append(node, [pending])
+    return pending.activity

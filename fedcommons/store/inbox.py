@@ -1,0 +1,75 @@
+"""SQL for accepted inbox items: persisted before the 202, processed after it."""
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An activity another server delivered, as received."""
+
+    id: int
+    activity_id: str
+    body: bytes
+    actor: str
+    key_id: str | None
+    recipient: str | None
+    received_at: str
+    attempts: int
+
+
+def insert_item(db: Database, activity_id: str, body: bytes, actor: str, key_id: str | None,
+                recipient: str | None, received_at: str) -> bool:
+    """Persist a received activity; False if this activity id was already received."""
+    cur = db.conn.execute(
+        "INSERT OR IGNORE INTO inbox_items (activity_id, body, actor, key_id, recipient, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (activity_id, body, actor, key_id, recipient, received_at),
+    )
+    return cur.rowcount > 0
+
+
+def waiting(db: Database, limit: int = 50) -> list[InboxItem]:
+    """Items not processed yet, in the order they arrived."""
+    return [
+        InboxItem(*row)
+        for row in db.conn.execute(
+            "SELECT id, activity_id, body, actor, key_id, recipient, received_at, attempts "
+            "FROM inbox_items WHERE state = 'received' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+    ]
+
+
+def finish(db: Database, item_id: int, state: str, note: str | None, at: str) -> None:
+    """Record how an item was handled ('processed' or 'ignored', with why)."""
+    db.conn.execute(
+        "UPDATE inbox_items SET state = ?, error = ?, processed_at = ?, attempts = attempts + 1 WHERE id = ?",
+        (state, note, at, item_id),
+    )
+
+
+def retry_later(db: Database, item_id: int, error: str, at: str) -> None:
+    """Count a failed attempt; after MAX_ATTEMPTS the item is marked failed."""
+    db.conn.execute(
+        "UPDATE inbox_items SET attempts = attempts + 1, error = ?, processed_at = ?, "
+        "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE id = ?",
+        (error, at, MAX_ATTEMPTS, item_id),
+    )
+
+
+def count(db: Database, activity_id: str) -> int:
+    """How many times an activity id is stored (0 or 1)."""
+    return db.conn.execute(
+        "SELECT count(*) FROM inbox_items WHERE activity_id = ?", (activity_id,)
+    ).fetchone()[0]
+
+
+def state_of(db: Database, activity_id: str) -> tuple[str, str | None] | None:
+    """(state, note) of a received activity."""
+    return db.conn.execute(
+        "SELECT state, error FROM inbox_items WHERE activity_id = ?", (activity_id,)
+    ).fetchone()

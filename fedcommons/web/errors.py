@@ -1,0 +1,48 @@
+"""Errors on the wire: RFC 9457 problem details for clients, a page for browsers, never a traceback."""
+
+import json
+import logging
+
+from aiohttp import web
+
+from ..errors import FedcommonsError
+from . import html
+from .negotiation import wants_activity_json
+
+log = logging.getLogger("fedcommons.web")
+
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+          405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
+          415: "Unsupported media type", 500: "Internal error", 502: "Bad gateway"}
+
+
+def problem(status: int, detail: str, request: web.Request | None = None) -> web.Response:
+    """A problem+json response (or an HTML page for a browser)."""
+    title = TITLES.get(status, "Error")
+    if request is not None and request.method == "GET" and not wants_activity_json(request):
+        page = html.page(title, f"<h1>{status} {html.esc(title)}</h1><p>{html.esc(detail)}</p>",
+                         request.app)
+        return web.Response(status=status, text=page, content_type="text/html")
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return web.Response(status=status, body=json.dumps(body).encode(),
+                        content_type="application/problem+json")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    """Map fedcommons errors and HTTP errors to problem details; hide internal ones."""
+    try:
+        return await handler(request)
+    except FedcommonsError as exc:
+        if exc.status >= 500:
+            log.exception("error handling %s %s", request.method, request.path)
+        else:
+            log.info("%s %s -> %s: %s", request.method, request.path, exc.status, exc)
+        return problem(exc.status, str(exc), request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.empty_body:
+            raise
+        return problem(exc.status, exc.text or exc.reason, request)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "the node hit an internal error; it has been logged", request)

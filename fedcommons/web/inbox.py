@@ -1,0 +1,102 @@
+"""POST to an inbox: cap, parse, verify, check the key's owner, deduplicate, persist, 202.
+
+Processing happens after the answer, from the persisted copy (federation.inbox_worker),
+so a crash right after the 202 loses nothing.
+"""
+
+import json
+import logging
+
+from aiohttp import web
+
+from ..app import CLIENT, INBOX, MAX_BODY, NODE
+from ..errors import FedcommonsError, VerificationError
+from ..node import now
+from ..sig.httpsig import parse_request
+from ..sig.proof import proof_verification_method, verify_proof
+from ..store import inbox as inbox_store
+from ..store.db import transaction
+from .actors import local_actor
+
+log = logging.getLogger("fedcommons.inbox")
+
+
+async def receive(request: web.Request) -> web.Response:
+    """Accept a signed activity for a local actor or the shared inbox."""
+    node = request.app[NODE]
+    recipient = local_actor(request).id if "name" in request.match_info else None
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
+    body = await request.read()
+    activity = _parse(body)
+    actor = _actor_id(activity)
+    signed = parse_request(request.method, request.path_qs, request.headers, body, base_url=node.url)
+    owner = await _verify(request, signed)
+    if owner != actor:
+        await _verify_forwarded(request, activity, actor, owner)
+    with transaction(node.db):
+        fresh = inbox_store.insert_item(node.db, activity["id"], body, actor, signed.key_id,
+                                        recipient, now())
+    if fresh:
+        worker = request.app.get(INBOX)
+        if worker is not None:
+            worker.notify()
+    else:
+        log.info("replayed activity %s from %s: already stored", activity["id"], actor)
+    return web.Response(status=202)
+
+
+def _parse(body: bytes) -> dict:
+    try:
+        activity = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
+    if not isinstance(activity, dict):
+        raise web.HTTPBadRequest(text="an activity must be a JSON object")
+    if not isinstance(activity.get("id"), str) or not activity["id"].startswith(("https://", "http://")):
+        raise web.HTTPBadRequest(text="the activity needs an absolute http(s) id")
+    if not activity.get("type"):
+        raise web.HTTPBadRequest(text="the activity needs a type")
+    return activity
+
+
+def _actor_id(activity: dict) -> str:
+    actor = activity.get("actor")
+    if isinstance(actor, dict):
+        actor = actor.get("id")
+    if not isinstance(actor, str):
+        raise web.HTTPBadRequest(text="the activity needs an actor")
+    return actor
+
+
+async def _verify(request: web.Request, signed) -> str:
+    """Verify the HTTP signature, fetching the key once more if the cached one fails
+    (rotation); returns the key's owner."""
+    client = request.app[CLIENT]
+    for refresh in (False, True):
+        try:
+            key, owner = await client.public_key(signed.key_id, refresh=refresh)
+        except FedcommonsError as exc:
+            raise VerificationError(f"cannot fetch key {signed.key_id}: {exc}") from None
+        result = signed.verify(key)
+        if result.ok:
+            return owner
+    raise VerificationError(f"signature does not verify with {signed.key_id}: {result.reason}")
+
+
+async def _verify_forwarded(request: web.Request, activity: dict, actor: str, owner: str) -> None:
+    """An activity signed in transport by someone other than its actor counts only when
+    its own Data Integrity proof verifies with the actor's key (a pool forwarding a
+    contribution to its followers)."""
+    method = proof_verification_method(activity)
+    if method is None:
+        raise VerificationError(f"the signing key belongs to {owner}, not to the actor {actor}")
+    client = request.app[CLIENT]
+    for refresh in (False, True):
+        try:
+            key, key_owner = await client.public_key(method, refresh=refresh)
+        except FedcommonsError as exc:
+            raise VerificationError(f"cannot fetch key {method}: {exc}") from None
+        if key_owner == actor and verify_proof(activity, key).ok:
+            return
+    raise VerificationError(f"forwarded by {owner}, and its proof does not verify as {actor}")

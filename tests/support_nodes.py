@@ -1,0 +1,61 @@
+"""Real nodes on 127.0.0.1 for federation tests: each with its own home, port and server."""
+
+import asyncio
+import socket
+from pathlib import Path
+
+from aiohttp import web
+
+from fedcommons.app import make_app
+from fedcommons.node import init_node, open_node
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningNode:
+    """A node home served by an in-process aiohttp site; stop() and start() keep the home."""
+
+    def __init__(self, home: Path, port: int):
+        self.home, self.port = home, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.runner: web.AppRunner | None = None
+        self.node = None
+
+    @classmethod
+    def create(cls, root: Path, name: str) -> "RunningNode":
+        port = free_port()
+        running = cls(root / name, port)
+        init_node(running.home, running.url, allow_private_addresses=True).close()
+        return running
+
+    async def start(self) -> "RunningNode":
+        self.node = open_node(self.home)
+        self.app = make_app(self.node)
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+
+
+async def eventually(check, timeout: float = 15.0, interval: float = 0.1):
+    """Wait until check() returns something truthy (bounded); returns it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {check}")
+        await asyncio.sleep(interval)

@@ -1,0 +1,203 @@
+"""One node served on loopback: documents, discovery, and what the inbox must refuse."""
+
+import json
+import time
+
+import aiohttp
+import pytest
+
+from fedcommons.services.actors import create_actor
+from fedcommons.services.contributions import contribute
+from fedcommons.services.pools import create_pool
+from fedcommons.sig.httpsig import sign_request
+from fedcommons.sig.keys import generate_rsa, public_pem
+from fedcommons.store import inbox as inbox_store
+from fedcommons.store import log as log_store
+from support_nodes import RunningNode
+
+AP = "application/activity+json"
+
+
+@pytest.fixture
+async def served(tmp_path):
+    running = RunningNode.create(tmp_path, "a")
+    await running.start()
+    node = running.node
+    create_actor(node, "person", "alice")
+    create_actor(node, "person", "bob")
+    create_pool(node, "garden", name="Garden", stewards=["bob"], license="MIT")
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def http():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def test_actor_documents_negotiate_json_and_html(served, http):
+    async with http.get(f"{served.url}/pools/garden", headers={"Accept": AP}) as r:
+        assert r.status == 200 and r.content_type == AP
+        doc = await r.json(content_type=None)
+    assert doc["id"] == f"{served.url}/pools/garden"
+    assert doc["type"] == ["Group", "CommonPool"]
+    for field in ("inbox", "outbox", "followers", "following"):
+        assert doc[field].startswith(doc["id"])
+    assert doc["endpoints"]["sharedInbox"] == f"{served.url}/inbox"
+    assert "BEGIN PUBLIC KEY" in doc["publicKey"]["publicKeyPem"]
+    assert doc["assertionMethod"][0]["type"] == "Multikey"
+    ld = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+    async with http.get(f"{served.url}/users/alice", headers={"Accept": ld}) as r:
+        assert (await r.json(content_type=None))["type"] == "Person"
+    async with http.get(f"{served.url}/pools/garden", headers={"Accept": "text/html,*/*;q=0.8"}) as r:
+        assert r.content_type == "text/html"
+        assert "Garden" in await r.text()
+    async with http.get(f"{served.url}/actor", headers={"Accept": AP}) as r:
+        node_doc = await r.json(content_type=None)
+    assert node_doc["type"] == "Application"
+    assert node_doc["logOrigin"] == f"127.0.0.1:{served.port}"
+    assert node_doc["logVerifierKey"].startswith(f"127.0.0.1:{served.port}+")
+
+
+async def test_ids_come_from_the_configured_url_not_the_host_header(served, http):
+    async with http.get(f"{served.url}/users/alice", headers={"Accept": AP, "Host": "evil.example"}) as r:
+        doc = await r.json(content_type=None)
+    assert doc["id"] == f"{served.url}/users/alice"
+
+
+async def test_webfinger_nodeinfo_host_meta(served, http):
+    host = f"127.0.0.1:{served.port}"
+    for name in ("alice", "garden"):
+        async with http.get(f"{served.url}/.well-known/webfinger", params={"resource": f"acct:{name}@{host}"}) as r:
+            assert r.status == 200 and r.content_type == "application/jrd+json"
+            jrd = await r.json(content_type=None)
+        self_link = next(link for link in jrd["links"] if link["rel"] == "self")
+        assert self_link["type"] == AP and self_link["href"].endswith(f"/{name}")
+    async with http.get(f"{served.url}/.well-known/webfinger", params={"resource": f"acct:nobody@{host}"}) as r:
+        assert r.status == 404
+    async with http.get(f"{served.url}/.well-known/nodeinfo") as r:
+        links = (await r.json())["links"]
+    assert {link["rel"].rsplit("/", 1)[-1] for link in links} == {"2.0", "2.1"}
+    async with http.get(f"{served.url}/nodeinfo/2.1") as r:
+        info = await r.json()
+    assert info["software"]["name"] == "fedcommons" and info["protocols"] == ["activitypub"]
+    async with http.get(f"{served.url}/.well-known/host-meta") as r:
+        assert "lrdd" in await r.text()
+
+
+async def test_collections_are_paged_and_the_last_page_has_no_next(served, http):
+    node = served.node
+    for i in range(23):
+        contribute(node, pool="garden", person="alice", effort="1h", kind="code", summary=f"work {i}")
+    async with http.get(f"{served.url}/pools/garden/contributions", headers={"Accept": AP}) as r:
+        collection = await r.json(content_type=None)
+    assert collection["type"] == "OrderedCollection" and collection["totalItems"] == 23
+    async with http.get(collection["first"], headers={"Accept": AP}) as r:
+        first = await r.json(content_type=None)
+    assert len(first["orderedItems"]) == 20 and first["orderedItems"][0]["type"] == ["Note", "Contribution"]
+    async with http.get(first["next"], headers={"Accept": AP}) as r:
+        last = await r.json(content_type=None)
+    assert len(last["orderedItems"]) == 3 and "next" not in last
+    async with http.get(f"{served.url}/users/alice/outbox?page=1", headers={"Accept": AP}) as r:
+        outbox = await r.json(content_type=None)
+    assert outbox["orderedItems"][0]["type"] == "Create"
+
+
+async def test_unknown_pages_are_404_pages_not_tracebacks(served, http):
+    async with http.get(f"{served.url}/users/nobody", headers={"Accept": "text/html"}) as r:
+        assert r.status == 404 and "Traceback" not in await r.text()
+    async with http.get(f"{served.url}/users/nobody", headers={"Accept": AP}) as r:
+        assert r.status == 404 and r.content_type == "application/problem+json"
+
+
+# --- the inbox -----------------------------------------------------------------------
+
+
+class FakeRemote:
+    """A remote actor whose documents the node fetches from a loopback server."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.key = generate_rsa()
+        self.actor = f"{url}/users/mallory"
+        self.key_id = f"{self.actor}#main-key"
+
+    def document(self) -> dict:
+        return {"@context": "https://www.w3.org/ns/activitystreams", "id": self.actor, "type": "Person",
+                "preferredUsername": "mallory", "inbox": f"{self.actor}/inbox",
+                "publicKey": {"id": self.key_id, "owner": self.actor, "publicKeyPem": public_pem(self.key)}}
+
+
+@pytest.fixture
+async def remote():
+    from aiohttp import web
+
+    from support_nodes import free_port
+
+    port = free_port()
+    fake = FakeRemote(f"http://127.0.0.1:{port}")
+
+    async def actor(request):
+        return web.json_response(fake.document(), content_type=AP)
+
+    app = web.Application()
+    app.router.add_get("/users/mallory", actor)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield fake
+    await runner.cleanup()
+
+
+def follow_of(remote, served, n=1) -> dict:
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{remote.actor}/follows/{n}",
+            "type": "Follow", "actor": remote.actor, "object": f"{served.url}/pools/garden"}
+
+
+async def post(http, served, remote, activity=None, *, body=None, key=None, key_id=None,
+               date_offset=0, tamper=None, path="/inbox"):
+    body = body if body is not None else json.dumps(activity).encode()
+    url = f"{served.url}{path}"
+    headers = {"Content-Type": AP}
+    signed = sign_request("POST", url, headers, body, key_id=key_id or remote.key_id,
+                          private_key=key or remote.key, scheme="cavage", now=time.time() + date_offset)
+    headers.update(signed)
+    if tamper:
+        body = tamper(body)
+    async with http.post(url, data=body, headers=headers) as r:
+        return r.status, await r.text()
+
+
+async def test_a_signed_follow_is_accepted_once(served, http, remote):
+    status, _ = await post(http, served, remote, follow_of(remote, served))
+    assert status == 202
+    status, _ = await post(http, served, remote, follow_of(remote, served))
+    assert status == 202  # a replay is acknowledged and stored once
+    assert inbox_store.count(served.node.db, f"{remote.actor}/follows/1") == 1
+
+
+async def test_inbox_refusals(served, http, remote):
+    node = served.node
+    size = log_store.log_size(node.db)
+    follow = follow_of(remote, served)
+    url = f"{served.url}/inbox"
+    async with http.post(url, data=json.dumps(follow), headers={"Content-Type": AP}) as r:
+        assert r.status == 401, "no signature"
+    other = generate_rsa()
+    assert (await post(http, served, remote, follow, key=other))[0] == 401, "bad signature"
+    assert (await post(http, served, remote, follow, tamper=lambda b: b.replace(b"Follow", b"Folloz")))[0] == 401, \
+        "digest does not match the body"
+    not_owner = dict(follow, actor=f"{served.url}/users/alice")
+    assert (await post(http, served, remote, not_owner))[0] == 401, "key owner is not the actor"
+    assert (await post(http, served, remote, follow, date_offset=-7200))[0] == 401, "date outside the window"
+    assert (await post(http, served, remote, body=b"{not json"))[0] == 400, "malformed JSON"
+    big = json.dumps(dict(follow, padding="x" * (1024 * 1024))).encode()
+    assert (await post(http, served, remote, body=big))[0] == 413, "body over the cap"
+    unknown = dict(follow, id=f"{remote.actor}/x/1", type="Dance")
+    assert (await post(http, served, remote, unknown))[0] == 202, "unknown type is accepted and ignored"
+    missing_pool = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{remote.actor}/c/1",
+                    "type": "Follow", "actor": remote.actor, "object": f"{served.url}/pools/nowhere"}
+    assert (await post(http, served, remote, missing_pool, path="/pools/nowhere/inbox"))[0] == 404
+    assert log_store.log_size(node.db) == size
+    assert inbox_store.count(node.db, follow["id"]) == 0
