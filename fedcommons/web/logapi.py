@@ -1,0 +1,160 @@
+"""The log over HTTP, for replicas, witnesses and auditors. Public and cacheable.
+
+``GET /log/checkpoint``
+    The current signed checkpoint (C2SP signed note, ``text/plain; charset=utf-8``),
+    followed by the cosignature lines (c2sp.org/tlog-cosignature) witnesses made on it.
+
+``GET /log/entries?start=N&limit=M``
+    Entries in index order: ``{"origin", "hashEncoding": "base64", "start", "entries":
+    [{"index", "leafHash", "activity"}], "next"}``. ``activity`` is the JSON of the logged
+    activity, whose RFC 8785 bytes hash to ``leafHash``; it is ``null`` for a redacted
+    entry. ``limit`` is capped at 1000; a ``start`` past the end gives an empty page.
+
+``GET /log/proof/inclusion?index=I&size=S`` and ``GET /log/proof/consistency?from=A&to=B``
+    RFC 9162 proofs from the stored Merkle nodes, as JSON with base64 hashes.
+
+``GET /log/mirrors``
+    The latest verified checkpoint this node holds of each log it mirrors, so that peers
+    can compare what each of them was shown.
+
+Every hash in these answers is standard base64 (RFC 4648), as in checkpoints.
+"""
+
+import base64
+import functools
+import json
+
+from aiohttp import web
+
+from ..app import NODE
+from ..errors import BadInput, FedcommonsError
+from ..log.merkle import consistency_proof, inclusion_proof, root_at
+from ..log.replica import HASH_ENCODING
+from ..services.log_writer import lookup
+from ..store import log as log_store
+from ..store import mirrors as mirror_store
+from ..store import witness as witness_store
+from .errors import problem
+
+MAX_LIMIT = 1000
+NOTE_TYPE = "text/plain"
+_PUBLIC = {"Access-Control-Allow-Origin": "*"}
+
+
+def _api(handler):
+    """Answer a client's mistake with RFC 9457 problem details, whatever it accepts:
+    these URLs are read by programs."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except FedcommonsError as exc:
+            if exc.status >= 500:
+                raise
+            return problem(exc.status, str(exc))
+
+    return wrapped
+
+
+async def checkpoint(request: web.Request) -> web.Response:
+    """The latest signed checkpoint with the cosignatures gathered for it."""
+    node = request.app[NODE]
+    latest = log_store.latest_checkpoint(node.db)
+    if latest is None:
+        raise web.HTTPNotFound(text="the log has no checkpoint yet")
+    size, _, note = latest
+    text = note + "".join(witness_store.cosignature_lines(node.db, size))
+    return web.Response(text=text, content_type=NOTE_TYPE, charset="utf-8",
+                        headers={**_PUBLIC, "Cache-Control": "public, max-age=5"})
+
+
+@_api
+async def entries(request: web.Request) -> web.Response:
+    """A page of entries with their leaf hashes and activities."""
+    node = request.app[NODE]
+    start = _int(request, "start", default=0)
+    limit = min(_int(request, "limit", default=MAX_LIMIT, minimum=1), MAX_LIMIT)
+    rows = list(log_store.iter_entries(node.db, start, start + limit, batch=limit))
+    # The stored bodies are already JSON (RFC 8785 bytes): they go out as they are.
+    items = b",".join(
+        b'{"index":%d,"leafHash":"%s","activity":%s}'
+        % (row.idx, base64.b64encode(row.leaf_hash), row.body if row.body is not None else b"null")
+        for row in rows
+    )
+    head = {"origin": node.config.origin, "hashEncoding": HASH_ENCODING, "start": start, "limit": limit}
+    if len(rows) == limit:
+        head["next"] = f"{node.url}/log/entries?start={start + limit}&limit={limit}"
+    body = json.dumps(head).encode()[:-1] + b',"entries":[' + items + b"]}"
+    return web.Response(body=body, content_type="application/json",
+                        headers={**_PUBLIC, "Cache-Control": "public, max-age=60"})
+
+
+@_api
+async def inclusion(request: web.Request) -> web.Response:
+    """An inclusion proof of entry ``index`` in the tree of ``size`` (default: the log's size)."""
+    node = request.app[NODE]
+    log_size = log_store.log_size(node.db)
+    index = _int(request, "index")
+    size = _int(request, "size", default=log_size)
+    if size > log_size:
+        raise BadInput(f"size {size} is beyond the log's {log_size} entries")
+    if index >= size:
+        raise BadInput(f"index {index} is not in a tree of size {size}")
+    tree = lookup(node)
+    leaf = tree(0, index)
+    proof = inclusion_proof(index, size, tree)
+    return _proof_response({"index": index, "size": size, "leafHash": _b64(leaf),
+                            "root": _b64(root_at(size, tree)), "proof": [_b64(h) for h in proof]})
+
+
+@_api
+async def consistency(request: web.Request) -> web.Response:
+    """A consistency proof between two tree sizes of the log."""
+    node = request.app[NODE]
+    log_size = log_store.log_size(node.db)
+    old, new = _int(request, "from", minimum=1), _int(request, "to")
+    if new > log_size:
+        raise BadInput(f"size {new} is beyond the log's {log_size} entries")
+    if old > new:
+        raise BadInput(f"from ({old}) must not be larger than to ({new}): a log only grows")
+    tree = lookup(node)
+    proof = consistency_proof(old, new, tree)
+    return _proof_response({"from": old, "to": new, "root1": _b64(root_at(old, tree)),
+                            "root2": _b64(root_at(new, tree)), "proof": [_b64(h) for h in proof]})
+
+
+async def mirrors(request: web.Request) -> web.Response:
+    """The latest verified checkpoint held of each mirrored log."""
+    node = request.app[NODE]
+    items = [
+        {"origin": row.origin, "url": row.url, "verifierKey": row.verifier_key, "size": row.size,
+         "checkpoint": row.checkpoint, "forked": row.forked}
+        for row in mirror_store.mirrors(node.db) if row.checkpoint
+    ]
+    return web.json_response({"origin": node.config.origin, "mirrors": items},
+                             headers={**_PUBLIC, "Cache-Control": "public, max-age=30"})
+
+
+def _proof_response(doc: dict) -> web.Response:
+    # A proof between two sizes never changes: the log is append-only.
+    return web.json_response({"hashEncoding": HASH_ENCODING, **doc},
+                             headers={**_PUBLIC, "Cache-Control": "public, max-age=86400"})
+
+
+def _int(request: web.Request, name: str, *, default: int | None = None, minimum: int = 0) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        if default is None:
+            raise BadInput(f"the query parameter {name} is required")
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise BadInput(f"{name} must be a non-negative integer, got {raw!r}")
+    value = int(raw)
+    if value < minimum:
+        raise BadInput(f"{name} must be at least {minimum}")
+    return value
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
