@@ -1,0 +1,189 @@
+"""A cooperative's open books: its Distributions and the Standings they were computed from.
+
+- ``/coops/{slug}/distributions``: a paged OrderedCollection for ActivityPub clients, a
+  table for browsers;
+- ``/coops/{slug}/distributions/{id}``: the signed ``fc:Distribution`` as logged, or a page
+  saying who got what, under which policy and constraints, from which Standings;
+  ``?format=csv`` or ``{id}.csv`` is the bookkeeper's CSV download;
+- ``/coops/{slug}/standings/{id}``: a signed Standing a Distribution used, as logged.
+
+Everything is read from the log, so what is served is byte for byte what was signed.
+"""
+
+import json
+from decimal import Decimal
+from fractions import Fraction
+
+from aiohttp import web
+
+from ..app import NODE
+from ..payout import payouts_csv, read_distribution
+from ..services import payouts as service
+from ..store import actors as actor_store
+from ..store import coops as coop_store
+from ..store.actors import ActorRow
+from . import html
+from .charts import Bar, share_bars
+from .collections import paged
+from .negotiation import activity_response, wants_activity_json
+
+TABLE_ROWS = 500
+
+
+def _coop(request: web.Request) -> ActorRow:
+    row = actor_store.local_actor(request.app[NODE].db, request.match_info["name"], "cooperative")
+    if row is None:
+        raise web.HTTPNotFound(text="no such cooperative on this node")
+    return row
+
+
+def _logged(request: web.Request, coop: ActorRow, kind: str, what: str) -> dict:
+    """The logged object at this URL, if it is a ``kind`` document of this cooperative."""
+    url = f"{coop.id}/{what}/{request.match_info['id']}"
+    document = service.logged_object(request.app[NODE], url)
+    if document is None or kind not in (document.get("type") or []):
+        raise web.HTTPNotFound(text=f"no such {kind} of {coop.name} in this node's log")
+    return document
+
+
+async def distributions(request: web.Request) -> web.Response:
+    """The cooperative's Distributions, newest first."""
+    node = request.app[NODE]
+    coop = _coop(request)
+    url = f"{coop.id}/distributions"
+    if wants_activity_json(request):
+        total = coop_store.count_distributions(node.db, coop.id)
+
+        def items(limit, offset):
+            return [_summary(coop, row) for row in
+                    coop_store.distributions(node.db, coop.id, limit=limit, offset=offset)]
+
+        return activity_response(paged(request, url, total, items))
+    rows = coop_store.distributions(node.db, coop.id, limit=200)
+    title = f"Distributions of {coop.display_name or coop.name}"
+    if not rows:
+        body = "<p class=muted>Nothing has been paid out yet.</p>"
+    else:
+        lines = "".join(
+            f"<tr><td>{html.esc(r.published[:10])}</td><td>{html.esc(r.period or '')}</td>"
+            f"<td class=num>{html.esc(r.amount)} {html.esc(r.currency)}</td><td>{html.esc(r.policy)}</td>"
+            f"<td class=num>{r.recipients:,}</td><td>{html.link(r.id, 'details')} · "
+            f"{html.link(r.id + '.csv', 'CSV')}</td></tr>" for r in rows)
+        body = ("<table><thead><tr><th>Published</th><th>Period</th><th class=num>Amount</th><th>Policy</th>"
+                f"<th class=num>People</th><th></th></tr></thead><tbody>{lines}</tbody></table>")
+    page = (f"<h1>{html.esc(title)}</h1><p class=muted>{html.link(coop.id, coop.display_name or coop.name)} · "
+            f"{html.link(url + '?format=json', 'JSON-LD')}</p>{body}")
+    return web.Response(text=html.page(title, page, request.app), content_type="text/html")
+
+
+def _summary(coop: ActorRow, row: coop_store.DistributionRow) -> dict:
+    """A collection item in ActivityStreams terms only; the full document is at its id."""
+    period = f" for {row.period}" if row.period else ""
+    return {"id": row.id, "type": "Document", "attributedTo": coop.id, "published": row.published,
+            "name": f"{row.amount} {row.currency}{period} to {row.recipients} people ({row.policy})"}
+
+
+async def distribution(request: web.Request) -> web.Response:
+    """One Distribution: JSON-LD, a page, or (``?format=csv``) its CSV."""
+    coop = _coop(request)
+    document = _logged(request, coop, "Distribution", "distributions")
+    if request.query.get("format") == "csv":
+        return _csv(coop, document)
+    if wants_activity_json(request):
+        return activity_response(document)
+    return web.Response(text=_distribution_page(request, coop, document), content_type="text/html")
+
+
+async def distribution_csv(request: web.Request) -> web.Response:
+    """One Distribution as the bookkeeper's CSV."""
+    coop = _coop(request)
+    return _csv(coop, _logged(request, coop, "Distribution", "distributions"))
+
+
+def _csv(coop: ActorRow, document: dict) -> web.Response:
+    label = document.get("period") or str(document.get("published", ""))[:10]
+    name = f"{coop.name}-{label}-{document['id'].rsplit('/', 1)[-1][:8]}.csv"
+    return web.Response(body=payouts_csv(document).encode("utf-8"), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _distribution_page(request: web.Request, coop: ActorRow, document: dict) -> str:
+    node = request.app[NODE]
+    terms = read_distribution(document)
+    unit = terms.unit
+    period = f" for {terms.period}" if terms.period else ""
+    title = f"{coop.display_name or coop.name} pays {unit.display(terms.amount)}{period}"
+    ranked = sorted(terms.payouts.items(), key=lambda item: (-item[1], item[0]))
+    names = {who: _name(node, who) for who, _ in ranked[:TABLE_ROWS]}
+    constraints = document.get("constraints") or {}
+    limits = [f"highest at most {constraints['maxRatio']} × lowest" if "maxRatio" in constraints else "no ratio limit"]
+    if "floor" in constraints:
+        limits.append(f"floor {constraints['floor']}")
+    if "cap" in constraints:
+        limits.append(f"cap {constraints['cap']}")
+    if "basicShare" in constraints:
+        share = format(Decimal(constraints["basicShare"]) * 100, "f")
+        limits.append(f"{share.rstrip('0').rstrip('.') if '.' in share else share} % shared equally")
+    parts = [
+        f"<h1>{html.esc(title)}</h1>",
+        (f"<p class=muted>Published {html.esc(document.get('published', ''))} by "
+         f"{html.link(coop.id, coop.display_name or coop.name)} · {len(ranked):,} people · "
+         f"{html.esc(terms.policy)} policy · {html.esc('; '.join(limits))}</p>"),
+        share_bars([Bar(names.get(who) or who, f"{float(Fraction(minor, terms.amount)):.9f}", who, who)
+                    for who, minor in ranked], title=f"Shares of {unit.display(terms.amount)}"),
+    ]
+    rows = "".join(
+        f"<tr><td>{html.link(who, names[who])}</td><td class=num>{html.esc(unit.to_string(minor))}</td>"
+        f"<td class=num>{float(Fraction(minor, terms.amount)) * 100:.2f} %</td></tr>"
+        for who, minor in ranked[:TABLE_ROWS])
+    more = (f"<p class=muted>… and {len(ranked) - TABLE_ROWS:,} more in the CSV.</p>"
+            if len(ranked) > TABLE_ROWS else "")
+    parts.append(f"<table><thead><tr><th>Recipient</th><th class=num>Amount ({html.esc(unit.code)})</th>"
+                 f"<th class=num>Share</th></tr></thead><tbody>{rows}</tbody></table>{more}")
+    inputs = "".join(
+        f"<li>{html.link(ref.id, 'Standing')} of {html.link(ref.pool)}, weight {html.esc(str(ref.weight))}, "
+        f"from the first {ref.checkpoint['treeSize']} entries of the log {html.esc(ref.checkpoint['origin'])}</li>"
+        for ref in terms.standings)
+    inputs += "".join(f"<li>{html.link(url, 'earlier distribution')}, counted as already paid</li>"
+                      for url in terms.previous)
+    parts.append(f"<h2>Computed from</h2><ul>{inputs}</ul>")
+    parts.append(
+        f"<p class=muted>Signed by the cooperative. Anyone can recompute it: "
+        f"<code>fedcommons payout verify {html.esc(document['id'])}</code></p>"
+        f"<p class=muted>{html.link(document['id'] + '.csv', 'CSV')} · "
+        f"{html.link(document['id'] + '?format=json', 'JSON-LD')} · "
+        f"{html.link(coop.id + '/distributions', 'all distributions')}</p>")
+    return html.page(title, "".join(parts), request.app)
+
+
+async def standing(request: web.Request) -> web.Response:
+    """A Standing a Distribution of this cooperative used, as logged (JSON-LD or a page)."""
+    coop = _coop(request)
+    document = _logged(request, coop, "Standing", "standings")
+    if wants_activity_json(request):
+        return activity_response(document)
+    node = request.app[NODE]
+    rows = document.get("standings") or []
+    checkpoint = document.get("checkpoint") or {}
+    title = f"Standing in {_name(node, document.get('pool', ''))}"
+    body = "".join(
+        f"<tr><td class=num>{rank}</td><td>{html.link(row['contributor'], _name(node, row['contributor']))}</td>"
+        f"<td class=num>{html.esc(row['score'])}</td><td class=num>{float(row['share']) * 100:.2f} %</td></tr>"
+        for rank, row in enumerate(rows[:TABLE_ROWS], start=1))
+    more = f"<p class=muted>… and {len(rows) - TABLE_ROWS:,} more in the JSON-LD.</p>" if len(rows) > TABLE_ROWS else ""
+    page = (
+        f"<h1>{html.esc(title)}</h1>"
+        f"<p class=muted>{html.esc(document.get('method'))} as of {html.esc(document.get('asOf'))} · log "
+        f"{html.esc(checkpoint.get('origin'))} at {checkpoint.get('treeSize')} entries · used by "
+        f"{html.link(coop.id + '/distributions', coop.display_name or coop.name)}</p>"
+        f"<table><thead><tr><th class=num>#</th><th>Contributor</th><th class=num>Score</th>"
+        f"<th class=num>Share</th></tr></thead><tbody>{body}</tbody></table>{more}"
+        f"<p class=muted>Parameters: <code>{html.esc(json.dumps(document.get('parameters'), sort_keys=True))}</code></p>"
+        f"<p class=muted>{html.link(document['id'] + '?format=json', 'JSON-LD')}</p>")
+    return web.Response(text=html.page(title, page, request.app), content_type="text/html")
+
+
+def _name(node, url: str) -> str:
+    """A short name for a person or pool this node knows, else the URL."""
+    row = actor_store.actor(node.db, url)
+    return (row.display_name or row.name or url) if row is not None else url
