@@ -1,0 +1,187 @@
+"""The authorization page: a person signs in and approves (or denies) a client's request.
+
+GET checks the request and shows the form; POST checks the form and sends the browser back
+to the client with a code, or with ``error=access_denied``. Until the client and its
+redirect URI are known good, errors are shown on the page and never sent to the redirect
+URI (RFC 6749 §4.1.2.1).
+
+Cross-site request forgery: the GET sets a short-lived random cookie and puts in the form
+a token (web.csrf: an HMAC under a key derived from the node's own key) bound to that
+cookie, an expiry and every parameter the approval depends on. A POST without the
+cookie, past the expiry, or with any of those parameters changed is refused. So the POST
+needs no second fetch of the client's document: the MAC vouches that the GET checked
+these exact values.
+
+The wrong-password counter here is shared with the browser sign-in form (web.session).
+"""
+
+import asyncio
+import hmac
+import json
+import secrets
+import time
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from ..app import CLIENT, NODE
+from ..errors import Forbidden, OAuthError
+from ..services import accounts, oauth
+from ..services.oauth_clients import resolve_client
+from . import csrf, html
+
+COOKIE = "fc_oauth"
+FORM_SECONDS = 600
+# What the approval depends on: checked on GET, carried through the form under the MAC.
+SIGNED = ("client_id", "client_name", "verified", "redirect_uri", "scope", "state", "code_challenge")
+
+MAX_FAILURES = 10
+FAILURE_WINDOW = 15 * 60
+_failures: dict[tuple[str, str], list[float]] = {}
+
+_HEADERS = {
+    # The page must not be framed (clickjacking the Approve button) or cached.
+    "X-Frame-Options": "DENY",
+    # No form-action: browsers would then block the redirect to the client after the POST.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                               "base-uri 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _mac(node, nonce: str, expires: int, fields: dict) -> str:
+    """The form token: web.csrf's HMAC bound to the cookie, for this expiry and these values."""
+    # JSON, so that no value (a client's `state`, say) can pass for a separator.
+    purpose = json.dumps(["oauth consent", expires, [fields.get(name, "") for name in SIGNED]])
+    return f"{expires}.{csrf.token(node, nonce, purpose)}"
+
+
+def _form_is_genuine(node, nonce: str | None, token: str | None, fields: dict) -> bool:
+    if not nonce or not token or "." not in token:
+        return False
+    expires_text = token.split(".", 1)[0]
+    if not expires_text.isdigit() or int(expires_text) < time.time():
+        return False
+    return hmac.compare_digest(_mac(node, nonce, int(expires_text), fields), token)
+
+
+async def authorize_page(request: web.Request) -> web.Response:
+    """GET /oauth/authorize: check the request and show the sign-in and consent form."""
+    node = request.app[NODE]
+    query = request.query
+    try:
+        client, redirect_uri = await resolve_client(node, request.app[CLIENT], query.get("client_id"),
+                                                    query.get("redirect_uri"))
+    except OAuthError as exc:
+        return _problem_page(request, 400, "This application's request cannot be used", str(exc))
+    try:
+        scopes, challenge = oauth.check_authorization_request(query)
+    except OAuthError as exc:
+        return _back_to_client(node, redirect_uri, query.get("state"), error=exc.error, description=str(exc))
+    fields = {"client_id": client.client_id, "client_name": client.name, "verified": "1" if client.verified else "",
+              "redirect_uri": redirect_uri, "scope": " ".join(scopes), "state": query.get("state", ""),
+              "code_challenge": challenge}
+    return _form_page(request, fields, nonce=secrets.token_urlsafe(24), account=query.get("login_hint", ""))
+
+
+async def authorize_answer(request: web.Request) -> web.Response:
+    """POST /oauth/authorize: the person approved or denied."""
+    node = request.app[NODE]
+    form = await request.post()
+    fields = {name: str(form.get(name, "")) for name in SIGNED}
+    nonce = request.cookies.get(COOKIE)
+    if not _form_is_genuine(node, nonce, str(form.get("csrf", "")), fields):
+        raise Forbidden("this form was not issued to this browser, or it has expired: "
+                        "go back to the application and start signing in again")
+    if form.get("decision") != "approve":
+        return _back_to_client(node, fields["redirect_uri"], fields["state"], error="access_denied",
+                               description="the person denied the request")
+    login = str(form.get("account", "")).strip()
+    if _too_many_failures(node, login):
+        return _form_page(request, fields, nonce=nonce, account=login, status=429,
+                          error="Too many wrong passwords for this account; wait a quarter of an hour.")
+    row, stored = accounts.account(node, login)
+    # scrypt takes tens of milliseconds: off the event loop, so other requests go on.
+    matches = await asyncio.to_thread(accounts.password_matches, stored, str(form.get("password", "")))
+    if row is None or not matches:
+        _record_failure(node, login)
+        return _form_page(request, fields, nonce=nonce, account=login, error="Wrong account name or password.")
+    code = oauth.issue_code(node, client_id=fields["client_id"], actor=row.id, redirect_uri=fields["redirect_uri"],
+                            scopes=oauth.parse_scope(fields["scope"]), code_challenge=fields["code_challenge"])
+    return _back_to_client(node, fields["redirect_uri"], fields["state"], code=code)
+
+
+def _back_to_client(node, redirect_uri: str, state: str | None, **params) -> web.Response:
+    """303 to the client's redirect URI with the answer, `state` and the issuer (RFC 9207)."""
+    answer = {}
+    if "code" in params:
+        answer["code"] = params["code"]
+    else:
+        answer["error"] = params["error"]
+        answer["error_description"] = params["description"]
+    if state:
+        answer["state"] = state
+    answer["iss"] = node.url
+    separator = "&" if "?" in redirect_uri else "?"
+    return web.Response(status=303, headers={**_HEADERS, "Location": redirect_uri + separator + urlencode(answer)})
+
+
+def _form_page(request: web.Request, fields: dict, *, nonce: str, account: str = "", error: str = "",
+               status: int = 200) -> web.Response:
+    node = request.app[NODE]
+    token = _mac(node, nonce, int(time.time()) + FORM_SECONDS, fields)
+    scopes = fields["scope"].split()
+    who = (f"<strong>{html.esc(fields['client_name'])}</strong>"
+           + (f" <span class=muted>({html.esc(fields['client_id'])})</span>"
+              if fields["client_name"] != fields["client_id"] else ""))
+    warning = "" if fields["verified"] else (
+        "<p class=error>This application's description could not be fetched from its id, so its name "
+        "is not confirmed. It runs on your own computer and the answer goes only there; approve only if "
+        "you started it.</p>")
+    hidden = "".join(f'<input type=hidden name="{name}" value="{html.esc(fields[name])}">' for name in SIGNED)
+    body = (
+        f"<h1>Sign in to {html.esc(node.config.host)}</h1>"
+        f"<p>{who} asks to:</p><ul>"
+        + "".join(f"<li><strong>{html.esc(s)}</strong>: {html.esc(oauth.SCOPE_TEXT[s])}</li>" for s in scopes)
+        + f"</ul>{warning}"
+        f"<p class=muted>Afterwards your browser goes to <code>{html.esc(fields['redirect_uri'])}</code>.</p>"
+        + (f"<p class=error>{html.esc(error)}</p>" if error else "")
+        + f'<form method=post action="{html.esc(request.path)}">{hidden}'
+        f'<input type=hidden name=csrf value="{html.esc(token)}">'
+        f'<label>Account name <input name=account value="{html.esc(account)}" autocomplete=username '
+        "autocapitalize=none required></label>"
+        "<label>Password <input name=password type=password autocomplete=current-password required></label>"
+        "<p><button name=decision value=approve>Approve</button> "
+        "<button name=decision value=deny formnovalidate>Deny</button></p></form>"
+    )
+    response = web.Response(text=html.page("Authorize an application", body, request.app),
+                            content_type="text/html", status=status, headers=_HEADERS)
+    response.set_cookie(COOKIE, nonce, max_age=FORM_SECONDS, path=oauth.AUTHORIZE_PATH, httponly=True,
+                        samesite="Strict", secure=node.url.startswith("https://"))
+    return response
+
+
+def _problem_page(request: web.Request, status: int, title: str, detail: str) -> web.Response:
+    body = f"<h1>{html.esc(title)}</h1><p>{html.esc(detail)}</p>"
+    return web.Response(text=html.page(title, body, request.app), content_type="text/html",
+                        status=status, headers=_HEADERS)
+
+
+def _failure_key(node, login: str) -> tuple[str, str]:
+    return node.url, login.lower()[:200]
+
+
+def _too_many_failures(node, login: str) -> bool:
+    recent = [t for t in _failures.get(_failure_key(node, login), []) if t > time.time() - FAILURE_WINDOW]
+    return len(recent) >= MAX_FAILURES
+
+
+def _record_failure(node, login: str) -> None:
+    """Count a wrong password for an account name; the map is pruned so it stays small."""
+    key = _failure_key(node, login)
+    cutoff = time.time() - FAILURE_WINDOW
+    _failures[key] = [t for t in _failures.get(key, []) if t > cutoff] + [time.time()]
+    if len(_failures) > 10_000:
+        for stale in [k for k, times in _failures.items() if not times or times[-1] < cutoff]:
+            del _failures[stale]
