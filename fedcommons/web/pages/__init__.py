@@ -1,0 +1,18 @@
+"""The pages people look at, one module per resource, served at the same URLs as the
+ActivityPub documents when the client asks for HTML.
+
+The forms that act (sign in, log work, review) post back to the same pages; sessions and
+CSRF are in :mod:`fedcommons.web.session`.
+"""
+
+from aiohttp import web
+
+from ...store.actors import ActorRow
+
+
+async def actor_page(request: web.Request, row: ActorRow, doc: dict) -> web.Response:
+    """The page for a local actor of any kind."""
+    from . import coop, home, person, pool
+
+    show = {"pool": pool.page, "person": person.page, "cooperative": coop.page, "node": home.node_actor}[row.kind]
+    return await show(request, row, doc)

@@ -1,0 +1,132 @@
+"""GET/POST /pools/{slug}/pending: a steward's queue of contributions waiting for a decision.
+
+Each waiting contribution has its own small form: Validate, or Reject with a reason.
+The decision is :func:`fedcommons.services.contributions.decide`, which signs it as the
+steward and logs it; after it the browser comes back here (post, redirect, get), so a
+reload never decides twice.
+"""
+
+import json
+
+from aiohttp import web
+
+from ...app import NODE
+from ...effort import format_effort
+from ...errors import BadInput, Conflict, Forbidden, NotFound
+from ...services import contributions
+from ...store import actors as actor_store
+from ...store import contributions as contribution_store
+from ...store import log as log_store
+from ...store.actors import ActorRow
+from ...store.contributions import ContributionRow
+from .. import html
+from ..forms import browser_form, csrf_input, hidden, textarea_field
+from ..session import check_form, form_token, require_viewer
+from .common import actor_link, respond
+
+PURPOSE = "review"
+SHOWN = 100
+DONE = {"validated": "Validated: it now counts toward standing.", "rejected": "Rejected, with your reason."}
+
+
+def _pool(request: web.Request) -> ActorRow:
+    pool = actor_store.local_actor(request.app[NODE].db, request.match_info["name"], "pool")
+    if pool is None:
+        raise NotFound("no such pool on this node")
+    return pool
+
+
+def _steward_pool(request: web.Request) -> tuple[ActorRow, ActorRow]:
+    """(pool, steward) when the signed-in person stewards the pool; Forbidden otherwise."""
+    pool = _pool(request)
+    session = require_viewer(request)
+    if session.person.id not in actor_store.stewards(request.app[NODE].db, pool.id):
+        raise Forbidden(f"only the stewards of {pool.display_name or pool.name} review its contributions; "
+                        f"you are signed in as {session.person.name}")
+    return pool, session.person
+
+
+@browser_form
+async def queue(request: web.Request) -> web.Response:
+    """The waiting contributions, oldest first, each with its decision form."""
+    pool, steward = _steward_pool(request)
+    notice = DONE.get(request.query.get("done", ""), "")
+    return _render(request, pool, steward, notice=notice)
+
+
+@browser_form
+async def decide(request: web.Request) -> web.Response:
+    """Validate or reject one contribution, then back to the queue."""
+    node = request.app[NODE]
+    form = await request.post()
+    check_form(request, form, PURPOSE)
+    pool, steward = _steward_pool(request)
+    contribution = str(form.get("contribution", ""))
+    choice = str(form.get("decision", ""))
+    reason = str(form.get("reason", ""))
+    row = contribution_store.contribution(node.db, contribution)
+    if row is None or row.pool != pool.id:
+        raise BadInput(f"{contribution or 'that'} is not a contribution to {pool.name}")
+    if choice not in ("validate", "reject"):
+        raise BadInput("choose Validate or Reject")
+    if choice == "reject" and not reason.strip():
+        return _render(request, pool, steward, status=400, typed={contribution: reason},
+                       errors={contribution: "Say why, so the contributor knows what to change."})
+    try:
+        contributions.decide(node, contribution, steward.name, reject=choice == "reject",
+                             reason=reason if choice == "reject" else None)
+    except (BadInput, Conflict) as exc:
+        return _render(request, pool, steward, status=exc.status, problem=str(exc))
+    done = "rejected" if choice == "reject" else "validated"
+    return web.Response(status=303, headers={"Location": f"{pool.id}/pending?done={done}"})
+
+
+def _render(request: web.Request, pool: ActorRow, steward: ActorRow, *, status: int = 200, notice: str = "",
+            problem: str = "", typed: dict | None = None, errors: dict | None = None) -> web.Response:
+    node = request.app[NODE]
+    typed, errors = typed or {}, errors or {}
+    # Oldest first: a queue is worked through in the order it filled.
+    waiting = contribution_store.contributions_of_pool(node.db, pool.id, status="pending", limit=10_000)[::-1]
+    title = f"Waiting for review in {pool.display_name or pool.name}"
+    parts = [f"<h1>{html.esc(title)}</h1>",
+             f"<p class=muted>{len(waiting)} pending · {html.link(pool.id, 'back to the pool')}</p>"]
+    if notice:
+        parts.append(f"<p class=notice role=status>{html.esc(notice)}</p>")
+    if problem:
+        parts.append(f"<p class=error role=alert>{html.esc(problem)}</p>")
+    if not waiting:
+        parts.append("<p>Nothing waits for review.</p>")
+    token = form_token(request, PURPOSE)
+    for c in waiting[:SHOWN]:
+        parts.append(_item(node, pool, steward, c, token, typed.get(c.id, ""), errors.get(c.id)))
+    if len(waiting) > SHOWN:
+        parts.append(f"<p class=muted>… and {len(waiting) - SHOWN} more after these.</p>")
+    return respond(request, title, "".join(parts), status=status)
+
+
+def _item(node, pool: ActorRow, steward: ActorRow, c: ContributionRow, token: str, reason: str,
+          error: str | None) -> str:
+    evidence = "".join(f"<li>{html.link(e)}</li>" for e in _evidence(node, c))
+    head = (f"<h2>{html.link(c.id, c.summary)}</h2>"
+            f"<p>{actor_link(node, c.contributor)} · {html.esc(format_effort(c.minutes))} of "
+            f"{html.esc(c.kind)} · {html.esc(c.published[:10])}</p>"
+            + (f"<ul class=evidence>{evidence}</ul>" if evidence else ""))
+    if c.contributor == steward.id:
+        action = "<p class=muted>Your own contribution: another steward decides on it.</p>"
+    else:
+        field = textarea_field("reason", "Reason (needed to reject)", reason, error, rows=2,
+                               field_id=f"reason-{c.id.rsplit('/', 1)[-1]}")
+        action = (f'<form class="stacked decision" method=post action="{html.esc(pool.id)}/pending">'
+                  f"{csrf_input(token)}{hidden('contribution', c.id)}{field}"
+                  "<p><button name=decision value=validate>Validate</button> "
+                  "<button name=decision value=reject>Reject</button></p></form>")
+    return f"<article class=pending-item>{head}{action}</article>"
+
+
+def _evidence(node, c: ContributionRow) -> list[str]:
+    """The evidence links of a contribution, from its logged object."""
+    entry = log_store.entry(node.db, c.entry)
+    if entry is None or entry.body is None:
+        return []
+    obj = json.loads(entry.body).get("object") or {}
+    return [e for e in obj.get("evidence", []) if isinstance(e, str)][:contributions.MAX_EVIDENCE]

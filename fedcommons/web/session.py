@@ -1,0 +1,206 @@
+"""Signing in from a browser: ``/login``, ``/logout``, the session cookie, and who is looking.
+
+The cookie holds a random value whose hash is the server-side session
+(:mod:`fedcommons.services.sessions`). It is ``HttpOnly`` (no script reads it),
+``SameSite=Lax`` (other sites' forms do not carry it), ``Path=/`` and, when the node's URL
+is https, ``Secure``.
+
+Every form carries a CSRF token (:mod:`.csrf`) bound to that cookie value; the sign-in
+form, before there is a session, is bound to a short-lived random cookie of its own, so a
+sign-in cannot be forged either. The password check and the counter of wrong passwords
+are the ones the OAuth sign-in page uses, so the two forms share one limit per account.
+"""
+
+import asyncio
+import secrets
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from ..app import NODE
+from ..errors import Forbidden
+from ..services import accounts, sessions
+from ..services.sessions import Session
+from . import csrf, html
+from .consent import _record_failure, _too_many_failures
+from .forms import browser_form, csrf_input, hidden, text_field
+
+COOKIE = "fc_session"
+LOGIN_COOKIE = "fc_login"
+LOGIN_FORM_SECONDS = 3600
+VIEWER = web.RequestKey("viewer", object)  # Session | None
+
+# What a forged or stale form is told.
+STALE_FORM = ("This form was not issued to this browser, or it has expired. "
+              "Go back, reload the page and try again.")
+
+# Pages are built on the server from this node's own data: nothing needs another host,
+# and no page may be framed (a framed Validate button could be clicked by deceit).
+_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler):
+    """Find who is signed in (if anyone), put them in the header of every page, and give
+    pages the headers that keep them from being framed, mixed with other hosts or shared by caches."""
+    node = request.app[NODE]
+    session = sessions.resume(node, request.cookies.get(COOKIE))
+    request[VIEWER] = session
+    # aiohttp runs each request in its own task, so this never reaches another request.
+    html.header_nav.set(_nav(request, session))
+    response = await handler(request)
+    if response.content_type == "text/html" and not response.prepared:
+        for name, value in _HTML_HEADERS.items():
+            response.headers.setdefault(name, value)
+        # The header differs for whoever is signed in: a cache must not hand one person's page to another.
+        vary = response.headers.get("Vary")
+        response.headers["Vary"] = f"{vary}, Cookie" if vary else "Cookie"
+        if session is not None:
+            # The page names who is signed in and carries their form tokens.
+            response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def viewer(request: web.Request) -> Session | None:
+    """The signed-in person's session, or None."""
+    return request.get(VIEWER)
+
+
+def require_viewer(request: web.Request) -> Session:
+    """The signed-in person's session; anyone else is sent to sign in and brought back."""
+    session = viewer(request)
+    if session is None:
+        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}")
+    return session
+
+
+def form_token(request: web.Request, purpose: str) -> str:
+    """The CSRF token for a form the signed-in person may post."""
+    return csrf.token(request.app[NODE], require_viewer(request).token, purpose)
+
+
+def check_form(request: web.Request, form, purpose: str) -> Session:
+    """The session a posted form belongs to; Forbidden when its token is missing or forged."""
+    session = viewer(request)
+    sent = form.get(csrf.FIELD)
+    if session is None or not isinstance(sent, str) or not csrf.genuine(request.app[NODE], session.token, sent,
+                                                                        purpose):
+        raise Forbidden(STALE_FORM)
+    return session
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this node, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 0x20 for c in target):
+        return "/"
+    return target
+
+
+def _nav(request: web.Request, session: Session | None) -> str:
+    if session is None:
+        here = "" if request.path in ("/login", "/logout") or request.method != "GET" else \
+            f"?next={quote(request.path_qs, safe='/')}"
+        return f'<nav><a href="/login{html.esc(here)}">sign in</a></nav>'
+    person = session.person
+    token = csrf.token(request.app[NODE], session.token, "logout")
+    return (f"<nav>{html.link(person.id, person.name)}{html.link('/contribute', 'log work')}"
+            f'<form class=inline method=post action="/logout">{csrf_input(token)}'
+            "<button class=link>sign out</button></form></nav>")
+
+
+# -- /login and /logout -----------------------------------------------------------------
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """GET /login: the sign-in form (or, when signed in, who you are)."""
+    session = viewer(request)
+    if session is not None:
+        body = (f"<h1>Signed in</h1><p>You are signed in as {html.link(session.person.id, session.person.name)}.</p>"
+                f'<form method=post action="/logout">{csrf_input(form_token(request, "logout"))}'
+                "<button>Sign out</button></form>")
+        return web.Response(text=html.page("Signed in", body, request.app), content_type="text/html")
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    return _login_form(request, nonce, next_path=safe_next(request.query.get("next")))
+
+
+@browser_form
+async def login(request: web.Request) -> web.Response:
+    """POST /login: check the password and start a session."""
+    node = request.app[NODE]
+    form = await request.post()
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    sent = form.get(csrf.FIELD)
+    if not csrf.genuine(node, nonce, sent if isinstance(sent, str) else None, "login"):
+        raise Forbidden(STALE_FORM)
+    account = str(form.get("account", "")).strip()
+    password = str(form.get("password", ""))
+    next_path = safe_next(str(form.get("next", "")))
+    if not account:
+        return _login_form(request, nonce, next_path=next_path, status=400,
+                           errors={"account": "Type your account name, such as alice."})
+    if _too_many_failures(node, account):
+        return _login_form(request, nonce, account=account, next_path=next_path, status=429,
+                           errors={"password": "Too many wrong passwords for this account; "
+                                               "wait a quarter of an hour."})
+    person, stored = accounts.account(node, account)
+    # scrypt takes tens of milliseconds: off the event loop, so other requests go on.
+    matches = await asyncio.to_thread(accounts.password_matches, stored, password)
+    if person is None or not matches:
+        _record_failure(node, account)
+        return _login_form(request, nonce, account=account, next_path=next_path, status=400,
+                           errors={"password": "Wrong account name or password."})
+    session = sessions.start(node, person)
+    response = web.Response(status=303, headers={"Location": next_path})
+    response.set_cookie(COOKIE, session.token, max_age=int(sessions.LIFETIME.total_seconds()), path="/",
+                        httponly=True, samesite="Lax", secure=_secure(node))
+    response.del_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@browser_form
+async def logout(request: web.Request) -> web.Response:
+    """POST /logout: end the session (the form's token must be the session's)."""
+    node = request.app[NODE]
+    form = await request.post()
+    if viewer(request) is not None:
+        session = check_form(request, form, "logout")
+        sessions.end(node, session.token)
+    response = web.Response(status=303, headers={"Location": "/"})
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+def _login_form(request: web.Request, nonce: str, *, account: str = "", next_path: str = "/",
+                errors: dict | None = None, status: int = 200) -> web.Response:
+    node = request.app[NODE]
+    errors = errors or {}
+    body = (
+        f"<h1>Sign in to {html.esc(node.config.host)}</h1>"
+        "<p class=muted>With the password your node's operator set for you "
+        "(<code>fedcommons actor passwd NAME</code>).</p>"
+        '<form class=stacked method=post action="/login">'
+        f'{csrf_input(csrf.token(node, nonce, "login"))}{hidden("next", next_path)}'
+        + text_field("account", "Account name", account, errors.get("account"),
+                     attrs="autocomplete=username autocapitalize=none required")
+        + text_field("password", "Password", "", errors.get("password"), kind="password",
+                     attrs="autocomplete=current-password required")
+        + "<p><button>Sign in</button></p></form>"
+    )
+    response = web.Response(text=html.page("Sign in", body, request.app), content_type="text/html",
+                            status=status, headers={"Cache-Control": "no-store"})
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_SECONDS, path="/login", httponly=True,
+                        samesite="Lax", secure=_secure(node))
+    return response
+
+
+def _secure(node) -> bool:
+    return node.url.startswith("https://")
