@@ -14,7 +14,6 @@ processes in the background. Target: at least 1,000/s with p99 under 50 ms.
 import argparse
 import asyncio
 import json
-import statistics
 import subprocess
 import sys
 import time

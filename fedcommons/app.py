@@ -13,6 +13,8 @@ NODE = web.AppKey("node", Node)
 CLIENT = web.AppKey("client", object)  # federation.client.Client
 DELIVERY = web.AppKey("delivery", object)  # federation.delivery.DeliveryWorker
 INBOX = web.AppKey("inbox", object)  # federation.inbox_worker.InboxWorker
+INBOX_WRITER = web.AppKey("inbox_writer", object)  # federation.inbox_writer.InboxWriter
+SYNC = web.AppKey("sync", object)  # federation.sync_worker.SyncWorker
 
 MAX_BODY = 1024 * 1024
 
@@ -26,16 +28,22 @@ def make_app(node: Node, *, workers: bool = True) -> web.Application:
     app.cleanup_ctx.append(_client)
     if workers:
         app.cleanup_ctx.append(_workers)
+        app.cleanup_ctx.append(_sync)
     routes.setup(app)
     return app
 
 
 async def _client(app: web.Application):
     from .federation.client import Client
+    from .federation.inbox_writer import InboxWriter
 
     client = Client(app[NODE])
     app[CLIENT] = client
+    writer = InboxWriter(app[NODE])
+    app[INBOX_WRITER] = writer
+    writer.start()
     yield
+    await writer.stop()
     await client.close()
 
 
@@ -52,3 +60,13 @@ async def _workers(app: web.Application):
     yield
     await inbox.stop()
     await delivery.stop()
+
+
+async def _sync(app: web.Application):
+    from .federation.sync_worker import SyncWorker
+
+    worker = SyncWorker(app[NODE])
+    app[SYNC] = worker
+    worker.start()
+    yield
+    await worker.stop()

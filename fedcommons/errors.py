@@ -76,3 +76,22 @@ class FetchError(FedcommonsError):
 
     status = 502
     exit_code = 1
+
+
+class Unauthorized(FedcommonsError):
+    """No valid credentials: a missing, wrong, expired or revoked token or password."""
+
+    status = 401
+    exit_code = 2
+
+
+class OAuthError(FedcommonsError):
+    """An OAuth 2.0 protocol error: `error` is the code a client acts on (RFC 6749 §4.1.2.1
+    and §5.2, RFC 7591 §3.2.2), the message is the human-readable description."""
+
+    exit_code = 2
+
+    def __init__(self, error: str, description: str, status: int = 400):
+        super().__init__(description)
+        self.error = error
+        self.status = status

@@ -276,3 +276,12 @@ def test_verify_catches_a_forged_checkpoint(home):
     conn.commit()
     result = run(home, "log", "verify", code=1)
     assert f"checkpoint at size {size}" in result.stderr
+
+
+def test_init_exist_ok_keeps_the_home_and_refuses_another_url(base_home):
+    before = (base_home / "fedcommons.db").stat().st_mtime_ns
+    result = run(base_home, "init", "--url", URL, "--exist-ok")
+    assert "already" in result.stdout
+    assert (base_home / "fedcommons.db").stat().st_mtime_ns == before
+    result = run(base_home, "init", "--url", "http://127.0.0.1:9090", "--exist-ok", code=2)
+    assert "not http://127.0.0.1:9090" in result.stderr

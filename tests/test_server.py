@@ -13,7 +13,7 @@ from fedcommons.sig.httpsig import sign_request
 from fedcommons.sig.keys import generate_rsa, public_pem
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store import log as log_store
-from support_nodes import RunningNode
+from support_nodes import RunningNode, eventually
 
 AP = "application/activity+json"
 
@@ -201,3 +201,53 @@ async def test_inbox_refusals(served, http, remote):
     assert (await post(http, served, remote, missing_pool, path="/pools/nowhere/inbox"))[0] == 404
     assert log_store.log_size(node.db) == size
     assert inbox_store.count(node.db, follow["id"]) == 0
+
+
+async def test_authorized_fetch_requires_signed_gets_for_documents(tmp_path, http, remote):
+    from fedcommons.config import load_config, save_config, with_setting
+
+    running = RunningNode.create(tmp_path, "secure")
+    save_config(with_setting(load_config(running.home), authorized_fetch=True))
+    await running.start()
+    try:
+        create_actor(running.node, "person", "alice")
+        url = f"{running.url}/users/alice"
+        async with http.get(url, headers={"Accept": AP}) as r:
+            assert r.status == 401
+        headers = {"Accept": AP}
+        headers.update(sign_request("GET", url, headers, None, key_id=remote.key_id, private_key=remote.key))
+        async with http.get(url, headers=headers) as r:
+            assert r.status == 200
+        async with http.get(url, headers={"Accept": "text/html"}) as r:
+            assert r.status == 200, "pages for people stay public"
+        async with http.get(f"{running.url}/actor", headers={"Accept": AP}) as r:
+            assert r.status == 200, "the instance actor stays open so peers can check our signatures"
+    finally:
+        await running.stop()
+
+
+async def test_a_pool_that_approves_followers(tmp_path, http, remote):
+    from fedcommons.services import follows
+    from fedcommons.store import follows as follow_store
+
+    running = RunningNode.create(tmp_path, "approving")
+    await running.start()
+    try:
+        node = running.node
+        create_actor(node, "person", "bob")
+        create_actor(node, "person", "eve")
+        create_pool(node, "quiet", name="Quiet", stewards=["bob"], approve_followers=True)
+        follow = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{remote.actor}/follows/q",
+                  "type": "Follow", "actor": remote.actor, "object": f"{running.url}/pools/quiet"}
+        assert (await post(http, running, remote, follow))[0] == 202
+        await eventually(lambda: follows.pending_followers(node, "quiet") == [(remote.actor, follow["id"])])
+        assert follow_store.followers(node.db, f"{running.url}/pools/quiet") == []
+        with pytest.raises(Exception, match="not a steward"):
+            follows.approve(node, "quiet", remote.actor, "eve")
+        answer = follows.approve(node, "quiet", remote.actor, "bob")
+        assert answer["type"] == "Accept" and answer["object"]["id"] == follow["id"]
+        assert follow_store.followers(node.db, f"{running.url}/pools/quiet") == [remote.actor]
+        async with http.get(answer["id"], headers={"Accept": AP}) as r:  # sent, not logged, still served
+            assert r.status == 200 and (await r.json(content_type=None))["type"] == "Accept"
+    finally:
+        await running.stop()

@@ -42,6 +42,20 @@ def main(ctx: click.Context, home: str | None) -> None:
     ctx.obj = resolve_home(home)
 
 
-from . import actors, contributions, deliveries, federation, logbook, node  # noqa: E402  (registers the commands)
+# Importing the command modules registers their commands on `main`.
+from . import (  # noqa: E402,F401
+    accounts,
+    actors,
+    contributions,
+    coops,
+    deliveries,
+    federation,
+    follows,
+    logbook,
+    mirrors,
+    node,
+    settings,
+    standing,
+)
 
 __all__ = ["main"]

@@ -3,7 +3,7 @@
 import click
 
 from ..services.actors import actor_document, create_actor, require
-from ..services.pools import create_pool
+from ..services.pools import create_pool, set_method
 from . import main
 from .common import FORMAT, echo_json, node_from
 
@@ -57,10 +57,35 @@ def pool() -> None:
               help="A local person who validates contributions (repeatable).")
 @click.option("--license", "license_", help="SPDX license expression of the pool's output, e.g. MIT.")
 @click.option("--summary", help="One line describing the pool.")
+@click.option("--approve-followers", is_flag=True,
+              help="A steward answers each Follow (`fedcommons pool approve`) instead of accepting at once.")
 @click.pass_context
 def pool_create(ctx: click.Context, slug: str, name: str, stewards: tuple[str, ...],
-                license_: str | None, summary: str | None) -> None:
+                license_: str | None, summary: str | None, approve_followers: bool) -> None:
     """Create a pool SLUG stewarded by local people."""
     node = node_from(ctx)
-    row = create_pool(node, slug, name=name, stewards=list(stewards), license=license_, summary=summary)
+    row = create_pool(node, slug, name=name, stewards=list(stewards), license=license_, summary=summary,
+                      approve_followers=approve_followers)
     click.echo(row.id)
+
+
+@pool.command("set-method")
+@click.argument("slug")
+@click.option("--method", required=True, help="The standing method, e.g. effort/1 or peer-rank/1.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A method parameter (repeatable), e.g. halfLifeDays=365 or kindWeights.care=1.5.")
+@click.option("--params-json", metavar="JSON", help='All parameters at once, e.g. \'{"halfLifeDays": 365}\'.')
+@click.option("--as", "steward", required=True, help="The steward making the change.")
+@click.pass_context
+def pool_set_method(ctx: click.Context, slug: str, method: str, params: tuple[str, ...],
+                    params_json: str | None, steward: str) -> None:
+    """A steward sets how standing in pool SLUG is computed, from now on.
+
+    The change is a signed Update in the pool's log, so it is public and dated; earlier
+    Standing documents keep the method they name. Unset parameters take their defaults.
+    """
+    from .standing import read_params
+
+    node = node_from(ctx)
+    activity = set_method(node, slug, method=method, parameters=read_params(params, params_json), steward=steward)
+    click.echo(f"{method} from {activity['published']}: {activity['id']}")

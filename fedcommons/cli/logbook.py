@@ -55,14 +55,19 @@ def log_checkpoint(ctx, show_key: bool) -> None:
 
 
 @log.command("verify")
+@click.option("--origin", help="Verify the stored mirror of another node's log instead (its origin or URL).")
 @FORMAT
 @click.pass_context
-def log_verify(ctx, fmt: str) -> None:
+def log_verify(ctx, origin: str | None, fmt: str) -> None:
     """Recompute every leaf, node, root, proof and checkpoint signature.
 
     Exit 0 when all holds; exit 1 naming the first bad entry otherwise.
     """
     node = node_from(ctx)
+    if origin:
+        from .mirrors import verify_mirror_command
+
+        return verify_mirror_command(node, origin, fmt)
     size = log_store.log_size(node.db)
     try:
         with progressbar(size, "verifying") as bar:

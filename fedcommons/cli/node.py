@@ -2,6 +2,8 @@
 
 import click
 
+from ..config import load_config, normalise_url
+from ..errors import HomeError
 from ..node import init_node
 from .common import node_from
 from . import main
@@ -13,9 +15,17 @@ from . import main
     "--allow-private-addresses", is_flag=True,
     help="Allow requests to loopback and private-network peers (local tests and demos).",
 )
+@click.option("--exist-ok", is_flag=True,
+              help="Succeed without changing anything if the home is already a node with this URL.")
 @click.pass_context
-def init(ctx: click.Context, url: str, allow_private_addresses: bool) -> None:
+def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: bool) -> None:
     """Create a node home: database, node keys, settings and the log's first entry."""
+    if exist_ok and (ctx.obj / "config.json").exists():
+        existing = load_config(ctx.obj)
+        if existing.url != normalise_url(url):
+            raise HomeError(f"{ctx.obj} is a node for {existing.url}, not {normalise_url(url)}")
+        click.echo(f"node {existing.url} already in {existing.home}")
+        return
     node = init_node(ctx.obj, url, allow_private_addresses=allow_private_addresses)
     click.echo(f"node {node.url} created in {node.config.home}")
     click.echo(f"log origin: {node.config.origin}")

@@ -62,7 +62,7 @@ def read_claim(note: dict, kinds: tuple[str, ...]) -> NoteClaim:
     minutes = find_effort(text)
     tags = hashtags(note, text)
     kind = next((t for t in tags if t in kinds), None)
-    summary = re.sub(r"(?<![\w/])[@#][\w.@-]+", " ", text)
+    summary = re.sub(r"(?<![\w/])[@#][\w.@-]+(?::\d+)?", " ", text)
     summary = re.sub(r"(?<![\w.])\d+(?:\.\d+)?\s*h(?:\s*\d+\s*m(?:in)?)?(?!\w)|(?<![\w.])\d+\s*m(?:in)?(?!\w)",
                      " ", summary, flags=re.IGNORECASE)
     summary = " ".join(summary.split())[:500] or "contribution"

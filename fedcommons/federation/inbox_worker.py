@@ -7,6 +7,7 @@ from ..errors import FedcommonsError
 from ..node import Node, now
 from ..store import inbox as inbox_store
 from ..store.db import transaction
+from .background import Background
 from .processing import process
 
 log = logging.getLogger("fedcommons.inbox")
@@ -15,25 +16,16 @@ log = logging.getLogger("fedcommons.inbox")
 POLL_SECONDS = 1.0
 
 
-class InboxWorker:
+class InboxWorker(Background):
     """Reads persisted inbox items and processes them, one at a time."""
 
+    name = "inbox-worker"
+
     def __init__(self, node: Node, client, delivery=None, *, poll: float = POLL_SECONDS):
+        super().__init__()
         self.node, self.client, self.delivery = node, client, delivery
         self.poll = poll
         self._event = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox-worker")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
 
     def notify(self) -> None:
         """A new item was persisted: process it now."""

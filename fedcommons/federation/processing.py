@@ -11,14 +11,13 @@ import json
 import logging
 from urllib.parse import urlsplit
 
-from .. import activities, urls
+from .. import urls
 from ..activities import object_id, types
 from ..effort import MAX_MINUTES
 from ..errors import FedcommonsError
 from ..node import Node, now
-from ..services import log_writer
+from ..services import follows, log_writer
 from ..services.note_claims import addressed_pools, record_note_claim
-from ..services.signing import sign_as
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
 from ..store import follows as follow_store
@@ -51,12 +50,6 @@ def _log_remote(node: Node, item: InboxItem, activity: dict) -> None:
     log_writer.append(node, [log_writer.Pending(activity, origin=_origin(item.actor), verified_by=item.key_id)])
 
 
-def _send(node: Node, sender, activity: dict, recipients: list[str]) -> None:
-    """Queue an activity that is not a log entry (Accept of a Follow, a reply) for delivery."""
-    pending = sign_as(node, sender, activity)
-    outgoing_store.enqueue(node.db, activity["id"], sender.id, pending.body, recipients, now())
-
-
 # --- follows -------------------------------------------------------------------------
 
 
@@ -70,18 +63,7 @@ async def _follow(node: Node, client, item: InboxItem, activity: dict) -> Result
         with transaction(node.db):
             follow_store.upsert_follow(node.db, item.actor, followee.id, activity["id"], "pending", now())
         return "processed", "waiting for a steward's approval"
-    accept = {
-        "@context": list(activities.context_for()),
-        "id": urls.new_activity(node.url),
-        "type": "Accept",
-        "actor": followee.id,
-        "object": {"id": activity["id"], "type": "Follow", "actor": item.actor, "object": followee.id},
-        "to": [item.actor],
-        "published": now(),
-    }
-    with transaction(node.db):
-        follow_store.upsert_follow(node.db, item.actor, followee.id, activity["id"], "accepted", now())
-        _send(node, followee, accept, [item.actor])
+    follows.answer(node, followee, item.actor, activity["id"], accept=True)
     return "processed", None
 
 

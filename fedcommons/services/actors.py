@@ -111,6 +111,12 @@ def actor_document(node: Node, row: ActorRow) -> dict:
             "manuallyApprovesFollowers": False,
         }
     )
+    if row.kind == "person":
+        # People sign in to the ActivityPub API here (pools and cooperatives do not).
+        from .oauth import AUTHORIZE_PATH, TOKEN_PATH
+
+        doc["endpoints"]["oauthAuthorizationEndpoint"] = node.url + AUTHORIZE_PATH
+        doc["endpoints"]["oauthTokenEndpoint"] = node.url + TOKEN_PATH
     if row.kind == "pool":
         pool = actor_store.pool(node.db, row.id)
         if pool:
@@ -119,6 +125,10 @@ def actor_document(node: Node, row: ActorRow) -> dict:
             doc["manuallyApprovesFollowers"] = pool.requires_approval
             if pool.license:
                 doc["license"] = pool.license
+    if row.kind == "cooperative":
+        from ..store import coops as coop_store
+
+        doc["sustains"] = [{"pool": pool, "weight": weight} for pool, weight in coop_store.sustains(node.db, row.id)]
     if row.kind == "node":
         from ..sig.note import verifier_key
 

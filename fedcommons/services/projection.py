@@ -11,6 +11,7 @@ from ..activities import object_id, types
 from ..node import Node
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
+from ..store import coops as coop_store
 
 DEFAULT_METHOD = {"method": "effort/1", "parameters": {}}
 
@@ -79,6 +80,8 @@ def _create(node: Node, idx: int, activity: dict) -> None:
         contribution_store.insert_contributions(node.db, [row])
     elif "CommonPool" in obj_types:
         _pool(node, obj)
+    elif "Distribution" in obj_types:
+        _distribution(node, idx, activity, obj)
 
 
 def _pool(node: Node, obj: dict) -> None:
@@ -100,6 +103,9 @@ def _pool(node: Node, obj: dict) -> None:
 
 def _update(node: Node, idx: int, activity: dict) -> None:
     obj = activity.get("object")
+    if isinstance(obj, dict) and "Cooperative" in types(obj):
+        _sustains(node, activity, obj)
+        return
     if not isinstance(obj, dict) or "CommonPool" not in types(obj):
         return
     pool_id = obj.get("id")
@@ -112,6 +118,34 @@ def _update(node: Node, idx: int, activity: dict) -> None:
         )
     if "stewards" in obj:
         actor_store.set_stewards(node.db, pool_id, list(obj["stewards"]))
+
+
+def _sustains(node: Node, activity: dict, obj: dict) -> None:
+    """A cooperative's Update of itself replaces the pools it sustains (only its own counts)."""
+    coop = obj.get("id")
+    if activity.get("actor") != coop or not isinstance(obj.get("sustains"), list):
+        return
+    pairs = []
+    for entry in obj["sustains"]:
+        if isinstance(entry, dict) and isinstance(entry.get("pool"), str):
+            weight = entry.get("weight", "1")
+            pairs.append((entry["pool"], weight if isinstance(weight, str) else str(Decimal(str(weight)))))
+    coop_store.set_sustains(node.db, coop, pairs)
+
+
+def _distribution(node: Node, idx: int, activity: dict, obj: dict) -> None:
+    """A Distribution its cooperative published itself (the one whose key signed it)."""
+    coop = obj.get("cooperative")
+    if not isinstance(obj.get("id"), str) or activity.get("actor") != coop or obj.get("attributedTo") != coop:
+        return
+    payouts = obj.get("payouts")
+    coop_store.insert_distribution(node.db, coop_store.DistributionRow(
+        id=obj["id"], coop=coop, entry=idx, amount=str(obj.get("amount", "")),
+        currency=str(obj.get("currency", "")), policy=str(obj.get("policy", "")),
+        period=obj.get("period") if isinstance(obj.get("period"), str) else None,
+        recipients=len(payouts) if isinstance(payouts, list) else 0,
+        published=str(obj.get("published") or activity.get("published", "")),
+    ))
 
 
 def _decision(node: Node, idx: int, activity: dict) -> None:

@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..activities import types
 from ..errors import FedcommonsError, IntegrityError
 from ..log.checkpoint import parse_checkpoint
 from ..log.merkle import Frontier, leaf_hash
+from ..log.published_keys import learn_keys
 from ..node import NODE_NAME, Node
 from ..sig.keys import ed25519_public_from_multibase
 from ..sig.note import open_note, parse_verifier_key, verifier_key
@@ -112,22 +112,7 @@ def _check_entry(node: Node, row, where: str, keys: dict, report: VerifyReport) 
             if not result.ok:
                 raise IntegrityError(f"{where}: proof does not verify ({result.reason})")
             report.proofs += 1
-    _learn_keys(activity, keys)
-
-
-def _learn_keys(activity: dict, keys: dict) -> None:
-    """Remember the Multikeys an actor description in the log publishes (Create or Update)."""
-    if types(activity)[:1] not in (["Create"], ["Update"]):
-        return
-    obj = activity.get("object")
-    if not isinstance(obj, dict):
-        return
-    for method in obj.get("assertionMethod") or []:
-        if isinstance(method, dict) and method.get("controller") == obj.get("id"):
-            try:
-                keys[method["id"]] = ed25519_public_from_multibase(method["publicKeyMultibase"])
-            except (KeyError, TypeError, FedcommonsError):
-                continue
+    learn_keys(activity, keys)
 
 
 def _stored_key(node: Node, key_id: str):

@@ -117,16 +117,9 @@ def create_proof(
     ``document`` is not modified. Raises :class:`BadInput` if it already carries a
     proof or cannot be canonicalized.
     """
-    if not isinstance(document, dict):
-        raise BadInput("only a JSON object can carry a Data Integrity proof")
-    if "proof" in document:
-        raise BadInput("document already has a proof; sign the document without it")
-    config = build_proof_config(
-        document, verification_method, created=created, proof_purpose=proof_purpose
+    signed, _ = create_proof_canonical(
+        document, private_key, verification_method, created=created, proof_purpose=proof_purpose
     )
-    signature = private_key.sign(hash_data(document, config))
-    signed = dict(document)
-    signed["proof"] = {**config, "proofValue": multibase_encode(signature)}
     return signed
 
 

@@ -37,18 +37,19 @@ def follow_by_activity(db: Database, activity_id: str) -> tuple[str, str, str] |
 
 def followers(db: Database, followee: str, limit: int | None = None, offset: int = 0) -> list[str]:
     """Accepted followers of an actor, oldest first."""
-    sql = "SELECT follower FROM follows WHERE followee = ? AND state = 'accepted' ORDER BY created_at, follower"
-    args: list = [followee]
-    if limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        args += [limit, offset]
-    return [r[0] for r in db.conn.execute(sql, args)]
+    return _accepted(db, "follower", "followee", followee, limit, offset)
 
 
 def following(db: Database, follower: str, limit: int | None = None, offset: int = 0) -> list[str]:
     """Actors an actor follows (accepted), oldest first."""
-    sql = "SELECT followee FROM follows WHERE follower = ? AND state = 'accepted' ORDER BY created_at, followee"
-    args: list = [follower]
+    return _accepted(db, "followee", "follower", follower, limit, offset)
+
+
+def _accepted(db: Database, wanted: str, known: str, value: str, limit: int | None, offset: int) -> list[str]:
+    # `wanted` and `known` are the two fixed column names above, never user input.
+    sql = (f"SELECT {wanted} FROM follows WHERE {known} = ? AND state = 'accepted' "
+           f"ORDER BY created_at, {wanted}")
+    args: list = [value]
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         args += [limit, offset]
@@ -65,3 +66,15 @@ def count_following(db: Database, follower: str) -> int:
     return db.conn.execute(
         "SELECT count(*) FROM follows WHERE follower = ? AND state = 'accepted'", (follower,)
     ).fetchone()[0]
+
+
+def pending(db: Database, followee: str) -> list[tuple[str, str]]:
+    """(follower, Follow activity id) of Follows waiting for an answer, oldest first."""
+    return [
+        (r[0], r[1])
+        for r in db.conn.execute(
+            "SELECT follower, activity_id FROM follows WHERE followee = ? AND state = 'pending' "
+            "ORDER BY created_at, follower",
+            (followee,),
+        )
+    ]

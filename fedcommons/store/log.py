@@ -1,7 +1,7 @@
 """SQL for the log: entries, Merkle nodes and checkpoints."""
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 from sqlite_utils import Database
 
@@ -101,6 +101,28 @@ def iter_entries(
             return
         for row in rows:
             yield EntryRow(*row)
+        idx = rows[-1][0] + 1
+
+
+class Leaf(NamedTuple):
+    """What a reader of the whole log needs of an entry: its index, leaf hash and bytes."""
+
+    idx: int
+    leaf_hash: bytes
+    body: bytes | None
+
+
+def iter_leaves(db: Database, start: int = 0, stop: int | None = None, batch: int = 5000) -> Iterator[Leaf]:
+    """(index, leaf hash, bytes) in index order, paged: the cheap way to read a large log."""
+    idx = start
+    while stop is None or idx < stop:
+        limit = batch if stop is None else min(batch, stop - idx)
+        rows = db.conn.execute(
+            "SELECT idx, leaf_hash, body FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?", (idx, limit)
+        ).fetchall()
+        if not rows:
+            return
+        yield from map(Leaf._make, rows)
         idx = rows[-1][0] + 1
 
 

@@ -227,6 +227,233 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             WHERE recipient IS NOT NULL;
         """,
     ),
+    (
+        4,
+        "log replication: mirrors of other logs, seen checkpoints, forks, witnessing",
+        """
+        -- One mirror per log origin. `size`/`root`/`frontier` is the verified state: a
+        -- checkpoint signed by the pinned key matched it. Entries past `size`, up to
+        -- `staged_size`, passed every per-entry check but wait for a checkpoint to cover
+        -- them; they are dropped if none does. Frontiers are the concatenated hashes.
+        CREATE TABLE mirrors (
+            origin TEXT PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            actor TEXT NOT NULL,
+            verifier_key TEXT NOT NULL,
+            size INTEGER NOT NULL DEFAULT 0,
+            root BLOB NOT NULL,
+            frontier BLOB NOT NULL,
+            checkpoint TEXT,
+            staged_size INTEGER NOT NULL DEFAULT 0,
+            staged_frontier BLOB NOT NULL,
+            forked INTEGER NOT NULL DEFAULT 0,
+            last_sync TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            CHECK (staged_size >= size)
+        );
+        CREATE TABLE mirror_entries (
+            origin TEXT NOT NULL REFERENCES mirrors (origin),
+            idx INTEGER NOT NULL,
+            leaf_hash BLOB NOT NULL,
+            body BLOB,
+            PRIMARY KEY (origin, idx)
+        );
+        CREATE TRIGGER mirror_entries_keep_verified BEFORE DELETE ON mirror_entries
+        WHEN OLD.idx < (SELECT size FROM mirrors WHERE origin = OLD.origin)
+        BEGIN SELECT RAISE(ABORT, 'verified mirror entries are append-only'); END;
+        CREATE TRIGGER mirror_entries_only_redact BEFORE UPDATE ON mirror_entries
+        WHEN NEW.origin IS NOT OLD.origin OR NEW.idx IS NOT OLD.idx
+          OR NEW.leaf_hash IS NOT OLD.leaf_hash OR NEW.body IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'mirror entries are append-only (only a redaction may drop a body)'); END;
+        -- Complete perfect subtrees above the leaves (level >= 1), as for the own log.
+        CREATE TABLE mirror_nodes (
+            origin TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY (origin, level, idx)
+        ) WITHOUT ROWID;
+        -- Keys the mirrored log published for its own actors, by the entry that did.
+        CREATE TABLE mirror_keys (
+            origin TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            key_id TEXT NOT NULL,
+            multibase TEXT NOT NULL,
+            PRIMARY KEY (origin, idx, key_id)
+        ) WITHOUT ROWID;
+
+        -- Every validly signed checkpoint seen for an origin, verbatim.
+        CREATE TABLE seen_checkpoints (
+            origin TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            root BLOB NOT NULL,
+            note TEXT NOT NULL,
+            source TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (origin, size, root)
+        ) WITHOUT ROWID;
+        CREATE TABLE forks (
+            id INTEGER PRIMARY KEY,
+            origin TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            flag TEXT,
+            detected_at TEXT NOT NULL
+        );
+        CREATE INDEX forks_origin ON forks (origin);
+
+        -- As a witness: the latest checkpoint cosigned per origin (c2sp.org/tlog-witness).
+        CREATE TABLE witnessed (
+            origin TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            root BLOB NOT NULL,
+            note TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        -- Cosignatures other nodes made on our own checkpoints, as note signature lines.
+        CREATE TABLE cosignatures (
+            size INTEGER NOT NULL,
+            witness TEXT NOT NULL,
+            key_id BLOB NOT NULL,
+            timestamp INTEGER NOT NULL,
+            line TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (size, witness, key_id)
+        ) WITHOUT ROWID;
+        -- Witnesses we ask, with their pinned cosigner key and the size they last cosigned.
+        CREATE TABLE witness_peers (
+            url TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            verifier_key TEXT NOT NULL,
+            cosigned_size INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        5,
+        "the ActivityPub API: passwords, OAuth clients, codes and tokens, mailboxes",
+        """
+        -- One scrypt hash per local person who may sign in; the string carries its own
+        -- salt and cost parameters, so they can be raised without a migration.
+        CREATE TABLE passwords (
+            actor TEXT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Clients registered dynamically (RFC 7591). Clients named by a URL are fetched
+        -- when they ask for authorization and are not stored.
+        CREATE TABLE oauth_clients (
+            client_id TEXT PRIMARY KEY,
+            client_name TEXT,
+            redirect_uris TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Codes and tokens are stored as SHA-256 hashes: a copy of the database gives
+        -- nobody a working credential. A grant ties a code to the tokens it produced, so
+        -- a replayed code or refresh token can revoke everything that came from it.
+        CREATE TABLE oauth_codes (
+            code_hash BLOB PRIMARY KEY,
+            grant_id TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            redirect_uri TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            code_challenge TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            used INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        CREATE TABLE oauth_tokens (
+            token_hash BLOB PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+            grant_id TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'rotated', 'revoked')),
+            created_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
+        CREATE INDEX oauth_tokens_actor ON oauth_tokens (actor, state);
+
+        -- What each local actor received (inbox) and sent (outbox), indexed from the log,
+        -- the inbox items and the outgoing queue as they grow (a cursor per source), so
+        -- the API can page them without reading every stored activity.
+        CREATE TABLE mailbox (
+            seq INTEGER PRIMARY KEY,
+            box TEXT NOT NULL CHECK (box IN ('inbox', 'outbox')),
+            actor TEXT NOT NULL,
+            activity_id TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('log', 'inbox', 'outgoing')),
+            ref INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            UNIQUE (box, actor, activity_id)
+        );
+        CREATE INDEX mailbox_actor ON mailbox (actor, box, at, seq);
+        CREATE TABLE mailbox_cursors (
+            source TEXT PRIMARY KEY,
+            position INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        6,
+        "cooperatives: members, sustained pools, distributions",
+        """
+        -- Who may act for a local cooperative on this node (run its payouts, change what
+        -- it sustains). Not a projection: the log records what the cooperative signed.
+        CREATE TABLE coop_members (
+            coop TEXT NOT NULL REFERENCES actors (id),
+            person TEXT NOT NULL REFERENCES actors (id),
+            PRIMARY KEY (coop, person)
+        ) WITHOUT ROWID;
+
+        -- Projections of the log: the pools a cooperative sustains (from its latest
+        -- Update of itself) and the Distributions it published.
+        CREATE TABLE coop_sustains (
+            coop TEXT NOT NULL,
+            pool TEXT NOT NULL,
+            weight TEXT NOT NULL,
+            PRIMARY KEY (coop, pool)
+        ) WITHOUT ROWID;
+        CREATE TABLE distributions (
+            id TEXT PRIMARY KEY,
+            coop TEXT NOT NULL,
+            entry INTEGER NOT NULL,
+            amount TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            period TEXT,
+            recipients INTEGER NOT NULL,
+            published TEXT NOT NULL
+        );
+        CREATE INDEX distributions_coop ON distributions (coop, entry);
+        """,
+    ),
+    (
+        7,
+        "sign-in sessions of the web pages",
+        """
+        -- A browser signed in with a password. Only the SHA-256 of the cookie value is
+        -- kept, so a copy of the database lets nobody act as anyone. `password_seal` is
+        -- the SHA-256 of the password hash at sign-in: a new password breaks the seal.
+        CREATE TABLE web_sessions (
+            token_hash BLOB PRIMARY KEY,
+            actor TEXT NOT NULL REFERENCES actors (id),
+            password_seal BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX web_sessions_actor ON web_sessions (actor);
+        CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+        """,
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
 """Server-rendered HTML: one layout, inline CSS, no script, nothing loaded from another host."""
 
+from contextvars import ContextVar
 from html import escape
 
 STYLE = """
@@ -22,7 +23,28 @@ input, select, textarea { font: inherit; padding: 0.3rem; max-width: 100%; }
 .error { color: #b22; }
 footer { color: var(--muted); font-size: 0.85em; border-top: 1px solid var(--line); }
 @media (max-width: 40rem) { th.opt, td.opt { display: none; } }
+header nav { margin-left: auto; display: flex; gap: 0.75rem; align-items: baseline; flex-wrap: wrap; }
+button { font: inherit; padding: 0.3rem 0.8rem; cursor: pointer; }
+button.link { background: none; border: none; padding: 0; color: var(--accent); text-decoration: underline; }
+form.stacked input:not([type=hidden]), form.stacked select, form.stacked textarea {
+  display: block; width: 100%; box-sizing: border-box; }
+[aria-invalid=true] { border: 2px solid #b22; }
+.field-error { color: #b22; font-size: 0.9em; margin: 0.15rem 0 0; }
+.notice { border-left: 4px solid var(--accent); padding: 0.4rem 0.75rem;
+  background: color-mix(in srgb, var(--accent) 8%, transparent); }
+.alarm { border-left: 4px solid #b22; padding: 0.4rem 0.75rem;
+  background: color-mix(in srgb, #b22 10%, transparent); }
+.scroll { overflow-x: auto; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+figure.chart { margin: 1rem 0; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
+tr.highlight td { background: color-mix(in srgb, var(--accent) 12%, transparent); }
 """
+
+# The signed-in part of the header (who, and a sign-out button), or a sign-in link. Set
+# for each request by web.session's middleware, so every page shows it.
+header_nav: ContextVar[str] = ContextVar("header_nav", default="")
 
 
 def esc(value) -> str:
@@ -43,7 +65,7 @@ def page(title: str, body: str, app=None, *, head: str = "") -> str:
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} · fedcommons</title><style>{STYLE}</style>{head}</head><body>"
         f'<header><a class=brand href="/">fedcommons</a><span class=muted>{node_name}</span>'
-        '<a href="/log">log</a></header>'
+        f'<a href="/log">log</a>{header_nav.get()}</header>'
         f"<main>{body}</main>"
         "<footer>A fedcommons node: every figure here can be recomputed from the public, signed log.</footer>"
         "</body></html>"

@@ -9,34 +9,27 @@ import logging
 
 from aiohttp import web
 
-from ..app import CLIENT, INBOX, MAX_BODY, NODE
+from ..app import CLIENT, INBOX, INBOX_WRITER, MAX_BODY
 from ..errors import FedcommonsError, VerificationError
-from ..node import now
-from ..sig.httpsig import parse_request
 from ..sig.proof import proof_verification_method, verify_proof
-from ..store import inbox as inbox_store
-from ..store.db import transaction
 from .actors import local_actor
+from .signatures import verify_request
 
 log = logging.getLogger("fedcommons.inbox")
 
 
 async def receive(request: web.Request) -> web.Response:
     """Accept a signed activity for a local actor or the shared inbox."""
-    node = request.app[NODE]
     recipient = local_actor(request).id if "name" in request.match_info else None
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
     body = await request.read()
     activity = _parse(body)
     actor = _actor_id(activity)
-    signed = parse_request(request.method, request.path_qs, request.headers, body, base_url=node.url)
-    owner = await _verify(request, signed)
+    signed, owner = await verify_request(request, body)
     if owner != actor:
         await _verify_forwarded(request, activity, actor, owner)
-    with transaction(node.db):
-        fresh = inbox_store.insert_item(node.db, activity["id"], body, actor, signed.key_id,
-                                        recipient, now())
+    fresh = await request.app[INBOX_WRITER].persist(activity["id"], body, actor, signed.key_id, recipient)
     if fresh:
         worker = request.app.get(INBOX)
         if worker is not None:
@@ -67,21 +60,6 @@ def _actor_id(activity: dict) -> str:
     if not isinstance(actor, str):
         raise web.HTTPBadRequest(text="the activity needs an actor")
     return actor
-
-
-async def _verify(request: web.Request, signed) -> str:
-    """Verify the HTTP signature, fetching the key once more if the cached one fails
-    (rotation); returns the key's owner."""
-    client = request.app[CLIENT]
-    for refresh in (False, True):
-        try:
-            key, owner = await client.public_key(signed.key_id, refresh=refresh)
-        except FedcommonsError as exc:
-            raise VerificationError(f"cannot fetch key {signed.key_id}: {exc}") from None
-        result = signed.verify(key)
-        if result.ok:
-            return owner
-    raise VerificationError(f"signature does not verify with {signed.key_id}: {result.reason}")
 
 
 async def _verify_forwarded(request: web.Request, activity: dict, actor: str, owner: str) -> None:

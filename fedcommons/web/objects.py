@@ -8,6 +8,7 @@ from ..app import NODE
 from ..effort import format_effort
 from ..store import contributions as contribution_store
 from ..store import log as log_store
+from ..store import outgoing as outgoing_store
 from . import html
 from .negotiation import activity_response, wants_activity_json
 
@@ -18,7 +19,7 @@ async def activity(request: web.Request) -> web.Response:
     url = f"{node.url}/activities/{request.match_info['id']}"
     entry = log_store.entry_by_activity(node.db, url)
     if entry is None or entry.body is None:
-        raise web.HTTPNotFound(text="no such activity in this node's log")
+        return _sent_activity(request, url)
     doc = json.loads(entry.body)
     if wants_activity_json(request):
         return activity_response(doc)
@@ -27,6 +28,18 @@ async def activity(request: web.Request) -> web.Response:
             f"leaf hash <span class=hash>{entry.leaf_hash.hex()}</span></p>"
             f"<pre>{html.esc(json.dumps(doc, indent=2, ensure_ascii=False))}</pre>")
     return web.Response(text=html.page(entry.type, body, request.app), content_type="text/html")
+
+
+def _sent_activity(request: web.Request, url: str) -> web.Response:
+    """An activity this node sent without logging it (a Follow, a reply, a plain Note)."""
+    body = outgoing_store.body(request.app[NODE].db, url)
+    if body is None:
+        raise web.HTTPNotFound(text="no such activity on this node")
+    doc = json.loads(body)
+    if wants_activity_json(request):
+        return activity_response(doc)
+    page = f"<h1>{html.esc(doc.get('type'))}</h1><pre>{html.esc(json.dumps(doc, indent=2, ensure_ascii=False))}</pre>"
+    return web.Response(text=html.page(str(doc.get("type")), page, request.app), content_type="text/html")
 
 
 async def contribution(request: web.Request) -> web.Response:

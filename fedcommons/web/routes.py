@@ -2,8 +2,11 @@
 
 from aiohttp import web
 
-from . import actors, inbox, objects, site, wellknown
+from . import actors, c2s, consent, coops, inbox, oauth, objects, site, standing, wellknown
+from . import logapi, session, witness
 from .errors import error_middleware
+from .pages import contribute, home, log as log_pages, review
+from .authfetch import authorized_fetch_middleware
 from .wake import wake_middleware
 
 ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"
@@ -13,14 +16,27 @@ def setup(app: web.Application) -> None:
     """Register routes and middleware on the node's application."""
     app.middlewares.append(error_middleware)
     app.middlewares.append(wake_middleware)
+    app.middlewares.append(authorized_fetch_middleware)
+    app.middlewares.append(session.session_middleware)
     r = app.router
     r.add_get("/.well-known/webfinger", wellknown.webfinger)
     r.add_get("/.well-known/nodeinfo", wellknown.nodeinfo_links)
     r.add_get("/.well-known/host-meta", wellknown.host_meta)
     r.add_get("/nodeinfo/{version}", wellknown.nodeinfo)
+    r.add_get("/.well-known/oauth-authorization-server", oauth.metadata)
+    r.add_get(oauth.AUTHORIZE, consent.authorize_page)
+    r.add_post(oauth.AUTHORIZE, consent.authorize_answer)
+    r.add_post(oauth.TOKEN, oauth.token)
+    r.add_post(oauth.REGISTER, oauth.register)
+    r.add_post(oauth.REVOKE, oauth.revoke)
     r.add_get("/health", site.health)
     r.add_get("/ns/v1", site.context)
-    r.add_get("/", site.home)
+    r.add_get("/", home.home)
+    r.add_get("/login", session.login_page)
+    r.add_post("/login", session.login)
+    r.add_post("/logout", session.logout)
+    r.add_get("/contribute", contribute.form_page)
+    r.add_post("/contribute", contribute.submit)
 
     r.add_get("/actor", actors.actor)
     r.add_get("/actor/outbox", actors.outbox)
@@ -30,11 +46,29 @@ def setup(app: web.Application) -> None:
     r.add_post("/inbox", inbox.receive)
 
     r.add_get(ACTOR, actors.actor)
-    r.add_get(ACTOR + "/outbox", actors.outbox)
+    r.add_get(ACTOR + "/outbox", c2s.outbox)  # the public view, or everything sent with a token
+    r.add_post(ACTOR + "/outbox", c2s.post_outbox)
+    r.add_get(ACTOR + "/inbox", c2s.inbox)
     r.add_get(ACTOR + "/followers", actors.followers)
     r.add_get(ACTOR + "/following", actors.following)
     r.add_post(ACTOR + "/inbox", inbox.receive)
     r.add_get(r"/{kind:pools}/{name:[a-z0-9_.-]+}/contributions", actors.pool_contributions)
+    r.add_get(r"/{kind:pools}/{name:[a-z0-9_.-]+}/standing", standing.standing)
+    r.add_get(r"/pools/{name:[a-z0-9_.-]+}/pending", review.queue)
+    r.add_post(r"/pools/{name:[a-z0-9_.-]+}/pending", review.decide)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions", coops.distributions)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions/{id:[0-9a-f]{32}}.csv", coops.distribution_csv)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions/{id:[0-9a-f]{32}}", coops.distribution)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/standings/{id:[0-9a-f]{32}}", coops.standing)
 
     r.add_get("/activities/{id}", objects.activity)
     r.add_get("/contributions/{id}", objects.contribution)
+
+    r.add_get("/log", log_pages.log_page)  # for people; the rest of /log/ is data
+    r.add_get("/log/checkpoint", logapi.checkpoint)
+    r.add_get("/log/entries", logapi.entries)
+    r.add_get("/log/proof/inclusion", logapi.inclusion)
+    r.add_get("/log/proof/consistency", logapi.consistency)
+    r.add_get("/log/mirrors", logapi.mirrors)
+    r.add_get("/witness", witness.info)
+    r.add_post("/witness/add-checkpoint", witness.add_checkpoint)

@@ -9,6 +9,7 @@ from ..app import NODE
 from ..node import NODE_NAME
 from ..store import actors as actor_store
 from ..store import log as log_store
+from ..store import mirrors as mirror_store
 
 JRD = "application/jrd+json"
 
@@ -90,7 +91,7 @@ def nodeinfo_metadata(node) -> dict:
         "logSize": latest[0] if latest else 0,
         "pools": len(actor_store.local_actors(node.db, "pool")),
         "cooperatives": len(actor_store.local_actors(node.db, "cooperative")),
-        "forkedOrigins": [],
+        "forkedOrigins": mirror_store.forked_origins(node.db),
     }
 
 
