@@ -293,3 +293,41 @@ def test_frozen_constant_is_still_encoded_exactly():
     assert canonicalize({"z": constant, "y": 1}) == b'{"y":1,"z":{"a":{"c":0.5},"b":[1,"x"]}}'
     with pytest.raises(BadInput):
         freeze_plain({"a": 1.0})  # integral floats take the reference path; not a constant
+
+
+# --- parse_plain: the parser vouches for the fast path --------------------------------
+
+from fedcommons.ld.canonical import parse_plain  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (b'{"a":[1,"x",true,null],"b":{"c":"d"}}', True),
+        (b'{"a":1.5}', False),  # a float: let the walk decide how it prints
+        (b'{"a":1152921504606847000}', False),  # beyond 2**53 - 1 (a double JCS can print)
+        ('{"\ue000":1}'.encode(), False),  # a key where UTF-16 and code-point order may differ
+        (b'{"a":"\\u00e9"}', False),  # any escape is left to the careful path
+    ],
+)
+def test_parse_plain_flags_what_needs_the_careful_path(text, plain):
+    value, flagged = parse_plain(text)
+    assert flagged is plain
+    assert canonicalize(value, plain=flagged) == canonicalize(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values)
+def test_parse_plain_never_changes_the_canonical_bytes(value):
+    import json as _json
+
+    text = _json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    try:
+        parsed, plain = parse_plain(text)
+    except (UnicodeDecodeError, ValueError):
+        return  # lone surrogates are not valid UTF-8 text
+    try:
+        expected = canonicalize(parsed)
+    except BadInput:
+        return
+    assert canonicalize(parsed, plain=plain) == expected

@@ -43,8 +43,40 @@ _encode_plain = json.JSONEncoder(
 ).encode
 
 
-def canonicalize(obj: Any) -> bytes:
+# In JSON text: a lead byte of a UTF-8 character at or above U+E000 (where UTF-16 and
+# code-point order may differ), or any \u escape (which could spell one, or a surrogate).
+_NOT_PLAIN_TEXT = re.compile(rb"[\xee-\xf4]|\\u")
+
+
+def parse_plain(text: bytes) -> tuple[Any, bool]:
+    """Parse JSON text; also say whether the value is certainly plain (see `canonicalize`).
+
+    The parser sees every number token, so no walk of the parsed value is needed to know
+    that it holds no float and no integer beyond ±(2**53 - 1).
+    """
+    plain = _NOT_PLAIN_TEXT.search(text) is None
+
+    def on_float(token: str) -> float:
+        nonlocal plain
+        plain = False
+        return float(token)
+
+    def on_int(token: str) -> int:
+        nonlocal plain
+        value = int(token)
+        if not -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+            plain = False
+        return value
+
+    value = json.loads(text, parse_float=on_float, parse_int=on_int)
+    return value, plain
+
+
+def canonicalize(obj: Any, *, plain: bool = False) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of the JSON value ``obj``.
+
+    ``plain=True`` says the caller knows the value takes the fast path (it came from
+    :func:`parse_plain`, or parts of it did), which saves walking it.
 
     Raises :class:`BadInput` for values JSON cannot carry exactly: NaN and infinities,
     integers beyond ±(2**53 - 1) not written as the double they stand for, non-string keys,
@@ -52,7 +84,7 @@ def canonicalize(obj: Any) -> bytes:
     nesting too deep to walk.
     """
     try:
-        if _is_plain(obj):
+        if plain or _is_plain(obj):
             return _encode_plain(obj).encode("utf-8")
     except (RecursionError, UnicodeEncodeError):
         pass  # let the reference path report it with a precise message

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import FedcommonsError, IntegrityError
-from ..ld.canonical import canonicalize, freeze_plain
+from ..ld.canonical import canonicalize, freeze_plain, parse_plain
 from ..sig.keys import ed25519_public_from_multibase
 from ..sig.proof import proof_verification_method, verify_proof
 from ..urls import key_ids
@@ -139,7 +139,8 @@ class ReplicaChecker:
             else:
                 key = keys.get(entry.pending)
                 if key is not None:
-                    _verify(json.loads(entry.body), key, idx)
+                    activity, plain = parse_plain(entry.body)
+                    _verify(activity, key, idx, plain)
                     checked.proofs += 1
                 elif entry.own or _same_origin(entry.pending, self.peer_url):
                     raise IntegrityError(f"entry {idx}: signed with {entry.pending}, a key the log never published")
@@ -214,12 +215,12 @@ def examine(idx: int, leaf: bytes, activity: Any, keys, peer_url: str) -> Examin
     if isinstance(activity, bytes):
         body = activity
         try:
-            activity = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            activity, plain = parse_plain(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise IntegrityError(f"entry {idx}: its bytes are not JSON") from None
-        _intern_contexts(activity)
         actual = leaf_hash(body)
     else:
+        plain = False
         shared = _intern_contexts(activity)
         body = _canonical(activity, idx)
         actual = leaf_hash(body)
@@ -245,13 +246,13 @@ def examine(idx: int, leaf: bytes, activity: Any, keys, peer_url: str) -> Examin
     if key is None:
         entry.pending = method  # decided in order, once every earlier entry is known
         return entry
-    _verify(activity, key, idx)
+    _verify(activity, key, idx, plain)
     entry.verified = True
     return entry
 
 
-def _verify(activity: dict, key, idx: int) -> None:
-    result = verify_proof(activity, key)
+def _verify(activity: dict, key, idx: int, plain: bool = False) -> None:
+    result = verify_proof(activity, key, plain=plain)
     if not result.ok:
         raise IntegrityError(f"entry {idx}: its Data Integrity proof does not verify ({result.reason})")
 

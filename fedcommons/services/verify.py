@@ -20,6 +20,7 @@ from ..log.published_keys import learn_keys
 from ..node import NODE_NAME, Node
 from ..sig.keys import ed25519_public_from_multibase
 from ..sig.note import open_note, parse_verifier_key, verifier_key
+from ..ld.canonical import parse_plain
 from ..sig.proof import proof_verification_method, verify_proof
 from ..store import actors as actor_store
 from ..store import log as log_store
@@ -91,8 +92,8 @@ def verify_log(node: Node, progress: Callable[[int], None] | None = None) -> Ver
 
 def _check_entry(node: Node, row, where: str, keys: dict, report: VerifyReport) -> None:
     try:
-        activity = json.loads(row.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        activity, plain = parse_plain(row.body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise IntegrityError(f"{where}: its bytes are not JSON") from None
     if not isinstance(activity, dict) or activity.get("id") != row.activity_id:
         raise IntegrityError(f"{where}: its bytes are not the activity its index says")
@@ -108,7 +109,7 @@ def _check_entry(node: Node, row, where: str, keys: dict, report: VerifyReport) 
                 raise IntegrityError(f"{where}: signed with {method}, a key the log never published")
             report.transport_only += 1
         else:
-            result = verify_proof(activity, key)
+            result = verify_proof(activity, key, plain=plain)
             if not result.ok:
                 raise IntegrityError(f"{where}: proof does not verify ({result.reason})")
             report.proofs += 1

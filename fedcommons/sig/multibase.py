@@ -43,11 +43,17 @@ def base58btc_decode(text: str) -> bytes:
     """Decode base58btc; raises :class:`BadInput` on a character outside the alphabet."""
     number = 0
     try:
-        start = len(text) % 2
-        if start:
-            number = _DIGIT_VALUE[text[0]]
-        for i in range(start, len(text), 2):
-            number = number * _PAIR_BASE + _PAIR_VALUE[text[i : i + 2]]
+        # Ten digits at a time into the big integer (58**10 fits a machine word), the
+        # digits of each group combined two by two with small-integer arithmetic.
+        head = len(text) % 10
+        for ch in text[:head]:
+            number = number * 58 + _DIGIT_VALUE[ch]
+        pair_value = _PAIR_VALUE
+        for i in range(head, len(text), 10):
+            chunk = 0
+            for j in range(i, i + 10, 2):
+                chunk = chunk * _PAIR_BASE + pair_value[text[j : j + 2]]
+            number = number * _CHUNK + chunk
     except KeyError:
         bad = next(ch for ch in text if ch not in _DIGIT_VALUE)
         raise BadInput(f"invalid base58btc character {bad!r}") from None
