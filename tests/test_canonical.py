@@ -304,7 +304,9 @@ from fedcommons.ld.canonical import parse_plain  # noqa: E402
     ("text", "plain"),
     [
         (b'{"a":[1,"x",true,null],"b":{"c":"d"}}', True),
-        (b'{"a":1.5}', False),  # a float: let the walk decide how it prints
+        (b'{"a":1.5}', True),  # a float both Python and ECMAScript print the same way
+        (b'{"a":1e20}', False),  # Python prints 1e+20, ECMAScript 100000000000000000000
+        (b'{"a":2.0}', False),  # Python keeps the ".0"
         (b'{"a":1152921504606847000}', False),  # beyond 2**53 - 1 (a double JCS can print)
         ('{"\ue000":1}'.encode(), False),  # a key where UTF-16 and code-point order may differ
         (b'{"a":"\\u00e9"}', False),  # any escape is left to the careful path

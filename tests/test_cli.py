@@ -285,3 +285,40 @@ def test_init_exist_ok_keeps_the_home_and_refuses_another_url(base_home):
     assert (base_home / "fedcommons.db").stat().st_mtime_ns == before
     result = run(base_home, "init", "--url", "http://127.0.0.1:9090", "--exist-ok", code=2)
     assert "not http://127.0.0.1:9090" in result.stderr
+
+
+def test_verify_checks_proofs_in_worker_processes_and_names_the_first_bad_entry(home, tmp_path, monkeypatch):
+    import sqlite3
+
+    from fedcommons.ld.canonical import canonicalize
+    from fedcommons.log.merkle import leaf_hash
+    from fedcommons.node import open_node
+    from fedcommons.services import proof_checks
+    from fedcommons.services.verify import verify_log
+
+    rows = "".join(json.dumps({"pool": "garden", "as": "alice", "effort": "1h", "kind": "code",
+                               "summary": f"work {i}"}) + "\n" for i in range(240))
+    (tmp_path / "w.jsonl").write_text(rows)
+    run(home, "import", "contributions", str(tmp_path / "w.jsonl"))
+    monkeypatch.setattr(proof_checks, "PAGE", 40)  # several pages, so they go to the workers
+    node = open_node(home)
+    report = verify_log(node, workers=2)
+    assert report.entries == report.proofs == len(entries(home))
+    node.close()
+
+    # Re-sign nothing, but change an entry's words and make its hashes agree with them:
+    # only its object proof can tell, and it is checked in a worker.
+    target = 150
+    conn = sqlite3.connect(home / "fedcommons.db")
+    conn.execute("DROP TRIGGER log_entries_only_redact")
+    body = conn.execute("SELECT body FROM log_entries WHERE idx = ?", (target,)).fetchone()[0]
+    activity = json.loads(body)
+    activity["object"]["name"] = "work I did not do"
+    forged = canonicalize(activity)
+    conn.execute("UPDATE log_entries SET body = ?, leaf_hash = ? WHERE idx = ?", (forged, leaf_hash(forged), target))
+    conn.commit()
+    conn.close()
+    node = open_node(home)
+    with pytest.raises(Exception, match=f"entry {target} .*proof does not verify"):
+        verify_log(node, workers=2)
+    node.close()

@@ -56,9 +56,11 @@ def log_checkpoint(ctx, show_key: bool) -> None:
 
 @log.command("verify")
 @click.option("--origin", help="Verify the stored mirror of another node's log instead (its origin or URL).")
+@click.option("--workers", type=click.IntRange(min=0),
+              help="Processes that check object proofs (default: one per core, up to 4, for large logs; 0: none).")
 @FORMAT
 @click.pass_context
-def log_verify(ctx, origin: str | None, fmt: str) -> None:
+def log_verify(ctx, origin: str | None, workers: int | None, fmt: str) -> None:
     """Recompute every leaf, node, root, proof and checkpoint signature.
 
     Exit 0 when all holds; exit 1 naming the first bad entry otherwise.
@@ -71,7 +73,7 @@ def log_verify(ctx, origin: str | None, fmt: str) -> None:
     size = log_store.log_size(node.db)
     try:
         with progressbar(size, "verifying") as bar:
-            report = verify_log(node, progress=bar.update)
+            report = verify_log(node, progress=bar.update, workers=workers)
     except IntegrityError as exc:
         if fmt == "json":
             echo_json({"ok": False, "error": str(exc)})

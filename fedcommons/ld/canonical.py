@@ -44,8 +44,15 @@ _encode_plain = json.JSONEncoder(
 
 
 # In JSON text: a lead byte of a UTF-8 character at or above U+E000 (where UTF-16 and
-# code-point order may differ), or any \u escape (which could spell one, or a surrogate).
-_NOT_PLAIN_TEXT = re.compile(rb"[\xee-\xf4]|\\u")
+# code-point order may differ).
+_HIGH_CHARACTER = re.compile(rb"[\xee-\xf4]")
+
+
+def _float_is_plain(value: float) -> bool:
+    # Python's repr and ECMAScript both print the shortest round-trip digits; they only
+    # differ in layout: Python switches to exponent form outside [1e-4, 1e16) and keeps
+    # ".0" on integral values, ECMAScript does neither.
+    return 1e-4 <= abs(value) < 1e16 and not value.is_integer()
 
 
 def parse_plain(text: bytes) -> tuple[Any, bool]:
@@ -54,12 +61,15 @@ def parse_plain(text: bytes) -> tuple[Any, bool]:
     The parser sees every number token, so no walk of the parsed value is needed to know
     that it holds no float and no integer beyond ±(2**53 - 1).
     """
-    plain = _NOT_PLAIN_TEXT.search(text) is None
+    # Any \u escape could spell such a character, or a lone surrogate.
+    plain = b"\\u" not in text and (text.isascii() or _HIGH_CHARACTER.search(text) is None)
 
     def on_float(token: str) -> float:
         nonlocal plain
-        plain = False
-        return float(token)
+        value = float(token)
+        if not _float_is_plain(value):
+            plain = False
+        return value
 
     def on_int(token: str) -> int:
         nonlocal plain
@@ -157,10 +167,7 @@ def _is_plain(value: Any) -> bool:
     if kind is int:
         return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
     if kind is float:
-        # Python's repr and ECMAScript both print the shortest round-trip digits;
-        # they only differ in layout: Python switches to exponent form outside
-        # [1e-4, 1e16) and keeps ".0" on integral values, ECMAScript does neither.
-        return 1e-4 <= abs(value) < 1e16 and not value.is_integer()
+        return _float_is_plain(value)
     if kind is dict:
         for key, item in value.items():
             # Code-point order (Python) equals UTF-16 order (JCS) unless a key holds a

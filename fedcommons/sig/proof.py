@@ -18,7 +18,6 @@ import hashlib
 import re
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from fedcommons.errors import BadInput, FedcommonsError
 from fedcommons.ld.canonical import CanonicalObject, canonicalize, canonicalize_rdf
+from fedcommons.sig import ed25519
 from fedcommons.sig.multibase import multibase_decode, multibase_encode
 from fedcommons.sig.result import Verification
 
@@ -150,7 +150,7 @@ def create_proof_canonical(
         hashlib.sha256(canonicalize(config)).digest()
         + hashlib.sha256(members.bytes()).digest()
     )
-    proof = {**config, "proofValue": multibase_encode(private_key.sign(digest))}
+    proof = {**config, "proofValue": multibase_encode(ed25519.sign(private_key, digest))}
     signed = dict(document)
     signed["proof"] = proof
     return signed, members.with_member(proof)
@@ -287,9 +287,7 @@ def _verify_one(
             return Verification.bad(
                 f"{suite}: cannot canonicalize: {type(exc).__name__}: {exc}", key_id
             )
-    try:
-        public_key.verify(signature, data)
-    except InvalidSignature:
+    if not ed25519.verify(public_key, signature, data):
         return Verification.bad("signature does not match", key_id)
     return Verification.good(key_id)
 
