@@ -24,7 +24,10 @@ from ..log.published_keys import learn_keys
 from ..sig.proof import proof_verification_method, verify_proof
 
 PAGE = 2000
-PUBLISHES_KEYS = b'"assertionMethod"'
+# The member name, with its colon: every proof also carries the *value*
+# "proofPurpose":"assertionMethod", and a quote inside a JSON string is always escaped,
+# so this spelling can only be a key (published_keys reads obj["assertionMethod"]).
+PUBLISHES_KEYS = b'"assertionMethod":'
 
 
 @dataclass
