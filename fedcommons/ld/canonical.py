@@ -126,17 +126,18 @@ class CanonicalObject:
     those after it; the new member goes between them.
     """
 
-    def __init__(self, obj: dict[str, Any], room_for: str):
+    def __init__(self, obj: dict[str, Any], room_for: str, *, plain: bool = False):
         if type(obj) is not dict:
             raise BadInput("only a JSON object can be extended member by member")
         if room_for in obj:
             raise BadInput(f"the object already has a member {room_for!r}")
         self._key = room_for
+        self._plain = plain
         split = _utf16_key(room_for)
         before = {k: v for k, v in obj.items() if _utf16_key(k) < split}
         after = {k: v for k, v in obj.items() if _utf16_key(k) > split}
-        self._before = canonicalize(before)[1:-1]
-        self._after = canonicalize(after)[1:-1]
+        self._before = canonicalize(before, plain=plain)[1:-1]
+        self._after = canonicalize(after, plain=plain)[1:-1]
 
     def bytes(self) -> bytes:
         """JCS of the object."""
@@ -144,7 +145,7 @@ class CanonicalObject:
 
     def with_member(self, value: Any) -> bytes:
         """JCS of the object with the member `room_for` set to `value`."""
-        member = canonicalize(self._key) + b":" + canonicalize(value)
+        member = canonicalize(self._key) + b":" + canonicalize(value, plain=self._plain)
         return b"{" + b",".join(p for p in (self._before, member, self._after) if p) + b"}"
 
 

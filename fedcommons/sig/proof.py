@@ -132,11 +132,14 @@ def create_proof_canonical(
     *,
     created: str,
     proof_purpose: str = "assertionMethod",
+    plain: bool = False,
 ) -> tuple[dict[str, Any], bytes]:
     """Like :func:`create_proof`, and also return the JCS bytes of the signed document.
 
     The log stores exactly those bytes; building them from the members already
     canonicalized for the signature saves canonicalizing the whole document again.
+    ``plain=True`` when the caller built the document from strings, small integers and
+    fixed ASCII keys (see canonical.canonicalize): it saves walking it.
     """
     if not isinstance(document, dict):
         raise BadInput("only a JSON object can carry a Data Integrity proof")
@@ -145,9 +148,9 @@ def create_proof_canonical(
     config = build_proof_config(
         document, verification_method, created=created, proof_purpose=proof_purpose
     )
-    members = CanonicalObject(document, room_for="proof")
+    members = CanonicalObject(document, room_for="proof", plain=plain)
     digest = (
-        hashlib.sha256(canonicalize(config)).digest()
+        hashlib.sha256(canonicalize(config, plain=plain)).digest()
         + hashlib.sha256(members.bytes()).digest()
     )
     proof = {**config, "proofValue": multibase_encode(ed25519.sign(private_key, digest))}
