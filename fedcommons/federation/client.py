@@ -14,6 +14,7 @@ never redirected: the status is the delivery worker's to judge.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
@@ -351,11 +352,17 @@ def document_keys(doc: dict) -> list[tuple[str, PublicKey]]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _parsed_pem(pem: str) -> PublicKey:
+    # Every signed request needs its sender's key; parsing the PEM each time showed up.
+    return load_public_pem(pem)
+
+
 def _row_key(row: ActorRow, key_id: str) -> PublicKey | None:
     """A key of a stored actor by id: the columns first, then the rest of its document."""
     try:
         if row.rsa_key_id == key_id and row.rsa_public_pem:
-            return load_public_pem(row.rsa_public_pem)
+            return _parsed_pem(row.rsa_public_pem)
         if row.ed25519_key_id == key_id and row.ed25519_multibase:
             return ed25519_public_from_multibase(row.ed25519_multibase)
     except BadInput:

@@ -46,19 +46,32 @@ class InboxWorker(Background):
                 self._event.clear()
 
     async def process_waiting(self) -> bool:
-        """Process what is waiting; True if anything was."""
+        """Process what is waiting; True if anything was.
+
+        Outcomes are recorded for the whole batch in one transaction: a commit per item
+        cost a durable write each and slowed the inbox itself under load. Should the
+        process die before that commit, the batch is processed again, and every handler
+        is idempotent (the log deduplicates, follows are upserts, claims are looked up).
+        """
         items = inbox_store.waiting(self.node.db)
+        outcomes: list[tuple[int, str, str | None]] = []
+        failures: list[tuple[int, str]] = []
         for item in items:
             try:
                 state, note = await process(self.node, self.client, item)
             except FedcommonsError as exc:
                 log.warning("inbox item %s (%s) failed: %s", item.id, item.activity_id, exc)
-                with transaction(self.node.db):
-                    inbox_store.retry_later(self.node.db, item.id, str(exc), now())
+                failures.append((item.id, str(exc)))
                 continue
+            outcomes.append((item.id, state, note))
+            log.info("inbox %s %s%s", item.activity_id, state, f" ({note})" if note else "")
+        if items:
+            at = now()
             with transaction(self.node.db):
-                inbox_store.finish(self.node.db, item.id, state, note, now())
-            log.info("inbox %s %s: %s%s", item.activity_id, state, "", f" ({note})" if note else "")
+                for item_id, state, note in outcomes:
+                    inbox_store.finish(self.node.db, item_id, state, note, at)
+                for item_id, error in failures:
+                    inbox_store.retry_later(self.node.db, item_id, error, at)
             if self.delivery is not None:
                 self.delivery.notify()
         return bool(items)
