@@ -333,3 +333,11 @@ def test_parse_plain_never_changes_the_canonical_bytes(value):
     except BadInput:
         return
     assert canonicalize(parsed, plain=plain) == expected
+
+
+def test_canonicalize_checked_reports_the_path_it_took():
+    from fedcommons.ld.canonical import canonicalize_checked
+
+    assert canonicalize_checked({"b": [1, "x"], "a": 0.5}) == (b'{"a":0.5,"b":[1,"x"]}', True)
+    body, plain = canonicalize_checked({"a": 1e20})
+    assert body == b'{"a":100000000000000000000}' and plain is False

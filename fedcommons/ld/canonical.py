@@ -48,6 +48,18 @@ _encode_plain = json.JSONEncoder(
 _HIGH_CHARACTER = re.compile(rb"[\xee-\xf4]")
 
 
+def canonicalize_checked(obj: Any) -> tuple[bytes, bool]:
+    """The JCS bytes of ``obj``, and whether it took the fast path: if so, any part of
+    it may later be canonicalized with ``plain=True`` (a proof check over a document whose
+    bytes were just computed, say)."""
+    try:
+        if _is_plain(obj):
+            return _encode_plain(obj).encode("utf-8"), True
+    except (RecursionError, UnicodeEncodeError):
+        pass
+    return _canonicalize_reference(obj), False
+
+
 def _float_is_plain(value: float) -> bool:
     # Python's repr and ECMAScript both print the shortest round-trip digits; they only
     # differ in layout: Python switches to exponent form outside [1e-4, 1e16) and keeps

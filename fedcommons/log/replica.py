@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import FedcommonsError, IntegrityError
-from ..ld.canonical import canonicalize, freeze_plain, parse_plain
+from ..ld.canonical import canonicalize_checked, freeze_plain, parse_plain
 from ..sig.keys import ed25519_public_from_multibase
 from ..sig.proof import proof_verification_method, verify_proof
 from ..urls import key_ids
@@ -220,16 +220,15 @@ def examine(idx: int, leaf: bytes, activity: Any, keys, peer_url: str) -> Examin
             raise IntegrityError(f"entry {idx}: its bytes are not JSON") from None
         actual = leaf_hash(body)
     else:
-        plain = False
         shared = _intern_contexts(activity)
-        body = _canonical(activity, idx)
+        body, plain = _canonical(activity, idx)
         actual = leaf_hash(body)
         if actual != leaf and shared:
             # A context equal to a shared one but spelled differently (1 for true, say):
             # canonicalize the entry's own values after all.
             for container, key, original in shared:
                 container[key] = original
-            body = _canonical(activity, idx)
+            body, plain = _canonical(activity, idx)
             actual = leaf_hash(body)
     if actual != leaf:
         raise IntegrityError(f"entry {idx}: the activity does not hash to its leaf hash (altered or corrupted)")
@@ -320,9 +319,9 @@ def _served_entries(served: list, start: int):
         yield idx, decode_hash(item.get("leafHash"), f"entry {idx}: leafHash"), activity
 
 
-def _canonical(activity: dict, idx: int) -> bytes:
+def _canonical(activity: dict, idx: int) -> tuple[bytes, bool]:
     try:
-        return canonicalize(activity)
+        return canonicalize_checked(activity)
     except FedcommonsError as exc:
         raise IntegrityError(f"entry {idx}: the activity has no canonical form ({exc})") from None
 
