@@ -301,11 +301,6 @@ def decode_hash(value: Any, what: str) -> bytes:
     return raw
 
 
-def encode_hash(value: bytes) -> str:
-    """A hash as the log API writes it."""
-    return base64.b64encode(value).decode("ascii")
-
-
 def _served_entries(served: list, start: int):
     for offset, item in enumerate(served):
         if not isinstance(item, dict):

@@ -4,7 +4,6 @@ Creating an actor writes its keys under the node home and records a `Create` of 
 public description in the log, so the log carries every key needed to verify it.
 """
 
-import json
 
 from .. import activities, urls
 from ..errors import Conflict, NotFound
@@ -136,10 +135,3 @@ def actor_document(node: Node, row: ActorRow) -> dict:
         doc["logVerifierKey"] = verifier_key(node.config.origin, node.keys.ed25519("node", NODE_NAME).public_key())
         doc["logCheckpoint"] = f"{node.url}/log/checkpoint"
     return doc
-
-
-
-
-def actor_json(node: Node, row: ActorRow) -> str:
-    """The actor document as indented JSON (for the CLI)."""
-    return json.dumps(actor_document(node, row), indent=2, ensure_ascii=False)

@@ -109,17 +109,6 @@ def actor_by_key(db: Database, key_id: str) -> ActorRow | None:
     )
 
 
-def update_keys(db: Database, actor_id: str, *, ed25519_multibase: str | None = None,
-                rsa_public_pem: str | None = None) -> None:
-    """Record a rotated public key."""
-    if ed25519_multibase is not None:
-        db.conn.execute(
-            "UPDATE actors SET ed25519_multibase = ? WHERE id = ?", (ed25519_multibase, actor_id)
-        )
-    if rsa_public_pem is not None:
-        db.conn.execute("UPDATE actors SET rsa_public_pem = ? WHERE id = ?", (rsa_public_pem, actor_id))
-
-
 @dataclass(frozen=True)
 class PoolRow:
     """A pool's settings as projected from its log entries."""

@@ -102,13 +102,6 @@ def has_endorsed(db: Database, contribution_id: str, actor_id: str) -> bool:
     ).fetchone() is not None
 
 
-def endorsement_count(db: Database, contribution_id: str) -> int:
-    """How many actors endorsed a contribution."""
-    return db.conn.execute(
-        "SELECT count(*) FROM endorsements WHERE contribution = ?", (contribution_id,)
-    ).fetchone()[0]
-
-
 def count_of_pool(db: Database, pool_id: str) -> int:
     """How many contributions a pool has received."""
     return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool_id,)).fetchone()[0]

@@ -66,10 +66,3 @@ def count(db: Database, activity_id: str) -> int:
     return db.conn.execute(
         "SELECT count(*) FROM inbox_items WHERE activity_id = ?", (activity_id,)
     ).fetchone()[0]
-
-
-def state_of(db: Database, activity_id: str) -> tuple[str, str | None] | None:
-    """(state, note) of a received activity."""
-    return db.conn.execute(
-        "SELECT state, error FROM inbox_items WHERE activity_id = ?", (activity_id,)
-    ).fetchone()

@@ -78,14 +78,6 @@ def entry_by_activity(db: Database, activity_id: str) -> EntryRow | None:
     return EntryRow(*row) if row else None
 
 
-def has_activity(db: Database, activity_id: str) -> bool:
-    """Whether an activity id is already in the log (deduplication)."""
-    return (
-        db.conn.execute("SELECT 1 FROM log_entries WHERE activity_id = ?", (activity_id,)).fetchone()
-        is not None
-    )
-
-
 def iter_entries(
     db: Database, start: int = 0, stop: int | None = None, batch: int = 2000
 ) -> Iterator[EntryRow]:

@@ -280,14 +280,6 @@ def seen_between(db: Database, origin: str, low: int, high: int) -> list[SeenChe
         "WHERE origin = ? AND size > ? AND size < ? ORDER BY size", (origin, low, high))]
 
 
-def latest_seen(db: Database, origin: str) -> SeenCheckpoint | None:
-    """The largest checkpoint seen for an origin."""
-    row = db.conn.execute(
-        "SELECT origin, size, root, note, source, seen_at FROM seen_checkpoints "
-        "WHERE origin = ? ORDER BY size DESC LIMIT 1", (origin,)).fetchone()
-    return SeenCheckpoint(*row) if row else None
-
-
 # ---------------------------------------------------------------------------- forks
 
 

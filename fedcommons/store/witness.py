@@ -37,12 +37,6 @@ def witnessed(db: Database, origin: str) -> Witnessed | None:
     return Witnessed(*row) if row else None
 
 
-def witnessed_all(db: Database) -> list[Witnessed]:
-    """Every origin this node has cosigned for."""
-    return [Witnessed(*r) for r in db.conn.execute(
-        "SELECT origin, size, root, note, updated_at FROM witnessed ORDER BY origin")]
-
-
 def set_witnessed(db: Database, origin: str, size: int, root: bytes, note: str, updated_at: str) -> None:
     """Record a newly cosigned checkpoint (the caller holds the transaction that checked the old one)."""
     db.conn.execute(
