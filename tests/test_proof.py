@@ -405,3 +405,24 @@ def test_create_proof_canonical_returns_the_signed_bytes_and_verifies():
     assert signed == create_proof(doc, key, "https://a.example/u#k", created="2026-01-01T00:00:00Z")
     tampered = {**signed, "id": "https://a.example/2"}
     assert not verify_proof(tampered, key.public_key()).ok
+
+
+def test_verifying_with_the_documents_bytes_agrees_with_canonicalizing_it():
+    from fedcommons.ld.canonical import canonicalize
+    from fedcommons.sig.keys import generate_ed25519
+    from fedcommons.sig.proof import create_proof_canonical, verify_proof
+
+    key = generate_ed25519()
+    doc = {"@context": ["https://www.w3.org/ns/activitystreams"], "type": "Create", "id": "https://a.example/1",
+           "object": {"type": "Note", "content": "x", "note": {"proof": "not the proof"}}}
+    signed, body = create_proof_canonical(doc, key, "https://a.example/u#k", created="2026-01-01T00:00:00Z")
+    assert verify_proof(signed, key.public_key(), canonical=body).ok
+    # Bytes that are not the document's own canonical form cannot pass for it.
+    other = dict(signed, id="https://a.example/2")
+    assert not verify_proof(other, key.public_key(), canonical=canonicalize(other)).ok
+    assert not verify_proof(signed, key.public_key(), canonical=body.replace(b'"x"', b'"y"')).ok
+    # The proof member spelled twice (here, nested too): the cut is refused, and the
+    # document is canonicalized instead, with the same verdict as without bytes.
+    twice = dict(signed, object={**signed["object"], "proof": signed["proof"]})
+    assert verify_proof(twice, key.public_key(), canonical=canonicalize(twice)).ok == \
+        verify_proof(twice, key.public_key()).ok

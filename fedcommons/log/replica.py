@@ -140,7 +140,7 @@ class ReplicaChecker:
                 key = keys.get(entry.pending)
                 if key is not None:
                     activity, plain = parse_plain(entry.body)
-                    _verify(activity, key, idx, plain)
+                    _verify(activity, key, idx, plain, entry.body)
                     checked.proofs += 1
                 elif entry.own or _same_origin(entry.pending, self.peer_url):
                     raise IntegrityError(f"entry {idx}: signed with {entry.pending}, a key the log never published")
@@ -245,13 +245,13 @@ def examine(idx: int, leaf: bytes, activity: Any, keys, peer_url: str) -> Examin
     if key is None:
         entry.pending = method  # decided in order, once every earlier entry is known
         return entry
-    _verify(activity, key, idx, plain)
+    _verify(activity, key, idx, plain, body)
     entry.verified = True
     return entry
 
 
-def _verify(activity: dict, key, idx: int, plain: bool = False) -> None:
-    result = verify_proof(activity, key, plain=plain)
+def _verify(activity: dict, key, idx: int, plain: bool = False, body: bytes | None = None) -> None:
+    result = verify_proof(activity, key, plain=plain, canonical=body)
     if not result.ok:
         raise IntegrityError(f"entry {idx}: its Data Integrity proof does not verify ({result.reason})")
 

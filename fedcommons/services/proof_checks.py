@@ -76,7 +76,7 @@ def check(task: Task, keys: dict[str, tuple[Ed25519PublicKey, int]], result: Pag
             return None
         result.unknown.append((task, method))
         return activity
-    verdict = verify_proof(activity, found[0], plain=plain)
+    verdict = verify_proof(activity, found[0], plain=plain, canonical=task.body)
     if not verdict.ok:
         result.failure = (task.idx, f"{where}: proof does not verify ({verdict.reason})")
         return None

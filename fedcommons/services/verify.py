@@ -116,7 +116,7 @@ def _check_remote(node: Node, task: Task, method: str, report: VerifyReport) -> 
         report.transport_only += 1
         return
     activity, plain = parse_plain(task.body)
-    result = verify_proof(activity, key, plain=plain)
+    result = verify_proof(activity, key, plain=plain, canonical=task.body)
     if not result.ok:
         raise IntegrityError(f"entry {task.idx} ({task.activity_id}): proof does not verify ({result.reason})")
     report.proofs += 1

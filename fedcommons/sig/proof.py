@@ -179,6 +179,7 @@ def verify_proof(
     proof_purpose: str | None = "assertionMethod",
     document_loader: Any = None,
     plain: bool = False,
+    canonical: bytes | None = None,
 ) -> Verification:
     """Check the document's eddsa-jcs-2022 (or eddsa-rdfc-2022) proof; never raises.
 
@@ -187,6 +188,8 @@ def verify_proof(
     serves JSON-LD contexts for RDFC proofs (default: the offline pinned loader).
     ``plain=True`` when the document came from ``canonical.parse_plain`` saying so: it
     saves walking it before canonicalizing (the log's verification reads every entry).
+    ``canonical``: the JCS bytes of the whole document, when the caller has them (a log
+    entry): the document's bytes without its proof are then cut from them.
     """
     if not isinstance(document, dict):
         return Verification.bad("document is not a JSON object")
@@ -200,9 +203,13 @@ def verify_proof(
         return Verification.bad("no proof")
     # A shallow copy is enough: nothing below mutates the document's values.
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    unsecured_bytes = None
+    if canonical is not None and isinstance(document.get("proof"), dict):
+        unsecured_bytes = _without_member(canonical, b'"proof":' + canonicalize(document["proof"], plain=plain))
     failures = []
     for proof in proofs:
-        result = _verify_one(unsecured, proof, public_key, proof_purpose, document_loader, plain)
+        result = _verify_one(unsecured, proof, public_key, proof_purpose, document_loader, plain,
+                             unsecured_bytes)
         if result.ok:
             return result
         failures.append(result)
@@ -220,8 +227,10 @@ def _verify_one(
     expected_purpose: str | None,
     document_loader: Any,
     plain: bool = False,
+    unsecured_bytes: bytes | None = None,
 ) -> Verification:
-    """Verify one proof object over the document without its proof."""
+    """Verify one proof object over the document without its proof (whose JCS bytes
+    may be given)."""
     if not isinstance(proof, dict):
         return Verification.bad("proof is not a JSON object")
     method = proof.get("verificationMethod")
@@ -269,6 +278,7 @@ def _verify_one(
             return Verification.bad("proof @context differs from document @context", key_id)
         if unsecured.get("@context") != options["@context"]:
             unsecured = {**unsecured, "@context": options["@context"]}
+            unsecured_bytes = None  # what was signed is not what the document's bytes say
     elif "@context" in unsecured:
         # The cryptosuite signs the config with the document's @context whether or not
         # the embedded proof repeats it.
@@ -276,7 +286,11 @@ def _verify_one(
 
     if suite == CRYPTOSUITE:
         try:
-            data = hash_data(unsecured, options, plain=plain)
+            if unsecured_bytes is not None:
+                data = (hashlib.sha256(canonicalize(options, plain=plain)).digest()
+                        + hashlib.sha256(unsecured_bytes).digest())
+            else:
+                data = hash_data(unsecured, options, plain=plain)
         except BadInput as exc:
             return Verification.bad(str(exc), key_id)
     else:
@@ -293,6 +307,25 @@ def _verify_one(
     if not ed25519.verify(public_key, signature, data):
         return Verification.bad("signature does not match", key_id)
     return Verification.good(key_id)
+
+
+def _without_member(canonical: bytes, member: bytes) -> bytes | None:
+    """The JCS bytes of an object without one member, cut from the object's JCS bytes.
+
+    Sound only when ``member`` (name, colon, canonical value) occurs exactly once: a quote
+    inside a JSON string is always escaped, so the member's bytes can only appear as a
+    member, and an object whose top-level member it is holds it once. Otherwise None, and
+    the caller canonicalizes the document without the member instead.
+    """
+    at = canonical.find(member)
+    if at < 0 or canonical.find(member, at + 1) >= 0:
+        return None
+    end = at + len(member)
+    if canonical[at - 1:at] == b",":
+        return canonical[:at - 1] + canonical[end:]
+    if canonical[end:end + 1] == b",":
+        return canonical[:at] + canonical[end + 1:]
+    return canonical[:at] + canonical[end:]
 
 
 def _as_list(value: Any) -> list[Any]:
