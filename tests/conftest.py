@@ -14,3 +14,23 @@ def vectors() -> Path:
     if not VECTORS.is_dir():
         pytest.skip(f"conformance vectors not found at {VECTORS} (clone sits outside the workspace)")
     return VECTORS
+
+
+@pytest.fixture
+def home(base_home, tmp_path):
+    """A private copy, for one test, of the module's prepared node home (`base_home`)."""
+    import shutil
+
+    target = tmp_path / "home"
+    shutil.copytree(base_home, target)
+    return target
+
+
+@pytest.fixture
+def node(home):
+    """The node in `home`, open for the test and closed after it."""
+    from fedcommons.node import open_node
+
+    node = open_node(home)
+    yield node
+    node.close()

@@ -2,21 +2,14 @@
 tampering that must fail, and `fedcommons actor passwd`."""
 
 import pytest
-from click.testing import CliRunner
 
-from fedcommons.cli import main
 from fedcommons.errors import BadInput, Unauthorized
 from fedcommons.node import open_node
 from fedcommons.services import accounts, oauth
 from fedcommons.store import accounts as account_store
+from support_cli import run
 
 URL = "http://127.0.0.1:8080"
-
-
-def run(home, *args, code=0, input=None):
-    result = CliRunner().invoke(main, ["--home", str(home), *args], input=input, catch_exceptions=False)
-    assert result.exit_code == code, (args, result.output, result.stderr)
-    return result
 
 
 @pytest.fixture

@@ -6,17 +6,10 @@ import sqlite3
 import stat
 
 import pytest
-from click.testing import CliRunner
 
-from fedcommons.cli import main
+from support_cli import run, entries
 
 URL = "http://127.0.0.1:8080"
-
-
-def run(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
-    assert result.exit_code == code, (args, result.output, result.stderr)
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -29,20 +22,6 @@ def base_home(tmp_path_factory):
     run(home, "actor", "add", "carol")
     run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "bob", "--license", "MIT")
     return home
-
-
-@pytest.fixture
-def home(base_home, tmp_path):
-    """A private copy of the base node for one test."""
-    import shutil
-
-    target = tmp_path / "home"
-    shutil.copytree(base_home, target)
-    return target
-
-
-def entries(home):
-    return [json.loads(line) for line in run(home, "log", "show", "--format", "json").stdout.splitlines()]
 
 
 def contribute(home, **overrides):

@@ -3,22 +3,15 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from fedcommons.cli import main
 from fedcommons.node import open_node
 from fedcommons.sig.keys import ed25519_public_from_multibase
 from fedcommons.sig.proof import verify_proof
 from fedcommons.store import coops as coop_store
+from support_cli import run, entries
 
 URL = "http://127.0.0.1:8080"
 COOP = f"{URL}/coops/rootwork"
-
-
-def run(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
-    assert result.exit_code == code, (args, result.output, result.stderr)
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +25,6 @@ def base_home(tmp_path_factory):
     run(home, "pool", "create", "wiki", "--name", "Wiki", "--steward", "bob")
     run(home, "coop", "create", "rootwork", "--name", "Rootwork", "--member", "carol")
     return home
-
-
-@pytest.fixture
-def home(base_home, tmp_path):
-    import shutil
-
-    target = tmp_path / "home"
-    shutil.copytree(base_home, target)
-    return target
-
-
-def entries(home):
-    return [json.loads(line) for line in run(home, "log", "show", "--format", "json").stdout.splitlines()]
 
 
 def test_a_cooperative_is_an_organization_with_its_own_keys(home):

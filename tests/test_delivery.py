@@ -8,7 +8,6 @@ HTTP on 127.0.0.1 with the real client and checks every signature.
 import asyncio
 import json
 import random
-import shutil
 import time
 from collections import Counter
 
@@ -142,20 +141,6 @@ def base_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("node") / "home"
     init_node(home, URL, allow_private_addresses=True).close()
     return home
-
-
-@pytest.fixture
-def home(base_home, tmp_path):
-    target = tmp_path / "home"
-    shutil.copytree(base_home, target)
-    return target
-
-
-@pytest.fixture
-def node(home):
-    node = open_node(home)
-    yield node
-    node.close()
 
 
 @pytest.fixture

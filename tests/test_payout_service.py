@@ -4,13 +4,10 @@ Contributions are dated in 2025 so that the periods paid for are always in the p
 """
 
 import json
-import shutil
 from fractions import Fraction
 
 import pytest
-from click.testing import CliRunner
 
-from fedcommons.cli import main
 from fedcommons.node import open_node
 from fedcommons.payout import read_distribution
 from fedcommons.services import payouts
@@ -23,16 +20,11 @@ from fedcommons.sig.proof import verify_proof
 from fedcommons.store import actors as actor_store
 from fedcommons.store import coops as coop_store
 from fedcommons.store import log as log_store
+from support_cli import run
 
 URL = "http://127.0.0.1:8080"
 COOP = f"{URL}/coops/rootwork"
 ALICE, DAVE, ERIN = (f"{URL}/users/{n}" for n in ("alice", "dave", "erin"))
-
-
-def run(home, *args, code=0):
-    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
-    assert result.exit_code == code, (args, result.output, result.stderr)
-    return result
 
 
 def worked(node, pool, person, effort, day, steward="bob"):
@@ -66,13 +58,6 @@ def base_home(tmp_path_factory):
     finally:
         node.close()
     return home
-
-
-@pytest.fixture
-def home(base_home, tmp_path):
-    target = tmp_path / "home"
-    shutil.copytree(base_home, target)
-    return target
 
 
 def pay(home, *extra, code=0, fmt="json"):

@@ -2,15 +2,12 @@
 
 import base64
 import json
-import shutil
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fedcommons.cli import main
 from fedcommons.errors import BadInput, FedcommonsError, Forbidden, NotFound
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.node import init_node, open_node
@@ -19,6 +16,7 @@ from fedcommons.services import standing as service
 from fedcommons.services.actors import create_actor
 from fedcommons.sig.proof import create_proof, verify_proof
 from fedcommons.store import log as log_store
+from support_cli import run
 
 URL = "http://127.0.0.1:8080"
 POOL = f"{URL}/pools/garden"
@@ -63,20 +61,6 @@ def base_home(tmp_path_factory):
     contributions.decide(node, "http://127.0.0.1:9/contributions/60", "carol")
     node.close()
     return home
-
-
-@pytest.fixture
-def home(base_home, tmp_path):
-    target = tmp_path / "home"
-    shutil.copytree(base_home, target)
-    return target
-
-
-@pytest.fixture
-def node(home):
-    node = open_node(home)
-    yield node
-    node.close()
 
 
 def shares(document):
@@ -295,12 +279,6 @@ def test_a_root_that_is_not_the_logs_fails(node):
 
 
 # -- the command line -----------------------------------------------------------------
-
-
-def run(home, *args, code=0, input=None):
-    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False, input=input)
-    assert result.exit_code == code, (args, result.output, result.stderr)
-    return result
 
 
 def log_size(home):

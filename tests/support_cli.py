@@ -1,0 +1,19 @@
+"""Running the command line against a node home, as a person would."""
+
+import json
+
+from click.testing import CliRunner
+
+from fedcommons.cli import main
+
+
+def run(home, *args, code=0, input=None):
+    """`fedcommons --home HOME ARGS...`; asserts the exit status and returns the result."""
+    result = CliRunner().invoke(main, ["--home", str(home), *args], input=input, catch_exceptions=False)
+    assert result.exit_code == code, (args, result.output, result.stderr)
+    return result
+
+
+def entries(home) -> list[dict]:
+    """The node's log as `log show --format json` prints it, one dict per entry."""
+    return [json.loads(line) for line in run(home, "log", "show", "--format", "json").stdout.splitlines()]
