@@ -5,7 +5,7 @@ clock, so a test can drive the queue with a fake clock. Times shown to people
 (``created_at``, ``delivered_at``) are ISO 8601 strings like the rest of the database.
 
 A row whose recipient's inbox is not known yet has ``inbox`` NULL and ``recipient`` set
-(migration 3); it is retried like any other row until the inbox is resolved.
+(see the deliveries table in migration 2); it is retried like any other row until the inbox is resolved.
 """
 
 from dataclasses import dataclass

@@ -150,12 +150,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE INDEX outgoing_state ON outgoing (state, id);
 
-        -- One row per (activity, inbox): the durable delivery queue.
+        -- One row per (activity, inbox): the durable delivery queue. A row has either an
+        -- inbox (ready to POST) or a recipient whose actor document could not be fetched
+        -- yet; the worker retries the fetch on the same backoff as a POST, so an
+        -- unreachable recipient is never dropped silently.
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY,
             activity_id TEXT NOT NULL,
             sender TEXT NOT NULL,
-            inbox TEXT NOT NULL,
+            inbox TEXT,
+            recipient TEXT,
             host TEXT NOT NULL,
             state TEXT NOT NULL DEFAULT 'pending'
                 CHECK (state IN ('pending', 'delivered', 'failed')),
@@ -165,10 +169,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             last_error TEXT,
             created_at TEXT NOT NULL,
             delivered_at TEXT,
-            UNIQUE (activity_id, inbox)
+            UNIQUE (activity_id, inbox),
+            CHECK ((inbox IS NULL) <> (recipient IS NULL))
         );
         CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
         CREATE INDEX deliveries_host ON deliveries (host, state);
+        CREATE UNIQUE INDEX deliveries_recipient ON deliveries (activity_id, recipient)
+            WHERE recipient IS NOT NULL;
 
         CREATE TABLE follows (
             follower TEXT NOT NULL,
@@ -190,45 +197,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (
         3,
-        "deliveries: a row may wait for its recipient's inbox to be resolved",
-        """
-        -- SQLite cannot relax NOT NULL in place, so the table is rebuilt with the same
-        -- columns plus `recipient`. A row has either an inbox (ready to POST) or a
-        -- recipient whose actor document could not be fetched yet; the worker retries
-        -- the fetch on the same backoff as a POST, so an unreachable recipient is never
-        -- dropped silently.
-        CREATE TABLE deliveries_v3 (
-            id INTEGER PRIMARY KEY,
-            activity_id TEXT NOT NULL,
-            sender TEXT NOT NULL,
-            inbox TEXT,
-            recipient TEXT,
-            host TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'pending'
-                CHECK (state IN ('pending', 'delivered', 'failed')),
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at REAL NOT NULL,
-            last_status INTEGER,
-            last_error TEXT,
-            created_at TEXT NOT NULL,
-            delivered_at TEXT,
-            UNIQUE (activity_id, inbox),
-            CHECK ((inbox IS NULL) <> (recipient IS NULL))
-        );
-        INSERT INTO deliveries_v3 (id, activity_id, sender, inbox, host, state, attempts,
-            next_attempt_at, last_status, last_error, created_at, delivered_at)
-        SELECT id, activity_id, sender, inbox, host, state, attempts, next_attempt_at,
-            last_status, last_error, created_at, delivered_at FROM deliveries;
-        DROP TABLE deliveries;
-        ALTER TABLE deliveries_v3 RENAME TO deliveries;
-        CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
-        CREATE INDEX deliveries_host ON deliveries (host, state);
-        CREATE UNIQUE INDEX deliveries_recipient ON deliveries (activity_id, recipient)
-            WHERE recipient IS NOT NULL;
-        """,
-    ),
-    (
-        4,
         "log replication: mirrors of other logs, seen checkpoints, forks, witnessing",
         """
         -- One mirror per log origin. `size`/`root`/`frontier` is the verified state: a
@@ -333,7 +301,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
-        5,
+        4,
         "the ActivityPub API: passwords, OAuth clients, codes and tokens, mailboxes",
         """
         -- One scrypt hash per local person who may sign in; the string carries its own
@@ -403,7 +371,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
-        6,
+        5,
         "cooperatives: members, sustained pools, distributions",
         """
         -- Who may act for a local cooperative on this node (run its payouts, change what
@@ -437,7 +405,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
-        7,
+        6,
         "sign-in sessions of the web pages",
         """
         -- A browser signed in with a password. Only the SHA-256 of the cookie value is
