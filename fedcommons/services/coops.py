@@ -25,11 +25,11 @@ from ..node import Node, now
 from ..payout.constraints import decimal_fraction, decimal_text
 from ..store import coops as coop_store
 from ..store import follows as follow_store
-from ..store import outgoing as outgoing_store
 from ..store.actors import ActorRow
 from ..store.db import transaction
 from . import log_writer
 from .actors import create_actor, public_description, require
+from .follows import send_follow
 from .signing import sign_as
 
 
@@ -139,7 +139,7 @@ def sustain(node: Node, slug: str, pool_reference: str, *, member: str, weight: 
     with transaction(node.db):
         update_id = _publish(node, coop, sorted(current.values(), key=lambda s: s.pool))
         if not pool.local and pool.id not in follow_store.following(node.db, coop.id):
-            follow_id = _follow(node, coop, pool)
+            follow_id = send_follow(node, coop, pool)["id"]
     change = SustainChange(coop, pool, sustained(node, coop), update_id, follow_id)
     if pool.local or not replicate:
         return change
@@ -199,23 +199,6 @@ def _publish(node: Node, coop: ActorRow, sustains: list[Sustain]) -> str:
     )
     activity["cc"] = [f"{coop.id}/followers"]
     log_writer.append(node, [sign_as(node, coop, activity)])
-    return activity["id"]
-
-
-def _follow(node: Node, coop: ActorRow, pool: ActorRow) -> str:
-    """The cooperative follows a remote pool (delivered by the server, accepted by the pool)."""
-    activity = {
-        "@context": list(activities.context_for()),
-        "id": urls.new_activity(node.url),
-        "type": "Follow",
-        "actor": coop.id,
-        "object": pool.id,
-        "to": [pool.id],
-        "published": now(),
-    }
-    pending = sign_as(node, coop, activity)
-    follow_store.upsert_follow(node.db, coop.id, pool.id, activity["id"], "pending", now())
-    outgoing_store.enqueue(node.db, activity["id"], coop.id, pending.body, [pool.id], now())
     return activity["id"]
 
 

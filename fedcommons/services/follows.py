@@ -33,6 +33,25 @@ def answer(node: Node, followee: ActorRow, follower: str, follow_id: str, *, acc
     return pending.activity
 
 
+def send_follow(node: Node, follower: ActorRow, target: ActorRow) -> dict:
+    """`follower` (local) follows `target` (remote): recorded as pending, and queued for the
+    running server to deliver; the other side's Accept makes it a follow."""
+    activity = {
+        "@context": list(activities.context_for()),
+        "id": urls.new_activity(node.url),
+        "type": "Follow",
+        "actor": follower.id,
+        "object": target.id,
+        "to": [target.id],
+        "published": now(),
+    }
+    pending = sign_as(node, follower, activity)
+    with transaction(node.db):
+        follow_store.upsert_follow(node.db, follower.id, target.id, activity["id"], "pending", now())
+        outgoing_store.enqueue(node.db, activity["id"], follower.id, pending.body, [target.id], now())
+    return pending.activity
+
+
 def pending_followers(node: Node, pool_slug: str) -> list[tuple[str, str]]:
     """(follower, Follow id) of the Follows a pool's stewards have not answered yet."""
     pool = require(node, pool_slug, "pool")

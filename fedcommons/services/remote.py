@@ -12,12 +12,10 @@ from .. import activities, urls
 from ..activities import types
 from ..errors import BadInput, NotFound
 from ..node import Node, now
-from ..store import follows as follow_store
-from ..store import outgoing as outgoing_store
 from ..store.actors import ActorRow
-from ..store.db import transaction
 from . import log_writer
 from .actors import require
+from .follows import send_follow
 from .signing import sign_as
 
 T = TypeVar("T")
@@ -68,20 +66,7 @@ def follow(node: Node, handle_or_url: str, follower: str) -> dict:
     target, _ = lookup(node, handle_or_url)
     if target.local:
         raise BadInput("following actors on this node is not needed: they share its log")
-    activity = {
-        "@context": list(activities.context_for()),
-        "id": urls.new_activity(node.url),
-        "type": "Follow",
-        "actor": person.id,
-        "object": target.id,
-        "to": [target.id],
-        "published": now(),
-    }
-    pending = sign_as(node, person, activity)
-    with transaction(node.db):
-        follow_store.upsert_follow(node.db, person.id, target.id, activity["id"], "pending", now())
-        outgoing_store.enqueue(node.db, activity["id"], person.id, pending.body, [target.id], now())
-    return pending.activity
+    return send_follow(node, person, target)
 
 
 def endorse_remote(node: Node, contribution_url: str, endorser: str, weight: float | None = None) -> dict:
