@@ -2,6 +2,7 @@
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from .errors import BadInput
 
@@ -12,6 +13,7 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(hours?|hrs|hr|h|minutes?|mins|min|m)", r
 MAX_MINUTES = 7 * 24 * 60
 
 
+@lru_cache(maxsize=1024)  # an import repeats a few dozen spellings ("1h", "2h30m") many times
 def parse_effort(text: str) -> int:
     """Minutes of effort in `text`; BadInput for anything zero, negative or unreadable."""
     raw = (text or "").strip()

@@ -1,7 +1,7 @@
 """A node: its settings, its database and its keys, opened from a node home."""
 
 import os
-from datetime import datetime, timezone
+import time
 from functools import cached_property
 from pathlib import Path
 
@@ -46,7 +46,7 @@ class Node:
 
 def now() -> str:
     """UTC now as ActivityStreams wants it: ISO 8601 with a Z, whole seconds."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def open_node(home: Path) -> Node:

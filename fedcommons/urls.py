@@ -2,7 +2,7 @@
 never from a request's Host header (nodes run behind TLS-terminating proxies)."""
 
 import re
-import uuid
+import secrets
 from urllib.parse import urlsplit
 
 from .errors import BadInput
@@ -35,12 +35,12 @@ def actor_url(base: str, kind: str, name: str) -> str:
 
 def new_activity(base: str) -> str:
     """A fresh activity id."""
-    return f"{base}/activities/{uuid.uuid4().hex}"
+    return f"{base}/activities/{secrets.token_hex(16)}"
 
 
 def new_contribution(base: str) -> str:
     """A fresh contribution id."""
-    return f"{base}/contributions/{uuid.uuid4().hex}"
+    return f"{base}/contributions/{secrets.token_hex(16)}"
 
 
 def key_ids(actor: str) -> tuple[str, str]:

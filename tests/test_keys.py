@@ -7,6 +7,8 @@ import stat
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fedcommons.errors import BadInput, Conflict, NotFound
 from fedcommons.sig.keys import (
@@ -46,7 +48,7 @@ def test_base58btc_known_answers(raw, encoded):
 
 
 def test_base58btc_round_trip_many_lengths():
-    for length in range(0, 80):
+    for length in range(80):
         for data in (os.urandom(length), b"\0" * (length % 5) + os.urandom(length)):
             assert base58btc_decode(base58btc_encode(data)) == data
 
@@ -197,3 +199,18 @@ def test_load_private_key_errors(tmp_path):
     )
     with pytest.raises(BadInput, match="unsupported"):
         load_private_key(ec_path)
+
+
+def _naive_base58btc(data: bytes) -> str:
+    number, digits = int.from_bytes(data, "big"), ""
+    while number:
+        number, digit = divmod(number, 58)
+        digits = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"[digit] + digits
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + digits
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80))
+def test_base58btc_matches_the_textbook_algorithm(data):
+    assert base58btc_encode(data) == _naive_base58btc(data)
+    assert base58btc_decode(_naive_base58btc(data)) == data

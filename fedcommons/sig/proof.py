@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from fedcommons.errors import BadInput, FedcommonsError
-from fedcommons.ld.canonical import CanonicalObject, canonicalize, canonicalize_rdf
+from fedcommons.ld.canonical import canonicalize, canonicalize_rdf
 from fedcommons.sig import ed25519
 from fedcommons.sig.multibase import multibase_decode, multibase_encode
 from fedcommons.sig.result import Verification
@@ -134,10 +134,9 @@ def create_proof_canonical(
     proof_purpose: str = "assertionMethod",
     plain: bool = False,
 ) -> tuple[dict[str, Any], bytes]:
-    """Like :func:`create_proof`, and also return the JCS bytes of the signed document.
+    """Like :func:`create_proof`, and also return the JCS bytes of the signed document
+    (what the log stores).
 
-    The log stores exactly those bytes; building them from the members already
-    canonicalized for the signature saves canonicalizing the whole document again.
     ``plain=True`` when the caller built the document from strings, small integers and
     fixed ASCII keys (see canonical.canonicalize): it saves walking it.
     """
@@ -148,15 +147,11 @@ def create_proof_canonical(
     config = build_proof_config(
         document, verification_method, created=created, proof_purpose=proof_purpose
     )
-    members = CanonicalObject(document, room_for="proof", plain=plain)
-    digest = (
-        hashlib.sha256(canonicalize(config, plain=plain)).digest()
-        + hashlib.sha256(members.bytes()).digest()
-    )
+    digest = hash_data(document, config, plain=plain)
     proof = {**config, "proofValue": multibase_encode(ed25519.sign(private_key, digest))}
     signed = dict(document)
     signed["proof"] = proof
-    return signed, members.with_member(proof)
+    return signed, canonicalize(signed, plain=plain)
 
 
 def proof_verification_method(document: Any) -> str | None:
