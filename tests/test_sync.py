@@ -25,8 +25,8 @@ from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.fork import verify_evidence
 from fedcommons.log.merkle import leaf_hash
 from fedcommons.node import open_node
+from fedcommons.services import mirror_verify, remote
 from fedcommons.services import mirrors as mirror_service
-from fedcommons.services import remote
 from fedcommons.services.actors import create_actor
 from fedcommons.services.contributions import contribute
 from fedcommons.services.mirror_verify import verify_mirror
@@ -152,6 +152,40 @@ async def test_pages_checked_in_other_processes_give_the_same_mirror(pair):
     _, entries = snapshot(b.home, result.origin)
     assert entries == [(r.idx, r.leaf_hash, r.body) for r in log_store.iter_entries(a.node.db)]
     assert verify_mirror(open_node(b.home), result.origin).proofs == size
+
+
+@pytest.fixture
+async def mirrored(pair, monkeypatch):
+    """B holds a verified mirror of A whose batches (of 5) span a key published mid-log."""
+    a, b = pair
+    create_actor(a.node, "person", "dora")
+    for i in range(6):
+        contribute(a.node, pool="garden", person="dora", effort="2h", kind="care", summary=f"d{i}")
+    result = await sync(b.home, a.url, page_size=8)
+    monkeypatch.setattr(mirror_verify, "BATCH", 5)
+    return b, result.origin, log_store.log_size(a.node.db)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_stored_mirror_verifies_offline_here_or_in_checking_processes(mirrored, workers):
+    b, origin, size = mirrored
+    report = verify_mirror(open_node(b.home), origin, workers=workers)
+    assert (report.entries, report.proofs, report.unchecked) == (size, size, 0)
+    assert report.checkpoints >= 1 and report.nodes > 0
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_an_altered_stored_mirror_entry_is_named(mirrored, workers):
+    b, origin, size = mirrored
+    node = open_node(b.home)
+    node.db.conn.execute("DROP TRIGGER mirror_entries_only_redact")  # what a disk editor could do
+    body = node.db.conn.execute("SELECT body FROM mirror_entries WHERE origin = ? AND idx = 17",
+                                (origin,)).fetchone()[0]
+    node.db.conn.execute("UPDATE mirror_entries SET body = ? WHERE origin = ? AND idx = 17",
+                         (body.replace(b"d", b"e", 1), origin))
+    with pytest.raises(IntegrityError, match="entry 17: the activity does not hash to its leaf hash"):
+        verify_mirror(node, origin, workers=workers)
+    assert cli(b.home, "log", "verify", "--origin", origin, "--workers", str(workers)).exit_code == 1
 
 
 async def test_a_bounded_sync_stages_pages_until_a_checkpoint_covers_them(pair):

@@ -69,7 +69,7 @@ def log_verify(ctx, origin: str | None, workers: int | None, fmt: str) -> None:
     if origin:
         from .mirrors import verify_mirror_command
 
-        return verify_mirror_command(node, origin, fmt)
+        return verify_mirror_command(node, origin, fmt, workers)
     size = log_store.log_size(node.db)
     try:
         with progressbar(size, "verifying") as bar:

@@ -213,12 +213,12 @@ def witness_request(ctx, peer_url: str, fmt: str) -> None:
 
 
 
-def verify_mirror_command(node, origin: str, fmt: str) -> None:
+def verify_mirror_command(node, origin: str, fmt: str, workers: int | None = None) -> None:
     """`fedcommons log verify --origin ORIGIN`: re-verify a stored mirror offline."""
     row = require(node, origin)
     try:
         with progressbar(row.staged_size, "verifying") as bar:
-            report = verify_mirror(node, row.origin, progress=bar.update)
+            report = verify_mirror(node, row.origin, progress=bar.update, workers=workers)
     except IntegrityError as exc:
         if fmt == "json":
             echo_json({"ok": False, "origin": row.origin, "error": str(exc)})

@@ -24,13 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
@@ -49,6 +45,7 @@ from ..log.replica import decode_hash, examine_page
 from ..node import Node
 from ..services import mirrors as service
 from ..services.forks import record_fork
+from ..services.processes import checking_pool
 from ..store import mirrors as mirror_store
 from ..urls import same_origin
 
@@ -152,7 +149,7 @@ async def _fetch_pages(node: Node, client, row, observed, page_size: int, max_pa
     position = row.staged_size
     total = target - position
     # Examining pages in other processes pays for their start-up only on a long way.
-    pool = _pool(workers) if workers > 0 and total > 4 * page_size else None
+    pool = checking_pool(workers) if workers > 0 and total > 4 * page_size else None
     depth = 2 * workers if pool else 1
     inflight: deque = deque()
     launched = 0
@@ -211,24 +208,6 @@ async def _fetch_pages(node: Node, client, row, observed, page_size: int, max_pa
             task.cancel()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the parent runs an event loop and threads.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_watch_parent, initargs=(os.getpid(),))
-
-
-def _watch_parent(parent: int) -> None:
-    """In each examining process: leave when the syncing process is gone (killed, say),
-    which a worker waiting for its next page would otherwise never notice."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 async def _diagnose(node: Node, client, row, observed, mismatch: str) -> int:

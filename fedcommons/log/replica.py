@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import FedcommonsError, IntegrityError
@@ -201,11 +202,33 @@ def examine_page(raw: bytes, start: int, count: int, peer_url: str,
                  known: list[tuple[str, bytes]]) -> list[Examined]:
     """Parse and examine a served page in another process; ``known`` is ``key_material()``."""
     try:
-        page = json.loads(raw)
+        page = _parse_page(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise IntegrityError(f"the page of entries from {start} is not valid JSON: {exc}") from None
-    keys = {key_id: Ed25519PublicKey.from_public_bytes(value) for key_id, value in known}
-    return list(examine_all(served_entries(page, start, count), keys, peer_url))
+    return list(examine_all(served_entries(page, start, count), _keys(known), peer_url))
+
+
+def examine_stored(entries: list[tuple[int, bytes, bytes | None]], peer_url: str,
+                   known: list[tuple[str, bytes]]) -> list[Examined]:
+    """Examine stored (index, leaf hash, bytes) entries in another process; ``known`` is
+    ``key_material()``."""
+    return list(examine_all(entries, _keys(known), peer_url))
+
+
+def _keys(known: list[tuple[str, bytes]]) -> dict:
+    return {key_id: Ed25519PublicKey.from_public_bytes(value) for key_id, value in known}
+
+
+def _parse_page(raw: bytes) -> Any:
+    """orjson reads a page in half the time of the standard parser. What it refuses (a
+    lone surrogate, say) goes to the standard parser, so that the entry holding it is
+    the one named as bad. (An integer past 64 bits comes back from orjson as a double:
+    as for every entry, its canonical bytes are recomputed from the value parsed and must
+    hash to the leaf.)"""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def examine(idx: int, leaf: bytes, activity: Any, keys, peer_url: str) -> Examined:

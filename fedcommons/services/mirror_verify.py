@@ -6,21 +6,26 @@ a key the log published earlier (starting from the pinned node key), the Merkle 
 completes match the stored ones (every proof and fork evidence is built from them), the
 root at every checkpoint seen for the origin equals its signed root, and the verified
 size's checkpoint is signed by the pinned key and matches the entries. Entries are
-streamed page by page, so memory stays flat.
+streamed batch by batch, so memory stays flat, and examined in other processes when
+the mirror is large.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from ..errors import FedcommonsError, IntegrityError
 from ..log.checkpoint import parse_checkpoint
-from ..log.replica import ReplicaChecker
+from ..log.replica import ReplicaChecker, examine_all, examine_stored
 from ..node import Node
 from ..sig.note import open_note, parse_verifier_key
 from ..store import mirrors as mirror_store
 from .mirrors import require
+from .processes import checking_pool
 
 BATCH = 2000
 
@@ -42,9 +47,14 @@ class MirrorReport:
     notes: list[str] = field(default_factory=list)
 
 
-def verify_mirror(node: Node, origin_or_url: str,
-                  progress: Callable[[int], None] | None = None) -> MirrorReport:
-    """Check everything the module docstring lists; IntegrityError names the first failure."""
+def verify_mirror(node: Node, origin_or_url: str, progress: Callable[[int], None] | None = None, *,
+                  workers: int | None = None) -> MirrorReport:
+    """Check everything the module docstring lists; IntegrityError names the first failure.
+
+    Entries are examined (bytes against leaf hash, proofs) in `workers` other processes
+    (default: one per core, at most four, for a mirror of more than a few batches; 0
+    examines them here), and taken in order here, where the tree is rebuilt.
+    """
     row = require(node, origin_or_url)
     report = MirrorReport(row.origin, forks=len(mirror_store.forks(node.db, row.origin)))
     verifier = parse_verifier_key(row.verifier_key)
@@ -52,13 +62,12 @@ def verify_mirror(node: Node, origin_or_url: str,
     # Notes already kept as fork evidence contradict the entries by definition.
     contested = {note for fork in mirror_store.forks(node.db, row.origin) for note in fork.evidence["notes"]}
     seen = _seen_by_size(node, row.origin, row.size, contested)
-    batch: list = []
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1) if row.staged_size > 4 * BATCH else 0
 
-    def flush() -> None:
-        if not batch:
-            return
+    def take(batch: list, examined) -> None:
         try:
-            checked = checker.check_entries(batch, batch[0][0])
+            checked = checker.settle(examined, batch[0][0])
         except IntegrityError as exc:
             raise IntegrityError(f"mirror of {row.origin}: {exc}") from None
         report.nodes += _compare_nodes(node, row.origin, checked.nodes)
@@ -76,13 +85,13 @@ def verify_mirror(node: Node, origin_or_url: str,
         checker.accept(checked)
         if progress:
             progress(len(batch))
-        batch.clear()
 
-    for entry in mirror_store.iter_entries(node.db, row.origin, verified=False, batch=BATCH):
-        batch.append((entry.idx, entry.leaf_hash, entry.body))
-        if len(batch) == BATCH:
-            flush()
-    flush()
+    batches = _batches(mirror_store.iter_entries(node.db, row.origin, verified=False, batch=BATCH))
+    if workers <= 0:
+        for batch in batches:
+            take(batch, examine_all(batch, checker.keys, row.url))
+    else:
+        _examine_elsewhere(batches, checker, row, workers, take)
 
     counts = checker.counts
     report.entries, report.proofs = counts.entries, counts.proofs
@@ -97,6 +106,44 @@ def verify_mirror(node: Node, origin_or_url: str,
     if report.staged:
         report.notes.append(f"{report.staged} entries past size {row.size} wait for a checkpoint to cover them")
     return report
+
+
+def _batches(entries) -> Iterator[list[tuple[int, bytes, bytes | None]]]:
+    batch = []
+    for entry in entries:
+        batch.append((entry.idx, entry.leaf_hash, entry.body))
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _examine_elsewhere(batches, checker: ReplicaChecker, row, workers: int, take) -> None:
+    """Examine batches in checking processes, a few ahead, each with the keys known when
+    it is sent (settle checks in order what a batch could not know); take them in order."""
+    pool = checking_pool(workers)
+    inflight: deque = deque()
+
+    def take_first() -> None:
+        batch, future = inflight.popleft()
+        try:
+            examined = future.result()
+        except IntegrityError as exc:
+            raise IntegrityError(f"mirror of {row.origin}: {exc}") from None
+        except BrokenProcessPool as exc:
+            raise FedcommonsError(f"a checking process stopped ({exc}); run again with --workers 0") from None
+        take(batch, examined)
+
+    try:
+        for batch in batches:
+            inflight.append((batch, pool.submit(examine_stored, batch, row.url, checker.key_material())))
+            if len(inflight) > 2 * workers:
+                take_first()
+        while inflight:
+            take_first()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_verified(node: Node, row, verifier) -> None:

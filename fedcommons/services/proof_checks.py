@@ -10,7 +10,6 @@ complete for the pages sent out after them.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +21,7 @@ from ..errors import FedcommonsError, IntegrityError
 from ..ld.canonical import parse_plain
 from ..log.published_keys import learn_keys
 from ..sig.proof import proof_verification_method, verify_proof
+from .processes import checking_pool
 
 PAGE = 2000
 # The member name, with its colon: every proof also carries the *value*
@@ -150,8 +150,7 @@ class ProofChecker:
         if not self._page:
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self._workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
+            self._pool = checking_pool(self._workers)
         material = {key_id: (key.public_bytes_raw(), at) for key_id, (key, at) in self.keys.items()}
         self._in_flight.append(self._pool.submit(check_page, self._page, material))
         self._page = []

@@ -264,16 +264,15 @@ def _verify_one(
         )
 
     options = {k: v for k, v in proof.items() if k != "proofValue"}
-    if "@context" in options:
+    if "@context" in options and unsecured.get("@context") != options["@context"]:
         # The document may extend the proof's contexts but must start with them, in
         # order; the signature was made over the document with the proof's list.
         proof_context = _as_list(options["@context"])
         document_context = _as_list(unsecured.get("@context"))
         if document_context[: len(proof_context)] != proof_context:
             return Verification.bad("proof @context differs from document @context", key_id)
-        if unsecured.get("@context") != options["@context"]:
-            unsecured = {**unsecured, "@context": options["@context"]}
-            unsecured_bytes = None  # what was signed is not what the document's bytes say
+        unsecured = {**unsecured, "@context": options["@context"]}
+        unsecured_bytes = None  # what was signed is not what the document's bytes say
     elif "@context" in unsecured:
         # The cryptosuite signs the config with the document's @context whether or not
         # the embedded proof repeats it.
