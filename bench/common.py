@@ -51,4 +51,14 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, {platform.system()}"
+    return (f"{cpu}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, {platform.system()}; "
+            f"host speed now: sum(range(1000)) in {host_speed_us():.1f} us")
+
+
+def host_speed_us() -> float:
+    """Microseconds for sum(range(1000)), best of five; the lower, the faster the host is
+    at the moment. A shared host's speed drifts (here by up to three times within an
+    hour), so each figure is printed next to this."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6

@@ -2,7 +2,7 @@
 
 import os
 import time
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -46,7 +46,12 @@ class Node:
 
 def now() -> str:
     """UTC now as ActivityStreams wants it: ISO 8601 with a Z, whole seconds."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return _utc_stamp(int(time.time()))
+
+
+@lru_cache(maxsize=1)  # a bulk import asks thousands of times a second
+def _utc_stamp(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 def open_node(home: Path) -> Node:

@@ -116,6 +116,10 @@ def test_checkpoint_is_a_signed_note_for_the_current_size(home):
         ({"pool": "nowhere"}, "no local pool named 'nowhere'"),
         ({"as": "mallory"}, "no local person named 'mallory'"),
         ({"kind": "sorcery"}, "unknown kind 'sorcery'"),
+        ({"evidence": "ftp://git.example/c/1"}, "evidence must be http(s) URLs"),
+        ({"evidence": "https:///c/1"}, "evidence must be http(s) URLs"),
+        ({"evidence": "https://git.example/a commit"}, "evidence must be http(s) URLs"),
+        ({"evidence": "git.example/c/1"}, "evidence must be http(s) URLs"),
     ],
 )
 def test_bad_contribution_exits_2_and_writes_nothing(home, overrides, message):

@@ -1,8 +1,8 @@
 """Contributing, validating and endorsing on this node."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from urllib.parse import urlsplit
 
 from .. import activities, urls
 from ..effort import parse_effort
@@ -18,6 +18,8 @@ from .signing import sign_as
 
 MAX_SUMMARY = 500
 MAX_EVIDENCE = 20
+# An http(s) URL with a host, and no whitespace anywhere (it is shown and linked as is).
+_EVIDENCE_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ def check_claim(node: Node, *, pool: ActorRow, person: ActorRow, effort: str, ki
     if len(evidence) > MAX_EVIDENCE:
         raise BadInput(f"at most {MAX_EVIDENCE} evidence links")
     for link in evidence:
-        parts = urlsplit(link)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not isinstance(link, str) or not _EVIDENCE_URL.fullmatch(link):
             raise BadInput(f"evidence must be http(s) URLs, not {link!r}")
     return Claim(pool, person, minutes, kind, summary, evidence, _published(when))
 

@@ -7,10 +7,11 @@ nothing half-written.
 """
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+
+import orjson
 
 from ..errors import BadInput, FedcommonsError
 from ..node import Node
@@ -53,8 +54,8 @@ def _json_rows(handle) -> Iterator[tuple[int, dict]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             yield number, {"_error": f"not valid JSON: {exc.msg} at column {exc.colno}"}
             continue
         yield number, value if isinstance(value, dict) else {"_error": "each line must be a JSON object"}

@@ -61,6 +61,9 @@ def _new_contribution(idx: int, activity: dict) -> contribution_store.Contributi
 def _minutes(effort) -> int:
     """Whole minutes of an effortQuantity (hours are converted exactly, then rounded)."""
     effort = effort if isinstance(effort, dict) else {}
+    value = effort.get("hasNumericalValue", 0)
+    if type(value) is int and effort.get("hasUnit") == "minute":
+        return value  # what this node writes, so the common case
     try:
         value = Decimal(str(effort.get("hasNumericalValue", 0)))
     except InvalidOperation:
