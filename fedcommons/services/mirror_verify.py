@@ -24,6 +24,7 @@ from ..log.replica import ReplicaChecker, examine_all, examine_stored
 from ..node import Node
 from ..sig.note import open_note, parse_verifier_key
 from ..store import mirrors as mirror_store
+from ..store.db import SEQUENTIAL_CACHE_KIB, page_cache
 from .mirrors import require
 from .processes import checking_pool
 
@@ -86,12 +87,13 @@ def verify_mirror(node: Node, origin_or_url: str, progress: Callable[[int], None
         if progress:
             progress(len(batch))
 
-    batches = _batches(mirror_store.iter_entries(node.db, row.origin, verified=False, batch=BATCH))
-    if workers <= 0:
-        for batch in batches:
-            take(batch, examine_all(batch, checker.keys, row.url))
-    else:
-        _examine_elsewhere(batches, checker, row, workers, take)
+    with page_cache(node.db, SEQUENTIAL_CACHE_KIB):
+        batches = _batches(mirror_store.iter_entries(node.db, row.origin, verified=False, batch=BATCH))
+        if workers <= 0:
+            for batch in batches:
+                take(batch, examine_all(batch, checker.keys, row.url))
+        else:
+            _examine_elsewhere(batches, checker, row, workers, take)
 
     counts = checker.counts
     report.entries, report.proofs = counts.entries, counts.proofs

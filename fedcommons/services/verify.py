@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import FedcommonsError, IntegrityError
+from ..ld.canonical import parse_plain
 from ..log.checkpoint import parse_checkpoint
 from ..log.merkle import Frontier, leaf_hash
 from ..node import NODE_NAME, Node
 from ..sig.keys import ed25519_public_from_multibase
 from ..sig.note import open_note, parse_verifier_key, verifier_key
-from ..ld.canonical import parse_plain
 from ..sig.proof import verify_proof
-from .proof_checks import PAGE, ProofChecker, Task
 from ..store import actors as actor_store
 from ..store import log as log_store
+from ..store.db import SEQUENTIAL_CACHE_KIB, page_cache
+from .proof_checks import PAGE, ProofChecker, Task
 
 
 @dataclass
@@ -59,41 +60,42 @@ def verify_log(node: Node, progress: Callable[[int], None] | None = None, *,
     # The node's own key signs entry 0, which publishes it: start from the key in the home.
     proofs = ProofChecker(f"{node.actor_id}#ed25519-key", node_key, workers)
     pending_progress = 0
-    try:
-        for row in log_store.iter_entries(db):
-            where = f"entry {row.idx} ({row.activity_id})"
-            try:
-                if row.body is None:
-                    report.redacted += 1
-                    leaf = row.leaf_hash
-                else:
-                    leaf = leaf_hash(row.body)
-                    if leaf != row.leaf_hash:
-                        raise IntegrityError(f"{where}: its bytes do not hash to its stored leaf hash")
-                    proofs.submit(Task(row.idx, row.activity_id, row.origin == "local", row.body))
-                for level, index, expected in frontier.append(leaf):
-                    try:
-                        stored = log_store.node(db, level, index)
-                    except KeyError:
-                        raise IntegrityError(f"{where}: Merkle node ({level}, {index}) is missing") from None
-                    if stored != expected:
-                        raise IntegrityError(f"{where}: stored Merkle node ({level}, {index}) does not match the entries")
-                    report.nodes += 1
-                while next_checkpoint and next_checkpoint[0] == frontier.size:
-                    _check_checkpoint(node, next_checkpoint, frontier.root(), verifier)
-                    report.checkpoints += 1
-                    next_checkpoint = next(checkpoints, None)
-            except IntegrityError:
-                proofs.settle()  # an earlier entry's bad proof is the first failure
-                raise
-            report.entries += 1
-            pending_progress += 1
-            if progress and pending_progress == 1000:
-                progress(pending_progress)
-                pending_progress = 0
-        proofs.settle()
-    finally:
-        proofs.close()
+    with page_cache(db, SEQUENTIAL_CACHE_KIB):
+        try:
+            for row in log_store.iter_entries(db):
+                where = f"entry {row.idx} ({row.activity_id})"
+                try:
+                    if row.body is None:
+                        report.redacted += 1
+                        leaf = row.leaf_hash
+                    else:
+                        leaf = leaf_hash(row.body)
+                        if leaf != row.leaf_hash:
+                            raise IntegrityError(f"{where}: its bytes do not hash to its stored leaf hash")
+                        proofs.submit(Task(row.idx, row.activity_id, row.origin == "local", row.body))
+                    for level, index, expected in frontier.append(leaf):
+                        try:
+                            stored = log_store.node(db, level, index)
+                        except KeyError:
+                            raise IntegrityError(f"{where}: Merkle node ({level}, {index}) is missing") from None
+                        if stored != expected:
+                            raise IntegrityError(f"{where}: stored Merkle node ({level}, {index}) does not match the entries")
+                        report.nodes += 1
+                    while next_checkpoint and next_checkpoint[0] == frontier.size:
+                        _check_checkpoint(node, next_checkpoint, frontier.root(), verifier)
+                        report.checkpoints += 1
+                        next_checkpoint = next(checkpoints, None)
+                except IntegrityError:
+                    proofs.settle()  # an earlier entry's bad proof is the first failure
+                    raise
+                report.entries += 1
+                pending_progress += 1
+                if progress and pending_progress == 1000:
+                    progress(pending_progress)
+                    pending_progress = 0
+            proofs.settle()
+        finally:
+            proofs.close()
     for task, method in proofs.unknown:
         _check_remote(node, task, method, report)
     report.proofs += proofs.proofs

@@ -13,6 +13,7 @@ from .migrations import migrate
 # instead of failing at once.
 BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 64 * 1024
+SEQUENTIAL_CACHE_KIB = 2000  # SQLite's own default
 PAGE_SIZE = 16 * 1024
 
 
@@ -58,3 +59,17 @@ def transaction(db: Database) -> Iterator[Database]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextmanager
+def page_cache(db: Database, kib: int) -> Iterator[Database]:
+    """Hold this connection's page cache to `kib` KiB for a while: a read from one end of
+    the log to the other gains nothing from a large cache, which would only be memory
+    that grows with the log up to its cap."""
+    conn = db.conn
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield db
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
