@@ -72,10 +72,18 @@ class HomeError(FedcommonsError):
 
 
 class FetchError(FedcommonsError):
-    """A request to another server failed: refused address, timeout, bad status or document."""
+    """A request to another server failed: refused address, timeout, bad status or document.
+
+    ``upstream_status`` is the other server's HTTP status when it answered with an error
+    (410 for a deleted actor, say), else None.
+    """
 
     status = 502
     exit_code = 1
+
+    def __init__(self, message: str, *, upstream_status: int | None = None):
+        super().__init__(message)
+        self.upstream_status = upstream_status
 
 
 class Unauthorized(FedcommonsError):

@@ -333,11 +333,12 @@ async def test_anything_but_a_json_object_is_refused(peer, client, body, content
 async def test_an_error_status_is_a_fetch_error_after_both_knocks(peer, node, client):
     peer.serve("/broken", {"error": "boom"}, status=500)
     peer.serve("/gone", {"error": "gone"}, status=410)
-    with pytest.raises(FetchError, match="answered 500"):
+    with pytest.raises(FetchError, match="answered 500") as broken:
         await client.get_json(f"{peer.url}/broken")
-    assert peer.paths() == ["/broken", "/broken"]
-    with pytest.raises(FetchError, match="answered 410"):
+    assert peer.paths() == ["/broken", "/broken"] and broken.value.upstream_status == 500
+    with pytest.raises(FetchError, match="answered 410") as gone:
         await client.get_json(f"{peer.url}/gone")
+    assert gone.value.upstream_status == 410
     assert peer.paths() == ["/broken", "/broken", "/gone"]
     assert host_store.signature_scheme(node.db, peer.host()) is None
 

@@ -158,6 +158,16 @@ async def run_until_drained(worker: DeliveryWorker) -> None:
     await worker.drain(WAIT)
 
 
+async def deliver_all(node, client, clock) -> None:
+    """Start a worker, let it finish what is due, stop it."""
+    worker = worker_for(node, client, clock)
+    worker.start()
+    try:
+        await run_until_drained(worker)
+    finally:
+        await worker.stop()
+
+
 # -- the retry schedule --------------------------------------------------------------------
 
 
@@ -201,12 +211,7 @@ async def test_fan_out_dedupes_shared_inboxes(node, clock):
         "https://b.example/users/dan", *unknown,
     ]
     activity = send(node, recipients)
-    worker = worker_for(node, client, clock)
-    worker.start()
-    try:
-        await run_until_drained(worker)
-    finally:
-        await worker.stop()
+    await deliver_all(node, client, clock)
     assert sorted(client.posts) == [
         "https://a.example/inbox", "https://b.example/users/dan/inbox", "https://c.example/inbox",
     ]
@@ -224,12 +229,7 @@ async def test_local_followers_collection_expands_to_accepted_remote_followers(n
     follow(node, "https://f.example/users/pending", node.actor_id, state="pending")
     client = FakeClient()
     send(node, [f"{node.actor_id}/followers"])
-    worker = worker_for(node, client, clock)
-    worker.start()
-    try:
-        await run_until_drained(worker)
-    finally:
-        await worker.stop()
+    await deliver_all(node, client, clock)
     assert sorted(client.posts) == ["https://f.example/users/ann/inbox", "https://f.example/users/bob/inbox"]
 
 
@@ -415,7 +415,7 @@ async def test_wake_is_throttled_per_host(node, clock):
 
 async def test_unresolvable_recipient_is_kept_and_retried(node, clock, home):
     actor_id = "https://late.example/users/zoe"
-    client = FakeClient(actors={actor_id: [FetchError(f"GET {actor_id} answered 503"),
+    client = FakeClient(actors={actor_id: [FetchError(f"GET {actor_id} answered 503", upstream_status=503),
                                           remote_actor(actor_id, shared="https://late.example/inbox")]})
     send(node, [actor_id])
     worker = worker_for(node, client, clock)
@@ -435,6 +435,18 @@ async def test_unresolvable_recipient_is_kept_and_retried(node, clock, home):
     [row] = rows(node)
     assert (row.inbox, row.recipient, row.state) == ("https://late.example/inbox", None, "delivered")
     assert client.actor_calls == [(actor_id, False), (actor_id, True)]
+
+
+@pytest.mark.parametrize("status", [404, 410])
+async def test_a_recipient_whose_server_says_it_is_gone_fails_at_once(node, clock, status):
+    actor_id = "https://gone.example/users/zoe"
+    client = FakeClient(actors={actor_id: [FetchError(f"GET {actor_id} answered {status}", upstream_status=status)]})
+    send(node, [actor_id])
+    await deliver_all(node, client, clock)
+    [row] = rows(node)
+    assert (row.state, row.attempts) == ("failed", 1)
+    assert f"answered {status}" in row.last_error
+    assert client.actor_calls == [(actor_id, False)]
 
 
 # -- durability, processes, limits ---------------------------------------------------------

@@ -145,7 +145,7 @@ class Client:
             response = await self._knock("GET", current, {"Accept": accept}, None, signer)
             if response.status not in _REDIRECTS:
                 if not 200 <= response.status < 300:
-                    raise FetchError(f"GET {current} answered {response.status}")
+                    raise FetchError(f"GET {current} answered {response.status}", upstream_status=response.status)
                 return response
             current = _redirect_target(current, response)
         raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")

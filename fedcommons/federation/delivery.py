@@ -25,7 +25,9 @@ Retry policy (HTTP status of the final answer, after the client's double knock):
   made at all (:class:`~fedcommons.errors.BadInput`, such as a sender that is not local).
 
 A recipient whose actor could not be fetched yet is a row with no inbox; fetching it is
-retried on the same schedule and shown by ``fedcommons deliveries``.
+retried on the same schedule and shown by ``fedcommons deliveries``, unless the actor's
+server gave an answer that will not change (404 or 410 for an account that is gone, say):
+then the row fails at once.
 
 Cross-process. The worker notices rows written by other processes by polling, every
 ``poll`` seconds, SQLite's ``PRAGMA data_version`` (changes when another connection
@@ -41,7 +43,7 @@ import time
 from collections import Counter, OrderedDict, deque
 from typing import Callable
 
-from ..errors import BadInput, FedcommonsError, Forbidden, NotFound
+from ..errors import BadInput, FedcommonsError, FetchError, Forbidden, NotFound
 from ..node import Node, now
 from ..store import actors as actor_store
 from ..store import deliveries as store
@@ -110,6 +112,16 @@ def retry_delay(attempt: int, rng: random.Random) -> float:
 def is_retryable(status: int) -> bool:
     """Whether a non-2xx answer may change if the same POST is sent later."""
     return status in RETRY_STATUSES or status >= 500
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """Whether resolving a recipient failed for good: our request cannot be made, or the
+    recipient's server answered that the actor is gone or never was (404, 410, ...) with
+    a status that the same request cannot change."""
+    if isinstance(exc, PERMANENT_ERRORS):
+        return True
+    status = getattr(exc, "upstream_status", None)
+    return isinstance(exc, FetchError) and status is not None and not is_retryable(status)
 
 
 class DeliveryWorker:
@@ -372,7 +384,7 @@ class DeliveryWorker:
                     inbox = await addressing.resolve_inbox(self.client, row.recipient, refresh=row.attempts > 0)
                 except (FedcommonsError, OSError, TimeoutError) as exc:
                     return self._failure(row, None, f"cannot resolve the inbox of {row.recipient}: {exc}",
-                                         permanent=isinstance(exc, PERMANENT_ERRORS))
+                                         permanent=_is_permanent(exc))
                 resolved = self._resolve(row, inbox)
                 if resolved is None:
                     return None
