@@ -46,11 +46,16 @@ class Node:
 
 def now() -> str:
     """UTC now as ActivityStreams wants it: ISO 8601 with a Z, whole seconds."""
-    return _utc_stamp(int(time.time()))
+    return utc_stamp(time.time())
+
+
+def utc_stamp(seconds: float) -> str:
+    """POSIX seconds written as `now()` writes them (earlier stamps sort first)."""
+    return _whole_second(int(seconds))
 
 
 @lru_cache(maxsize=1)  # a bulk import asks thousands of times a second
-def _utc_stamp(second: int) -> str:
+def _whole_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 

@@ -1,10 +1,17 @@
-"""Processing accepted inbox items in the background, in the order they arrived."""
+"""Processing accepted inbox items in the background, in the order they arrived.
+
+An item whose processing fails (it needs a document from a server that is down, say) is
+tried again after a wait that grows with each failure (``store.inbox.retry_delay``), and
+marked failed after ``store.inbox.MAX_ATTEMPTS``; the items behind it go on meanwhile.
+"""
 
 import asyncio
 import logging
+import time
+from typing import Callable
 
 from ..errors import FedcommonsError
-from ..node import Node, now
+from ..node import Node, utc_stamp
 from ..store import inbox as inbox_store
 from ..store.db import transaction
 from .background import Background
@@ -21,10 +28,11 @@ class InboxWorker(Background):
 
     name = "inbox-worker"
 
-    def __init__(self, node: Node, client, delivery=None, *, poll: float = POLL_SECONDS):
+    def __init__(self, node: Node, client, delivery=None, *, poll: float = POLL_SECONDS,
+                 clock: Callable[[], float] = time.time):
         super().__init__()
         self.node, self.client, self.delivery = node, client, delivery
-        self.poll = poll
+        self.poll, self.clock = poll, clock
         self._event = asyncio.Event()
 
     def notify(self) -> None:
@@ -53,25 +61,27 @@ class InboxWorker(Background):
         process die before that commit, the batch is processed again, and every handler
         is idempotent (the log deduplicates, follows are upserts, claims are looked up).
         """
-        items = inbox_store.waiting(self.node.db)
+        moment = self.clock()
+        items = inbox_store.waiting(self.node.db, utc_stamp(moment))
         outcomes: list[tuple[int, str, str | None]] = []
-        failures: list[tuple[int, str]] = []
+        failures: list[tuple[inbox_store.InboxItem, str]] = []
         for item in items:
             try:
                 state, note = await process(self.node, self.client, item)
             except FedcommonsError as exc:
                 log.warning("inbox item %s (%s) failed: %s", item.id, item.activity_id, exc)
-                failures.append((item.id, str(exc)))
+                failures.append((item, str(exc)))
                 continue
             outcomes.append((item.id, state, note))
             log.info("inbox %s %s%s", item.activity_id, state, f" ({note})" if note else "")
         if items:
-            at = now()
+            at = utc_stamp(self.clock())
             with transaction(self.node.db):
                 for item_id, state, note in outcomes:
                     inbox_store.finish(self.node.db, item_id, state, note, at)
-                for item_id, error in failures:
-                    inbox_store.retry_later(self.node.db, item_id, error, at)
+                for item, error in failures:
+                    due = utc_stamp(self.clock() + inbox_store.retry_delay(item.attempts + 1))
+                    inbox_store.retry_later(self.node.db, item, error, at, due)
             if self.delivery is not None:
                 self.delivery.notify()
         return bool(items)

@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 MAX_ATTEMPTS = 5
+# Seconds before the attempt after the n-th failed one (index n - 1): an item that needs a
+# server that is down is tried over about an hour and a half before it is marked failed.
+RETRY_DELAYS = (30, 2 * 60, 10 * 60, 60 * 60)
 
 
 @dataclass(frozen=True)
@@ -32,14 +35,15 @@ def insert_item(db: Database, activity_id: str, body: bytes, actor: str, key_id:
     return cur.rowcount > 0
 
 
-def waiting(db: Database, limit: int = 50) -> list[InboxItem]:
-    """Items not processed yet, in the order they arrived."""
+def waiting(db: Database, at: str, limit: int = 50) -> list[InboxItem]:
+    """Items not processed yet whose next attempt is due at `at`, in the order they arrived."""
     return [
         InboxItem(*row)
         for row in db.conn.execute(
             "SELECT id, activity_id, body, actor, key_id, recipient, received_at, attempts "
-            "FROM inbox_items WHERE state = 'received' ORDER BY id LIMIT ?",
-            (limit,),
+            "FROM inbox_items WHERE state = 'received' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "ORDER BY id LIMIT ?",
+            (at, limit),
         )
     ]
 
@@ -52,13 +56,19 @@ def finish(db: Database, item_id: int, state: str, note: str | None, at: str) ->
     )
 
 
-def retry_later(db: Database, item_id: int, error: str, at: str) -> None:
-    """Count a failed attempt; after MAX_ATTEMPTS the item is marked failed."""
+def retry_later(db: Database, item: InboxItem, error: str, at: str, next_attempt_at: str) -> None:
+    """Count a failed attempt and wait until `next_attempt_at` (see `retry_delay`); after
+    MAX_ATTEMPTS the item is marked failed."""
     db.conn.execute(
-        "UPDATE inbox_items SET attempts = attempts + 1, error = ?, processed_at = ?, "
+        "UPDATE inbox_items SET attempts = attempts + 1, error = ?, processed_at = ?, next_attempt_at = ?, "
         "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE id = ?",
-        (error, at, MAX_ATTEMPTS, item_id),
+        (error, at, next_attempt_at, MAX_ATTEMPTS, item.id),
     )
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds to wait after the `attempts`-th failed attempt (1 = the first)."""
+    return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
 def count(db: Database, activity_id: str) -> int:

@@ -422,6 +422,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
         """,
     ),
+    (
+        7,
+        "inbox items wait before another attempt",
+        """
+        -- An item whose processing failed (its actor's server down, say) is tried again
+        -- only from this time on, not at once.
+        ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
+        """,
+    ),
 ]
 
 
