@@ -310,7 +310,7 @@ async def test_an_unfetchable_client_id_needs_a_loopback_redirect(served, http):
 
 
 async def test_wrong_passwords_are_limited_per_account(served, http):
-    from fedcommons.web import consent
+    from fedcommons.web import password_failures
 
     meta = await metadata_of(http, served)
     redirect = "http://127.0.0.1:5002/cb"
@@ -319,7 +319,7 @@ async def test_wrong_passwords_are_limited_per_account(served, http):
     async with browser() as session:
         _, page = await open_consent(session, meta["authorization_endpoint"],
                                      **start(client["client_id"], redirect, challenge))
-        for _ in range(consent.MAX_FAILURES):
+        for _ in range(password_failures.MAX_FAILURES):
             status, _, _ = await submit_consent(session, served.url, page, account="alice", password="not it, no")
             assert status == 200
         status, location, text = await submit_consent(session, served.url, page, account="alice")

@@ -276,6 +276,18 @@ async def test_wrong_password_is_said_next_to_the_field_and_keeps_the_account(se
     assert re.search(r'id="account" name="account" type=text value="alice"', html)
 
 
+async def test_wrong_passwords_are_limited_per_account_on_the_sign_in_form(served, http):
+    from fedcommons.web import password_failures
+
+    for _ in range(password_failures.MAX_FAILURES):
+        assert (await sign_in(http, served.url, "alice", "a guess")).status == 400
+    # Now even the right password is refused for a while, and nothing says whether it was right.
+    response = await sign_in(http, served.url, "alice", PASSWORD)
+    assert response.status == 429 and "Too many wrong passwords" in await response.text()
+    assert "fc_session" not in {c.key for c in http.cookie_jar}
+    assert (await sign_in(http, served.url, "Alice ", "a guess")).status == 429  # spelled otherwise
+
+
 async def test_sign_in_and_out_need_the_forms_token(served, http):
     await page(http, served.url + "/login")  # the form's cookie, but a made-up token
     async with http.post(served.url + "/login", data={"csrf": "forged", "account": "alice",

@@ -28,16 +28,12 @@ from ..app import CLIENT, NODE
 from ..errors import Forbidden, OAuthError
 from ..services import accounts, oauth
 from ..services.oauth_clients import resolve_client
-from . import csrf, html
+from . import csrf, html, password_failures
 
 COOKIE = "fc_oauth"
 FORM_SECONDS = 600
 # What the approval depends on: checked on GET, carried through the form under the MAC.
 SIGNED = ("client_id", "client_name", "verified", "redirect_uri", "scope", "state", "code_challenge")
-
-MAX_FAILURES = 10
-FAILURE_WINDOW = 15 * 60
-_failures: dict[tuple[str, str], list[float]] = {}
 
 _HEADERS = {
     # The page must not be framed (clickjacking the Approve button) or cached.
@@ -98,14 +94,13 @@ async def authorize_answer(request: web.Request) -> web.Response:
         return _back_to_client(node, fields["redirect_uri"], fields["state"], error="access_denied",
                                description="the person denied the request")
     login = str(form.get("account", "")).strip()
-    if _too_many_failures(node, login):
-        return _form_page(request, fields, nonce=nonce, account=login, status=429,
-                          error="Too many wrong passwords for this account; wait a quarter of an hour.")
+    if password_failures.too_many(node, login):
+        return _form_page(request, fields, nonce=nonce, account=login, status=429, error=password_failures.REFUSAL)
     row, stored = accounts.account(node, login)
     # scrypt takes tens of milliseconds: off the event loop, so other requests go on.
     matches = await asyncio.to_thread(accounts.password_matches, stored, str(form.get("password", "")))
     if row is None or not matches:
-        _record_failure(node, login)
+        password_failures.record(node, login)
         return _form_page(request, fields, nonce=nonce, account=login, error="Wrong account name or password.")
     code = oauth.issue_code(node, client_id=fields["client_id"], actor=row.id, redirect_uri=fields["redirect_uri"],
                             scopes=oauth.parse_scope(fields["scope"]), code_challenge=fields["code_challenge"])
@@ -166,22 +161,3 @@ def _problem_page(request: web.Request, status: int, title: str, detail: str) ->
     body = f"<h1>{html.esc(title)}</h1><p>{html.esc(detail)}</p>"
     return web.Response(text=html.page(title, body, request.app), content_type="text/html",
                         status=status, headers=_HEADERS)
-
-
-def _failure_key(node, login: str) -> tuple[str, str]:
-    return node.url, login.lower()[:200]
-
-
-def _too_many_failures(node, login: str) -> bool:
-    recent = [t for t in _failures.get(_failure_key(node, login), []) if t > time.time() - FAILURE_WINDOW]
-    return len(recent) >= MAX_FAILURES
-
-
-def _record_failure(node, login: str) -> None:
-    """Count a wrong password for an account name; the map is pruned so it stays small."""
-    key = _failure_key(node, login)
-    cutoff = time.time() - FAILURE_WINDOW
-    _failures[key] = [t for t in _failures.get(key, []) if t > cutoff] + [time.time()]
-    if len(_failures) > 10_000:
-        for stale in [k for k, times in _failures.items() if not times or times[-1] < cutoff]:
-            del _failures[stale]

@@ -21,8 +21,7 @@ from ..app import NODE
 from ..errors import Forbidden
 from ..services import accounts, sessions
 from ..services.sessions import Session
-from . import csrf, html
-from .consent import _record_failure, _too_many_failures
+from . import csrf, html, password_failures
 from .forms import browser_form, csrf_input, hidden, text_field
 
 COOKIE = "fc_session"
@@ -147,15 +146,14 @@ async def login(request: web.Request) -> web.Response:
     if not account:
         return _login_form(request, nonce, next_path=next_path, status=400,
                            errors={"account": "Type your account name, such as alice."})
-    if _too_many_failures(node, account):
+    if password_failures.too_many(node, account):
         return _login_form(request, nonce, account=account, next_path=next_path, status=429,
-                           errors={"password": "Too many wrong passwords for this account; "
-                                               "wait a quarter of an hour."})
+                           errors={"password": password_failures.REFUSAL})
     person, stored = accounts.account(node, account)
     # scrypt takes tens of milliseconds: off the event loop, so other requests go on.
     matches = await asyncio.to_thread(accounts.password_matches, stored, password)
     if person is None or not matches:
-        _record_failure(node, account)
+        password_failures.record(node, account)
         return _login_form(request, nonce, account=account, next_path=next_path, status=400,
                            errors={"password": "Wrong account name or password."})
     session = sessions.start(node, person)
