@@ -127,7 +127,7 @@ def freeze_plain(value: Any) -> Any:
 
 
 def _is_plain(value: Any) -> bool:
-    """True when ``json`` with sorted keys writes exactly the JCS bytes of ``value``."""
+    """True when orjson with sorted keys writes exactly the JCS bytes of ``value``."""
     if id(value) in _KNOWN_PLAIN:
         return True
     kind = type(value)
