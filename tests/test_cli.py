@@ -6,8 +6,7 @@ import sqlite3
 import stat
 
 import pytest
-
-from support_cli import run, entries
+from support_cli import entries, run
 
 URL = "http://127.0.0.1:8080"
 
