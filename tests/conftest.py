@@ -34,3 +34,12 @@ def node(home):
     node = open_node(home)
     yield node
     node.close()
+
+
+@pytest.fixture
+async def http():
+    """A plain HTTP client for tests that talk to a served node (test_pages keeps a browser-like one)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        yield session

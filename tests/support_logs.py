@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 
 from aiohttp import web
+from support_nodes import serve_on_loopback
 
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.checkpoint import Checkpoint, format_checkpoint
@@ -104,9 +105,7 @@ class FakePeer:
         app.router.add_get("/log/proof/consistency", self.consistency)
         app.router.add_get("/log/proof/inclusion", self.inclusion)
         app.router.add_get("/log/mirrors", self.mirrors)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        self.runner, _ = await serve_on_loopback(app, self.port)
         return self
 
     async def stop(self) -> None:

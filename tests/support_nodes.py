@@ -16,6 +16,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def serve_on_loopback(app: web.Application, port: int = 0, **options) -> tuple[web.AppRunner, int]:
+    """Serve `app` on 127.0.0.1 (on a free port when `port` is 0): the runner, to clean up
+    afterwards, and the port. `options` go to the AppRunner."""
+    runner = web.AppRunner(app, **options)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, runner.addresses[0][1]
+
+
 class RunningNode:
     """A node home served by an in-process aiohttp site; stop() and start() keep the home."""
 
@@ -35,9 +44,7 @@ class RunningNode:
     async def start(self) -> "RunningNode":
         self.node = open_node(self.home)
         self.app = make_app(self.node)
-        self.runner = web.AppRunner(self.app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        self.runner, _ = await serve_on_loopback(self.app, self.port)
         return self
 
     async def stop(self) -> None:

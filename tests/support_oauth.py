@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import aiohttp
 from aiohttp import web
 
-from support_nodes import free_port
+from support_nodes import free_port, serve_on_loopback
 
 PASSWORD = "correct horse battery staple"
 
@@ -68,9 +68,7 @@ class Redirects:
             return web.Response(text="You can close this window and return to the application.")
 
         app.router.add_get("/{tail:.*}", callback)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        self.runner, _ = await serve_on_loopback(app, self.port)
         return self
 
     async def stop(self) -> None:

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from multidict import CIMultiDict
+from support_nodes import serve_on_loopback
 
 from fedcommons import __version__
 from fedcommons.config import with_setting
@@ -97,11 +98,8 @@ async def peer():
     peer = Peer()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", peer.dispatch)
-    runner = web.AppRunner(app, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    peer.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    runner, port = await serve_on_loopback(app, shutdown_timeout=1.0)
+    peer.url = f"http://127.0.0.1:{port}"
     yield peer
     await runner.cleanup()
 

@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
+from support_nodes import serve_on_loopback
 
 from fedcommons.cli import main
 from fedcommons.errors import BadInput, FetchError
@@ -612,11 +613,7 @@ async def test_delivers_signed_posts_to_a_real_receiver(tmp_path):
 
     app = web.Application()
     app.router.add_post("/{path:.*}", inbox)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_on_loopback(app)
     peer = f"http://127.0.0.1:{port}"
 
     node = init_node(tmp_path / "home", URL, allow_private_addresses=True)

@@ -2,7 +2,6 @@
 
 import base64
 
-import aiohttp
 import pytest
 from support_nodes import RunningNode
 
@@ -34,12 +33,6 @@ async def served(tmp_path):
         contribute(node, pool="garden", person="alice", effort="30m", kind="docs", summary=f"page {i}")
     yield running
     await running.stop()
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def get_json(http, url, status=200):

@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 from hypothesis import given
 from hypothesis import strategies as st
+from support_nodes import serve_on_loopback
 
 from fedcommons.errors import FetchError
 from fedcommons.federation import netguard
@@ -242,11 +243,7 @@ async def server():
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await serve_on_loopback(app)
     yield port, hits
     await runner.cleanup()
 

@@ -14,7 +14,7 @@ from fedcommons.services.actors import create_actor
 from fedcommons.services.oauth_clients import check_redirect_uri, redirect_matches
 from fedcommons.services.pools import create_pool
 from fedcommons.errors import OAuthError
-from support_nodes import RunningNode, free_port
+from support_nodes import RunningNode, free_port, serve_on_loopback
 from support_oauth import (
     PASSWORD, Redirects, authorize, browser, open_consent, pkce, read_form, submit_consent, token,
 )
@@ -31,12 +31,6 @@ async def served(tmp_path):
     create_pool(running.node, "garden", name="Garden", stewards=["alice"])
     yield running
     await running.stop()
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture
@@ -269,9 +263,7 @@ async def serve_document(path: str, document: dict) -> tuple[web.AppRunner, str]
         return web.json_response(document, content_type="application/json")
 
     app.router.add_get(path, answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner, _ = await serve_on_loopback(app, port)
     return runner, url
 
 

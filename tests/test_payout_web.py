@@ -5,11 +5,10 @@ import asyncio
 import copy
 import json
 
-import aiohttp
 import pytest
 from aiohttp import web
 from click.testing import CliRunner
-from support_nodes import RunningNode, free_port
+from support_nodes import RunningNode, free_port, serve_on_loopback
 
 from fedcommons.cli import main
 from fedcommons.payout import payouts_csv
@@ -55,12 +54,6 @@ async def served(tmp_path):
     yield a, b
     await b.stop()
     await a.stop()
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_the_collection_for_clients_and_the_list_for_people(served, http):
@@ -167,10 +160,7 @@ async def fake_peer():
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner, port = await serve_on_loopback(app)
     yield f"http://127.0.0.1:{port}", documents
     await runner.cleanup()
 

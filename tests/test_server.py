@@ -3,7 +3,6 @@
 import json
 import time
 
-import aiohttp
 import pytest
 
 from fedcommons.services.actors import create_actor
@@ -28,12 +27,6 @@ async def served(tmp_path):
     create_pool(node, "garden", name="Garden", stewards=["bob"], license="MIT")
     yield running
     await running.stop()
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_actor_documents_negotiate_json_and_html(served, http):
@@ -133,7 +126,7 @@ class FakeRemote:
 async def remote():
     from aiohttp import web
 
-    from support_nodes import free_port
+    from support_nodes import free_port, serve_on_loopback
 
     port = free_port()
     fake = FakeRemote(f"http://127.0.0.1:{port}")
@@ -143,9 +136,7 @@ async def remote():
 
     app = web.Application()
     app.router.add_get("/users/mallory", actor)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner, _ = await serve_on_loopback(app, port)
     yield fake
     await runner.cleanup()
 

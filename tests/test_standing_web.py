@@ -6,7 +6,6 @@ import re
 import shutil
 from decimal import Decimal
 
-import aiohttp
 import pytest
 from support_nodes import RunningNode
 
@@ -49,12 +48,6 @@ async def served(base_node, tmp_path):
     await running.start()
     yield running
     await running.stop()
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def get(http, url, accept=AP, **params):
