@@ -16,6 +16,7 @@ from fedcommons.log.merkle import verify_inclusion
 from fedcommons.node import init_node
 from fedcommons.services import accounts, sessions
 from fedcommons.services.actors import create_actor
+from fedcommons.store import actors as actor_store
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
@@ -86,6 +87,12 @@ async def test_home_shows_pools_coops_log_witnesses_peers_and_a_fork_alarm(serve
     assert unescape(note.strip()) in unescape(html)
     assert "No witness has cosigned" in text and "replicates no other log yet" in text
     assert "Fork alarm" not in text
+    garden = next(row for row in actor_store.local_actors(node.db, "pool") if row.display_name == "Community Garden")
+    total, pending = (contribution_store.count_of_pool(node.db, garden.id),
+                      contribution_store.count_of_pool(node.db, garden.id, status="pending"))
+    assert 0 < pending < total
+    row = re.search(r"<tr><td><a [^>]*>Community Garden</a>.*?</tr>", html).group(0)
+    assert re.findall(r"<td class=num>([\d,]+)</td>", row) == [f"{total:,}", f"{pending:,}"]
 
     witness_store.add_cosignature(node.db, size, "witness.example", b"\x01\x02\x03\x04", 1700000000,
                                   "— witness.example AQIDBAAAAABlU/EA\n", "2026-01-01T00:00:00Z")

@@ -102,9 +102,12 @@ def has_endorsed(db: Database, contribution_id: str, actor_id: str) -> bool:
     ).fetchone() is not None
 
 
-def count_of_pool(db: Database, pool_id: str) -> int:
-    """How many contributions a pool has received."""
-    return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool_id,)).fetchone()[0]
+def count_of_pool(db: Database, pool_id: str, status: str | None = None) -> int:
+    """How many contributions a pool has received (only those with `status`, if given)."""
+    if status is None:
+        return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool_id,)).fetchone()[0]
+    return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ? AND status = ?",
+                           (pool_id, status)).fetchone()[0]
 
 
 def claimed(db: Database, note_id: str) -> bool:

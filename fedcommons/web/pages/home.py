@@ -62,7 +62,7 @@ def _pools(node: Node) -> str:
     rows = []
     for p in pools:
         settings = actor_store.pool(node.db, p.id)
-        pending = len(contribution_store.contributions_of_pool(node.db, p.id, status="pending", limit=1000))
+        pending = contribution_store.count_of_pool(node.db, p.id, status="pending")
         rows.append(
             f"<tr><td>{html.link(p.id, p.display_name or p.name)}"
             + (f"<br><span class=muted>{html.esc(p.summary)}</span>" if p.summary else "")
