@@ -12,7 +12,6 @@ the mirror is large.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -26,7 +25,7 @@ from ..sig.note import open_note, parse_verifier_key
 from ..store import mirrors as mirror_store
 from ..store.db import SEQUENTIAL_CACHE_KIB, page_cache
 from .mirrors import require
-from .processes import checking_pool
+from .processes import checking_pool, default_workers
 
 BATCH = 2000
 
@@ -64,7 +63,7 @@ def verify_mirror(node: Node, origin_or_url: str, progress: Callable[[int], None
     contested = {note for fork in mirror_store.forks(node.db, row.origin) for note in fork.evidence["notes"]}
     seen = _seen_by_size(node, row.origin, row.size, contested)
     if workers is None:
-        workers = min(4, os.cpu_count() or 1) if row.staged_size > 4 * BATCH else 0
+        workers = default_workers(row.staged_size, BATCH)
 
     def take(batch: list, examined) -> None:
         try:

@@ -11,6 +11,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 
+def default_workers(entries: int, batch: int) -> int:
+    """Checking processes for `entries` checked `batch` at a time: one per core, at most
+    four, once there are more than four batches (fewer do not pay for the start-up)."""
+    return min(4, os.cpu_count() or 1) if entries > 4 * batch else 0
+
+
 def checking_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` checking processes tied to this one."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),

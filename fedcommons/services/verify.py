@@ -9,7 +9,6 @@ every checkpoint size, the recomputed root equals the signed root and the note's
 verifies with the node key.
 """
 
-import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -24,6 +23,7 @@ from ..sig.proof import verify_proof
 from ..store import actors as actor_store
 from ..store import log as log_store
 from ..store.db import SEQUENTIAL_CACHE_KIB, page_cache
+from .processes import default_workers
 from .proof_checks import PAGE, ProofChecker, Task
 
 
@@ -56,7 +56,7 @@ def verify_log(node: Node, progress: Callable[[int], None] | None = None, *,
     next_checkpoint = next(checkpoints, None)
     frontier = Frontier.empty()
     if workers is None:
-        workers = min(4, os.cpu_count() or 1) if log_store.log_size(db) > 4 * PAGE else 0
+        workers = default_workers(log_store.log_size(db), PAGE)
     # The node's own key signs entry 0, which publishes it: start from the key in the home.
     proofs = ProofChecker(f"{node.actor_id}#ed25519-key", node_key, workers)
     pending_progress = 0
