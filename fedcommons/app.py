@@ -3,13 +3,20 @@
 Background work (processing accepted inbox items, delivering outgoing activities) starts
 and stops with the application through `cleanup_ctx`, so a test can run a real node on a
 loopback port and shut it down cleanly.
+
+The application opens two connections of its own to the node's database: one that only
+reads, used on the event loop (`app[NODE]`), and the writer's (`app[WRITER]`), used on
+the writer's thread. Whatever the caller does with the node it passed stays its own.
 """
 
 from aiohttp import web
 
 from .node import Node
+from .store.db import open_db
+from .store.writer import Writer
 
-NODE = web.AppKey("node", Node)
+NODE = web.AppKey("node", Node)  # reads only: its connection refuses writes
+WRITER = web.AppKey("writer", Writer)  # every write: Writer.run(fn, ...) calls fn(node, ...)
 CLIENT = web.AppKey("client", object)  # federation.client.Client
 DELIVERY = web.AppKey("delivery", object)  # federation.delivery.DeliveryWorker
 INBOX = web.AppKey("inbox", object)  # federation.inbox_worker.InboxWorker
@@ -24,7 +31,9 @@ def make_app(node: Node, *, workers: bool = True) -> web.Application:
     from .web import routes
 
     app = web.Application(client_max_size=MAX_BODY)
-    app[NODE] = node
+    app[NODE] = Node(node.config, open_db(node.config.database, readonly=True))
+    app[WRITER] = node_writer(node)
+    app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_client)
     if workers:
         app.cleanup_ctx.append(_workers)
@@ -33,13 +42,26 @@ def make_app(node: Node, *, workers: bool = True) -> web.Application:
     return app
 
 
+def node_writer(node: Node) -> Writer[Node]:
+    """A writer whose functions get a node of their own, on the writer's connection."""
+    return Writer(lambda: Node(node.config, open_db(node.config.database)),
+                  lambda target: target.db, Node.close)
+
+
+async def _storage(app: web.Application):
+    await app[WRITER].start()
+    yield
+    await app[WRITER].stop()
+    app[NODE].close()
+
+
 async def _client(app: web.Application):
     from .federation.client import Client
     from .federation.inbox_writer import InboxWriter
 
-    client = Client(app[NODE])
+    client = Client(app[NODE], writer=app[WRITER])
     app[CLIENT] = client
-    writer = InboxWriter(app[NODE])
+    writer = InboxWriter(app[NODE], writer=app[WRITER])
     app[INBOX_WRITER] = writer
     writer.start()
     yield
@@ -51,8 +73,8 @@ async def _workers(app: web.Application):
     from .federation.delivery import DeliveryWorker
     from .federation.inbox_worker import InboxWorker
 
-    delivery = DeliveryWorker(app[NODE], app[CLIENT])
-    inbox = InboxWorker(app[NODE], app[CLIENT], delivery)
+    delivery = DeliveryWorker(app[NODE], app[CLIENT], writer=app[WRITER])
+    inbox = InboxWorker(app[NODE], app[CLIENT], delivery, writer=app[WRITER])
     app[DELIVERY] = delivery
     app[INBOX] = inbox
     delivery.start()
@@ -65,7 +87,7 @@ async def _workers(app: web.Application):
 async def _sync(app: web.Application):
     from .federation.sync_worker import SyncWorker
 
-    worker = SyncWorker(app[NODE])
+    worker = SyncWorker(app[NODE], writer=app[WRITER])
     app[SYNC] = worker
     worker.start()
     yield

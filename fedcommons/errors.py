@@ -71,6 +71,15 @@ class HomeError(FedcommonsError):
     exit_code = 2
 
 
+class Busy(FedcommonsError):
+    """The database stayed locked by another writer (a CLI import, say) for too long.
+    Nothing was written; the same request can be made again after ``retry_after`` seconds."""
+
+    status = 503
+    exit_code = 1
+    retry_after = 5
+
+
 class FetchError(FedcommonsError):
     """A request to another server failed: refused address, timeout, bad status or document.
 

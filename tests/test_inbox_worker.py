@@ -31,7 +31,7 @@ def attempts(monkeypatch):
     """Processing that fails for FLAKY (its server is down) and works for anything else."""
     seen: list[str] = []
 
-    async def process(node, client, item):
+    async def process(node, writer, client, item):
         seen.append(item.activity_id)
         if item.activity_id == FLAKY:
             raise FetchError("GET https://down.example/users/x timed out after 10 s")

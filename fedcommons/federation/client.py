@@ -34,7 +34,7 @@ from ..sig.keys import PublicKey, ed25519_public_from_multibase, ed25519_public_
 from ..store import actors as actor_store
 from ..store import hosts as host_store
 from ..store.actors import ActorRow
-from ..store.db import transaction
+from ..store.writer import Direct, Writer
 from . import netguard, webfinger
 
 ACTIVITY_TYPE = "application/activity+json"
@@ -88,8 +88,10 @@ class Client:
 
     def __init__(self, node: Node, *, session: aiohttp.ClientSession | None = None,
                  timeout: float = DEFAULT_TIMEOUT, max_bytes: int = MAX_RESPONSE,
-                 actor_ttl: timedelta = ACTOR_TTL):
+                 actor_ttl: timedelta = ACTOR_TTL, writer: Writer | Direct | None = None):
         self.node = node
+        # In the server, `node` only reads and the writer thread stores what was fetched.
+        self.writer = writer or Direct(node)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.max_bytes = max_bytes
         self.actor_ttl = actor_ttl
@@ -181,8 +183,7 @@ class Client:
             response = await self._send(method, url, headers, body, signer, scheme)
         # Only a success proves the signature was accepted.
         if 200 <= response.status < 300 and scheme != known:
-            with transaction(self.node.db):
-                host_store.set_signature_scheme(self.node.db, host, scheme, now())
+            await self.writer.transact(host_store.set_signature_scheme, host, scheme, now())
         return response
 
     async def _send(self, method: str, url: str, headers: dict, body: bytes | None,
@@ -277,8 +278,7 @@ class Client:
             if not isinstance(doc.get("id"), str) or _normalise(doc["id"]) != final:
                 raise FetchError(f"{final} answers with the id {doc.get('id')!r}, not its own")
         row = actor_from_document(doc, fetched_at=now())
-        with transaction(self.node.db):
-            actor_store.upsert_remote_actor(self.node.db, row)
+        await self.writer.transact(actor_store.upsert_remote_actor, row)
         # A local actor is never replaced by a fetched copy: read back what is stored.
         return actor_store.actor(self.node.db, row.id)
 

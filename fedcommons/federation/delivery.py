@@ -49,8 +49,8 @@ from ..store import actors as actor_store
 from ..store import deliveries as store
 from ..store import outgoing as outgoing_store
 from ..store.actors import ActorRow
-from ..store.db import transaction
 from ..store.deliveries import DeliveryRow, Outcome
+from ..store.writer import Direct, Writer
 from . import addressing
 
 log = logging.getLogger(__name__)
@@ -134,11 +134,13 @@ class DeliveryWorker:
 
     def __init__(self, node: Node, client, *, per_host: int = 4, total: int = 64,
                  clock: Callable[[], float] = time.time, poll: float = 0.5,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, writer: Writer | Direct | None = None):
         if per_host < 1 or total < 1:
             raise BadInput("per_host and total must be at least 1")
         self.node = node
         self.client = client
+        # In the server, `node` only reads; rows are written on the writer's thread.
+        self.writer = writer or Direct(node)
         self.per_host = per_host
         self.total = total
         self.clock = clock
@@ -167,6 +169,7 @@ class DeliveryWorker:
         self._bodies: OrderedDict[str, bytes | None] = OrderedDict()
         self._senders: dict[str, ActorRow | None] = {}
         self._woken: dict[str, float] = {}
+        self._back: set[str] = set()
 
     # -- control ------------------------------------------------------------------------
 
@@ -189,7 +192,7 @@ class DeliveryWorker:
             t.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         try:
-            self._flush()
+            await self._flush()
         except Exception:
             log.exception("could not record the last delivery answers; those activities will be sent again")
         self._ready.clear()
@@ -212,13 +215,10 @@ class DeliveryWorker:
         if len(self._woken) > 10_000:
             self._woken = {h: t for h, t in self._woken.items() if at - t < WAKE_INTERVAL}
         self._woken[host] = at
-        db = self.node.db
-        # Reading first keeps the common case (nothing waiting) free of the write lock.
-        if store.host_waiting(db, host, at):
-            with transaction(db):
-                moved = store.make_host_due(db, host, at)
-            log.info("%s is back: %d waiting deliveries are due now", host, moved)
-            self._need_read = True
+        # Reading first keeps the common case (nothing waiting) free of the write lock;
+        # the loop makes the host's rows due (a write, which the caller does not wait for).
+        if store.host_waiting(self.node.db, host, at):
+            self._back.add(host)
             self._kick.set()
 
     async def drain(self, timeout: float) -> None:
@@ -237,7 +237,7 @@ class DeliveryWorker:
 
     def _idle(self) -> bool:
         db = self.node.db
-        return (not self._outcomes and not outgoing_store.has_pending(db)
+        return (not self._outcomes and not self._back and not outgoing_store.has_pending(db)
                 and store.count_due(db, self.clock()) == 0)
 
     # -- the loop -----------------------------------------------------------------------
@@ -257,12 +257,21 @@ class DeliveryWorker:
     async def _pass(self) -> None:
         # Flushing before a read also keeps answered rows out of what the read returns.
         if not self._running or self._need_read or time.monotonic() - self._flushed_at >= _FLUSH_EVERY:
-            self._flush()
+            await self._flush()
+        if self._back:
+            await self._make_due()
         if self._need_fan_out:
             await self._fan_out()
         if self._need_read:
             self._read_due()
         self._dispatch()
+
+    async def _make_due(self) -> None:
+        hosts, self._back = self._back, set()
+        for host in hosts:
+            moved = await self.writer.transact(store.make_host_due, host, self.clock())
+            log.info("%s is back: %d waiting deliveries are due now", host, moved)
+        self._need_read = True
 
     async def _wait(self) -> None:
         """Until kicked, or until the queue changed under us or a retry came due."""
@@ -304,14 +313,7 @@ class DeliveryWorker:
             rows = outgoing_store.pending(db, limit=_FAN_OUT_BATCH)
             for row in rows:
                 plan = addressing.plan(self.node, row.recipients)
-                due, created = self.clock(), now()
-                with transaction(db):
-                    for inbox in plan.inboxes:
-                        store.add(db, row.activity_id, row.sender, inbox, addressing.host_of(inbox), due, created)
-                    for actor_id in plan.unresolved:
-                        store.add_unresolved(db, row.activity_id, row.sender, actor_id,
-                                             addressing.host_of(actor_id), due, created)
-                    outgoing_store.mark_fanned_out(db, row.id)
+                await self.writer.transact(_fan_out_row, row, plan, self.clock(), now())
                 self._need_read = True
                 # A burst of activities must not keep the server's handlers waiting.
                 await asyncio.sleep(0)
@@ -385,7 +387,7 @@ class DeliveryWorker:
                 except (FedcommonsError, OSError, TimeoutError) as exc:
                     return self._failure(row, None, f"cannot resolve the inbox of {row.recipient}: {exc}",
                                          permanent=_is_permanent(exc))
-                resolved = self._resolve(row, inbox)
+                resolved = await self._resolve(row, inbox)
                 if resolved is None:
                     return None
                 row = resolved
@@ -408,14 +410,12 @@ class DeliveryWorker:
             log.exception("delivery %d to %s failed unexpectedly", row.id, row.inbox or row.recipient)
             return self._failure(row, None, f"internal error: {type(exc).__name__}: {exc}", permanent=False)
 
-    def _resolve(self, row: DeliveryRow, inbox: str) -> DeliveryRow | None:
+    async def _resolve(self, row: DeliveryRow, inbox: str) -> DeliveryRow | None:
         """Record a resolved inbox; the row to POST now, or None if there is none."""
-        db = self.node.db
-        with transaction(db):
-            kept = store.resolve(db, row.id, inbox, addressing.host_of(inbox))
+        kept = await self.writer.transact(store.resolve, row.id, inbox, addressing.host_of(inbox))
         if not kept:
             return None  # another row already carries the activity to that inbox
-        resolved = store.get(db, row.id)
+        resolved = store.get(self.node.db, row.id)
         if resolved is None or resolved.host != row.host:
             # Another host's limit applies: let the next read schedule it.
             return None
@@ -431,16 +431,14 @@ class DeliveryWorker:
         retry_at = self.clock() + retry_delay(attempts, self.rng)
         return Outcome(row.id, "pending", next_attempt_at=retry_at, status=status, error=error)
 
-    def _flush(self) -> None:
+    async def _flush(self) -> None:
         """Write the answers received since the last flush, in one transaction."""
         self._flushed_at = time.monotonic()
         if not self._outcomes:
             return
         outcomes, self._outcomes = self._outcomes, []
         try:
-            with transaction(self.node.db):
-                for outcome in outcomes:
-                    store.record(self.node.db, outcome)
+            await self.writer.transact(store.record_all, outcomes)
         except BaseException:
             self._outcomes = outcomes + self._outcomes
             raise
@@ -461,6 +459,14 @@ class DeliveryWorker:
             row = actor_store.actor(self.node.db, actor_id)
             self._senders[actor_id] = row if row is not None and row.local else None
         return self._senders[actor_id]
+
+
+def _fan_out_row(db, row, plan: addressing.Plan, due: float, created: str) -> None:
+    for inbox in plan.inboxes:
+        store.add(db, row.activity_id, row.sender, inbox, addressing.host_of(inbox), due, created)
+    for actor_id in plan.unresolved:
+        store.add_unresolved(db, row.activity_id, row.sender, actor_id, addressing.host_of(actor_id), due, created)
+    outgoing_store.mark_fanned_out(db, row.id)
 
 
 async def _wait_for_event(event: asyncio.Event, timeout: float) -> bool:

@@ -13,7 +13,7 @@ from typing import Callable
 from ..errors import FedcommonsError
 from ..node import Node, utc_stamp
 from ..store import inbox as inbox_store
-from ..store.db import transaction
+from ..store.writer import Direct, Writer
 from .background import Background
 from .processing import process
 
@@ -29,9 +29,11 @@ class InboxWorker(Background):
     name = "inbox-worker"
 
     def __init__(self, node: Node, client, delivery=None, *, poll: float = POLL_SECONDS,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, writer: Writer | Direct | None = None):
         super().__init__()
         self.node, self.client, self.delivery = node, client, delivery
+        # In the server, `node` only reads; effects and outcomes are written by the writer.
+        self.writer = writer or Direct(node)
         self.poll, self.clock = poll, clock
         self._event = asyncio.Event()
 
@@ -67,7 +69,7 @@ class InboxWorker(Background):
         failures: list[tuple[inbox_store.InboxItem, str]] = []
         for item in items:
             try:
-                state, note = await process(self.node, self.client, item)
+                state, note = await process(self.node, self.writer, self.client, item)
             except FedcommonsError as exc:
                 log.warning("inbox item %s (%s) failed: %s", item.id, item.activity_id, exc)
                 failures.append((item, str(exc)))
@@ -76,12 +78,9 @@ class InboxWorker(Background):
             log.info("inbox %s %s%s", item.activity_id, state, f" ({note})" if note else "")
         if items:
             at = utc_stamp(self.clock())
-            with transaction(self.node.db):
-                for item_id, state, note in outcomes:
-                    inbox_store.finish(self.node.db, item_id, state, note, at)
-                for item, error in failures:
-                    due = utc_stamp(self.clock() + inbox_store.retry_delay(item.attempts + 1))
-                    inbox_store.retry_later(self.node.db, item, error, at, due)
+            retries = [(item, error, utc_stamp(self.clock() + inbox_store.retry_delay(item.attempts + 1)))
+                       for item, error in failures]
+            await self.writer.transact(inbox_store.record_outcomes, outcomes, retries, at)
             if self.delivery is not None:
                 self.delivery.notify()
         return bool(items)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..node import Node, now
 from ..store import inbox as inbox_store
-from ..store.db import transaction
+from ..store.writer import Direct, Writer
 from .background import Background
 
 
@@ -30,22 +30,23 @@ class InboxWriter(Background):
     name = "inbox-writer"
     MAX_BATCH = 256
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node, *, writer: Writer | Direct | None = None):
         super().__init__()
         self.node = node
+        self.writer = writer or Direct(node)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
 
     async def stop(self) -> None:
         await super().stop()
         while not self._queue.empty():  # anything still waiting is written before we go
-            self._write([self._queue.get_nowait()])
+            await self._write([self._queue.get_nowait()])
 
     async def persist(self, activity_id: str, body: bytes, actor: str, key_id: str | None,
                       recipient: str | None) -> bool:
         """Store one item durably; False if its activity id was already stored (a replay)."""
         if not self.running:
             item = _Item(activity_id, body, actor, key_id, recipient, asyncio.get_running_loop().create_future())
-            self._write([item])
+            await self._write([item])
             return item.done.result()
         done = asyncio.get_running_loop().create_future()
         await self._queue.put(_Item(activity_id, body, actor, key_id, recipient, done))
@@ -56,17 +57,13 @@ class InboxWriter(Background):
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < self.MAX_BATCH:
                 batch.append(self._queue.get_nowait())
-            self._write(batch)
+            # Shielded: a stop while the batch is on the writer thread still answers its requests.
+            await asyncio.shield(self._write(batch))
 
-    def _write(self, batch: list[_Item]) -> None:
+    async def _write(self, batch: list[_Item]) -> None:
+        rows = [(i.activity_id, i.body, i.actor, i.key_id, i.recipient) for i in batch]
         try:
-            received = now()
-            with transaction(self.node.db):
-                results = [
-                    inbox_store.insert_item(self.node.db, i.activity_id, i.body, i.actor, i.key_id,
-                                            i.recipient, received)
-                    for i in batch
-                ]
+            results = await self.writer.transact(inbox_store.insert_items, rows, now())
         except Exception as exc:  # every waiting request learns that its item was not stored
             for item in batch:
                 if not item.done.done():

@@ -31,14 +31,14 @@ log = logging.getLogger("fedcommons.processing")
 Result = tuple[str, str | None]
 
 
-async def process(node: Node, client, item: InboxItem) -> Result:
-    """Handle one accepted activity."""
+async def process(node: Node, writer, client, item: InboxItem) -> Result:
+    """Handle one accepted activity: `node` reads, `writer` writes."""
     activity = json.loads(item.body)
     kind = (types(activity) or [""])[0]
     handler = HANDLERS.get(kind)
     if handler is None:
         return "ignored", f"{kind or 'untyped'} activities are not handled"
-    return await handler(node, client, item, activity)
+    return await handler(node, writer, client, item, activity)
 
 
 def _origin(actor: str) -> str:
@@ -53,33 +53,31 @@ def _log_remote(node: Node, item: InboxItem, activity: dict) -> None:
 # --- follows -------------------------------------------------------------------------
 
 
-async def _follow(node: Node, client, item: InboxItem, activity: dict) -> Result:
+async def _follow(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
     target = object_id(activity)
     followee = actor_store.actor(node.db, target) if target else None
     if followee is None or not followee.local:
         return "ignored", f"{target} is not an actor on this node"
     pool = actor_store.pool(node.db, followee.id) if followee.kind == "pool" else None
     if pool is not None and pool.requires_approval:
-        with transaction(node.db):
-            follow_store.upsert_follow(node.db, item.actor, followee.id, activity["id"], "pending", now())
+        await writer.transact(follow_store.upsert_follow, item.actor, followee.id, activity["id"], "pending", now())
         return "processed", "waiting for a steward's approval"
-    follows.answer(node, followee, item.actor, activity["id"], accept=True)
+    await writer.run(follows.answer, followee, item.actor, activity["id"], accept=True)
     return "processed", None
 
 
-async def _undo(node: Node, client, item: InboxItem, activity: dict) -> Result:
+async def _undo(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
     obj = activity.get("object")
     inner_id = object_id(activity)
     inner_type = (types(obj) or [""])[0] if isinstance(obj, dict) else ""
     follow = follow_store.follow_by_activity(node.db, inner_id) if inner_id else None
     if inner_type == "Follow" or follow:
         followee = follow[1] if follow else (obj.get("object") if isinstance(obj, dict) else None)
-        with transaction(node.db):
-            removed = follow_store.remove_follow(node.db, item.actor, object_id({"object": followee}) or "")
+        removed = await writer.transact(follow_store.remove_follow, item.actor, object_id({"object": followee}) or "")
         return ("processed", None) if removed else ("ignored", "no such follow")
     like = log_store.entry_by_activity(node.db, inner_id) if inner_id else None
     if like is not None and like.type == "Like" and like.actor == item.actor:
-        _log_remote(node, item, activity)
+        await writer.run(_log_remote, item, activity)
         return "processed", None
     return "ignored", "nothing of ours to undo"
 
@@ -87,19 +85,19 @@ async def _undo(node: Node, client, item: InboxItem, activity: dict) -> Result:
 # --- the log ---------------------------------------------------------------------------
 
 
-async def _create(node: Node, client, item: InboxItem, activity: dict) -> Result:
+async def _create(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
     obj = activity.get("object")
     if not isinstance(obj, dict):
         return "ignored", "Create without an embedded object"
     obj_types = types(obj)
     if "Contribution" in obj_types:
-        return _contribution(node, item, activity, obj)
+        return await _contribution(node, writer, item, activity, obj)
     if "Note" in obj_types:
-        return await _note_claim(node, client, item, activity, obj)
+        return await _note_claim(node, writer, client, item, activity, obj)
     return "ignored", f"Create of {obj_types} is not handled"
 
 
-def _contribution(node: Node, item: InboxItem, activity: dict, obj: dict) -> Result:
+async def _contribution(node: Node, writer, item: InboxItem, activity: dict, obj: dict) -> Result:
     pool = actor_store.actor(node.db, obj.get("receiver") or "")
     if pool is None or not pool.local or pool.kind != "pool":
         return "ignored", f"{obj.get('receiver')} is not a pool on this node"
@@ -115,10 +113,14 @@ def _contribution(node: Node, item: InboxItem, activity: dict, obj: dict) -> Res
         return "ignored", f"unknown kind {obj.get('kind')!r}"
     if contribution_store.contribution(node.db, obj["id"]):
         return "ignored", "already recorded"
+    await writer.run(_record_contribution, pool, item, activity)
+    return "processed", None
+
+
+def _record_contribution(node: Node, pool, item: InboxItem, activity: dict) -> None:
     with transaction(node.db):
         _log_remote(node, item, activity)
         _forward_to_followers(node, pool, item.body, activity["id"])
-    return "processed", None
 
 
 def _effort_problem(effort) -> str | None:
@@ -141,7 +143,7 @@ def _forward_to_followers(node: Node, pool, body: bytes, activity_id: str) -> No
         outgoing_store.enqueue(node.db, activity_id, pool.id, body, [f"{pool.id}/followers"], now())
 
 
-async def _note_claim(node: Node, client, item: InboxItem, activity: dict, note: dict) -> Result:
+async def _note_claim(node: Node, writer, client, item: InboxItem, activity: dict, note: dict) -> Result:
     pools = addressed_pools(node, note)
     if not pools:
         return "ignored", "a Note that mentions no pool of ours"
@@ -156,21 +158,19 @@ async def _note_claim(node: Node, client, item: InboxItem, activity: dict, note:
         name = person.display_name or person.name or item.actor
     except FedcommonsError:
         name = item.actor
-    return record_note_claim(node, pools[0], note, author=item.actor, author_name=name, note_id=note_id)
+    return await writer.run(record_note_claim, pools[0], note, author=item.actor, author_name=name,
+                            note_id=note_id)
 
 
-async def _decision(node: Node, client, item: InboxItem, activity: dict) -> Result:
+async def _decision(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
     target = object_id(activity)
     follow = follow_store.follow_by_activity(node.db, target) if target else None
     if follow is not None:
         follower, followee, _ = follow
         if followee != item.actor:
             return "ignored", "only the followed actor answers a Follow"
-        with transaction(node.db):
-            if types(activity)[0] == "Accept":
-                follow_store.accept_follow(node.db, follower, followee)
-            else:
-                follow_store.remove_follow(node.db, follower, followee)
+        answer = follow_store.accept_follow if types(activity)[0] == "Accept" else follow_store.remove_follow
+        await writer.transact(answer, follower, followee)
         return "processed", None
     contribution = contribution_store.contribution(node.db, target) if target else None
     if contribution is None:
@@ -189,12 +189,11 @@ async def _decision(node: Node, client, item: InboxItem, activity: dict) -> Resu
         return "ignored", f"{item.actor} is not a steward of {contribution.pool}"
     if item.actor == contribution.contributor:
         return "ignored", "a steward cannot validate their own contribution"
-    with transaction(node.db):
-        _log_remote(node, item, activity)
+    await writer.run(_log_remote, item, activity)
     return "processed", None
 
 
-async def _like(node: Node, client, item: InboxItem, activity: dict) -> Result:
+async def _like(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
     target = object_id(activity)
     contribution = contribution_store.contribution(node.db, target) if target else None
     if contribution is None:
@@ -203,29 +202,25 @@ async def _like(node: Node, client, item: InboxItem, activity: dict) -> Result:
         return "ignored", "self-endorsement counts for nothing"
     if contribution_store.has_endorsed(node.db, contribution.id, item.actor):
         return "ignored", "already endorsed"
-    with transaction(node.db):
-        _log_remote(node, item, activity)
+    await writer.run(_log_remote, item, activity)
     return "processed", None
 
 
-async def _update(node: Node, client, item: InboxItem, activity: dict) -> Result:
+async def _update(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
     if object_id(activity) != item.actor:
         return "ignored", "only updates of the actor itself are handled"
     await client.actor(item.actor, refresh=True)  # picks up a rotated key
     return "processed", None
 
 
-async def _delete(node: Node, client, item: InboxItem, activity: dict) -> Result:
+async def _delete(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
     target = object_id(activity)
     if target == item.actor:
-        with transaction(node.db):
-            for followee in follow_store.following(node.db, item.actor):
-                follow_store.remove_follow(node.db, item.actor, followee)
+        await writer.transact(follow_store.remove_follows_of, item.actor)
         return "processed", "actor deleted: follows removed"
     contribution = contribution_store.contribution(node.db, target) if target else None
     if contribution is not None and contribution.contributor == item.actor:
-        with transaction(node.db):
-            _log_remote(node, item, activity)
+        await writer.run(_log_remote, item, activity)
         return "processed", None
     return "ignored", "nothing of ours to delete"
 

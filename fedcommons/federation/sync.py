@@ -47,6 +47,7 @@ from ..services import mirrors as service
 from ..services.forks import record_fork
 from ..services.processes import checking_pool
 from ..store import mirrors as mirror_store
+from ..store.writer import Threaded, Writer
 from ..urls import same_origin
 
 log = logging.getLogger("fedcommons.sync")
@@ -82,12 +83,14 @@ class SyncResult:
 
 async def sync_peer(node: Node, client, url: str, *, page_size: int = PAGE_SIZE,
                     max_pages: int | None = None, progress: Progress | None = None,
-                    gossip: bool = True, workers: int = 0) -> SyncResult:
+                    gossip: bool = True, workers: int = 0, writer: Writer | None = None) -> SyncResult:
     """Bring the mirror of the node at ``url`` up to its current checkpoint (see the module
     docstring). ``max_pages`` bounds one call; the next call resumes where it stopped.
     ``workers`` > 0 examines pages (parsing, canonical bytes, proofs) in that many other
-    processes, for long logs on machines with cores to spare."""
+    processes, for long logs on machines with cores to spare. In the server, ``writer`` stores
+    what was checked; without one, it is stored on ``node`` from a thread."""
     started = time.perf_counter()
+    writer = writer or Threaded(node)
     url = normalise_url(url)
     actor = await client.get_json(f"{url}/actor", signed=False)
     origin, vkey = actor.get("logOrigin"), actor.get("logVerifierKey")
@@ -95,24 +98,24 @@ async def sync_peer(node: Node, client, url: str, *, page_size: int = PAGE_SIZE,
         raise FetchError(f"{url} publishes no logOrigin and logVerifierKey on /actor: not a fedcommons node")
     if origin == node.config.origin:
         raise BadInput(f"{url} is this node itself; its own log needs no mirror (`fedcommons log verify`)")
-    row = await asyncio.to_thread(service.pin, node, url, origin, actor["id"], vkey)
+    row = await writer.run(service.pin, url, origin, actor["id"], vkey)
     try:
-        result = await _sync_pinned(node, client, row, actor, page_size, max_pages, progress, workers)
+        result = await _sync_pinned(node, writer, client, row, actor, page_size, max_pages, progress, workers)
         if gossip:
-            result.forks.extend(await exchange_views(node, client, url, origin))
+            result.forks.extend(await exchange_views(node, client, url, origin, writer=writer))
     except FedcommonsError as exc:
-        await asyncio.to_thread(service.record_result, node, origin, str(exc))
+        await writer.run(service.record_result, origin, str(exc))
         raise
-    await asyncio.to_thread(service.record_result, node, origin, None)
+    await writer.run(service.record_result, origin, None)
     result.seconds = time.perf_counter() - started
     return result
 
 
-async def _sync_pinned(node: Node, client, row, actor: dict, page_size: int,
+async def _sync_pinned(node: Node, writer: Writer, client, row, actor: dict, page_size: int,
                        max_pages: int | None, progress: Progress | None, workers: int) -> SyncResult:
     origin, url = row.origin, row.url
     note = await fetch_checkpoint(client, url, actor.get("logCheckpoint"))
-    observed = await asyncio.to_thread(service.observe, node, origin, note, f"checkpoint from {url}")
+    observed = await writer.run(service.observe, origin, note, f"checkpoint from {url}")
     row = mirror_store.mirror(node.db, origin)
     result = SyncResult(origin, url, row.size, row.size, observed.checkpoint.size)
     if observed.fork_id is not None:
@@ -125,24 +128,24 @@ async def _sync_pinned(node: Node, client, row, actor: dict, page_size: int,
     if row.staged_size >= target:
         # Staged by an earlier, interrupted sync: promoted if this checkpoint covers it
         # exactly, else fetched again.
-        if row.staged_size == target and await asyncio.to_thread(service.promote_if_covered, node, origin, observed):
+        if row.staged_size == target and await writer.run(service.promote_if_covered, origin, observed):
             result.size = target
             return result
-        await asyncio.to_thread(service.discard_staged, node, origin)
+        await writer.run(service.discard_staged, origin)
         row = mirror_store.mirror(node.db, origin)
     try:
-        await _fetch_pages(node, client, row, observed, page_size, max_pages, progress, result, workers)
+        await _fetch_pages(node, writer, client, row, observed, page_size, max_pages, progress, result, workers)
     except service.RootMismatch as exc:
-        await asyncio.to_thread(service.discard_staged, node, origin)
-        fork_id = await _diagnose(node, client, row, observed, str(exc))
+        await writer.run(service.discard_staged, origin)
+        fork_id = await _diagnose(writer, client, row, observed, str(exc))
         result.forks.append(fork_id)
         raise IntegrityError(f"fork in the log of {origin}: see `fedcommons fork show {origin}`") from None
     if result.complete:
-        result.forks.extend(await asyncio.to_thread(service.recheck_seen, node, origin, row.size, result.size))
+        result.forks.extend(await writer.run(service.recheck_seen, origin, row.size, result.size))
     return result
 
 
-async def _fetch_pages(node: Node, client, row, observed, page_size: int, max_pages: int | None,
+async def _fetch_pages(node: Node, writer: Writer, client, row, observed, page_size: int, max_pages: int | None,
                        progress: Progress | None, result: SyncResult, workers: int) -> None:
     checker = await asyncio.to_thread(service.checker, node, row)
     target = observed.checkpoint.size
@@ -192,8 +195,7 @@ async def _fetch_pages(node: Node, client, row, observed, page_size: int, max_pa
             if pool is not None:
                 launch(depth)  # with the keys this page published
             reaches = start + count == target
-            promoted = await asyncio.to_thread(service.store_page, node, row.origin, checked,
-                                               observed if reaches else None)
+            promoted = await writer.run(service.store_page, row.origin, checked, observed if reaches else None)
             position = start + count
             result.fetched += count
             result.proofs += checked.proofs
@@ -210,7 +212,7 @@ async def _fetch_pages(node: Node, client, row, observed, page_size: int, max_pa
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def _diagnose(node: Node, client, row, observed, mismatch: str) -> int:
+async def _diagnose(writer: Writer, client, row, observed, mismatch: str) -> int:
     """The entries did not reproduce the signed root: whose fault is it? Returns the fork's id,
     or raises IntegrityError when the origin's log is consistent and the entries were wrong."""
     old_size, new = row.size, observed.checkpoint
@@ -241,11 +243,13 @@ async def _diagnose(node: Node, client, row, observed, mismatch: str) -> int:
         log.warning("%s: replaying its history failed: %s", row.origin, exc)
     if evidence is None:
         evidence = unproven_evidence(row.origin, row.verifier_key, row.checkpoint, observed.note, served, failure)
-    return await asyncio.to_thread(record_fork, node, row.origin, evidence)
+    return await writer.run(record_fork, row.origin, evidence)
 
 
-async def exchange_views(node: Node, client, url: str, peer_origin: str) -> list[int]:
+async def exchange_views(node: Node, client, url: str, peer_origin: str, *,
+                         writer: Writer | None = None) -> list[int]:
     """Check the checkpoints ``url`` holds of other logs against ours; returns new fork ids."""
+    writer = writer or Threaded(node)
     try:
         _, doc = await client.fetch_json(f"{url}/log/mirrors", accept=JSON, signed=False)
     except FetchError as exc:
@@ -262,7 +266,7 @@ async def exchange_views(node: Node, client, url: str, peer_origin: str) -> list
         if mirror_store.mirror(node.db, origin) is None:
             continue
         try:
-            observed = await asyncio.to_thread(service.observe, node, origin, note, f"held by {url}")
+            observed = await writer.run(service.observe, origin, note, f"held by {url}")
         except VerificationError as exc:
             log.info("%s holds a checkpoint of %s we cannot verify: %s", url, origin, exc)
             continue

@@ -20,6 +20,7 @@ from ..store import follows as follow_store
 from ..store import log as log_store
 from ..store import witness as witness_store
 from ..store.db import open_db
+from ..store.writer import Writer
 from .background import Background
 from .sync import sync_peer
 from .witnessing import request_cosignature
@@ -52,9 +53,10 @@ class SyncWorker(Background):
     name = "sync-worker"
 
     def __init__(self, node: Node, *, interval: float | None = None, max_pages: int = MAX_PAGES,
-                 first_delay: float = FIRST_DELAY):
+                 first_delay: float = FIRST_DELAY, writer: Writer | None = None):
         super().__init__()
         self.node = node
+        self.writer = writer
         self.interval = float(interval if interval is not None else node.config.extra.get("sync_interval", INTERVAL))
         self.max_pages = max_pages
         self.first_delay = first_delay
@@ -68,9 +70,10 @@ class SyncWorker(Background):
         """Start the loop (in the running event loop)."""
         from .client import Client
 
-        # A connection of its own: pages are checked and written from a worker thread.
-        self._own = Node(self.node.config, open_db(self.node.config.database))
-        self._client = Client(self._own, timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES)
+        # A connection of its own, to check pages in a worker thread; they are written by
+        # the server's writer (or, without one, from that thread).
+        self._own = Node(self.node.config, open_db(self.node.config.database, readonly=self.writer is not None))
+        self._client = Client(self._own, timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES, writer=self.writer)
         super().start()
 
     async def stop(self) -> None:
@@ -106,7 +109,7 @@ class SyncWorker(Background):
         own = self._own
         for url in followed_nodes(own):
             try:
-                result = await sync_peer(own, self._client, url, max_pages=self.max_pages)
+                result = await sync_peer(own, self._client, url, max_pages=self.max_pages, writer=self.writer)
                 self.last_errors.pop(url, None)
                 log.info("synced %s: %d new entries, size %d of %d", url, result.fetched, result.size,
                          result.checkpoint_size)
@@ -124,6 +127,6 @@ class SyncWorker(Background):
         if latest is None or (peer is not None and peer.cosigned_size == latest[0]):
             return
         try:
-            await request_cosignature(own, self._client, url)
+            await request_cosignature(own, self._client, url, writer=self.writer)
         except FedcommonsError as exc:
             log.info("%s did not cosign our checkpoint: %s", url, exc)

@@ -18,6 +18,7 @@ from ..errors import FetchError, VerificationError
 from ..log.witness import SIZE_CONTENT_TYPE, format_add_checkpoint
 from ..node import Node
 from ..services import witness as service
+from ..store.writer import Threaded, Writer
 from ..urls import same_origin
 from . import netguard
 
@@ -25,19 +26,21 @@ TIMEOUT = 20.0
 MAX_ANSWER = 64 * 1024
 
 
-async def request_cosignature(node: Node, client, url: str) -> int:
-    """Have the node at ``url`` cosign our latest checkpoint; returns the size cosigned."""
+async def request_cosignature(node: Node, client, url: str, *, writer: Writer | None = None) -> int:
+    """Have the node at ``url`` cosign our latest checkpoint; returns the size cosigned.
+    In the server, ``writer`` stores the answer; without one, it is stored on ``node``."""
     url = normalise_url(url)
+    writer = writer or Threaded(node)
     _, info = await client.fetch_json(f"{url}/witness", accept="application/json", signed=False)
     vkey, endpoint = info.get("verifierKey"), info.get("addCheckpoint") or f"{url}/witness/add-checkpoint"
     if not isinstance(vkey, str) or not isinstance(endpoint, str) or not same_origin(endpoint, url):
         raise FetchError(f"{url}/witness names no cosigner key and add-checkpoint URL of its own")
-    await asyncio.to_thread(service.pin_witness, node, url, vkey)
+    await writer.run(service.pin_witness, url, vkey)
     for _ in range(2):  # the second try starts from the size a 409 told
         old, size, note, proof = await asyncio.to_thread(service.request_body, node, url)
         status, content_type, text = await post_text(node, endpoint, format_add_checkpoint(old, proof, note))
         if status == 200:
-            await asyncio.to_thread(service.store_cosignatures, node, url, size, note, text)
+            await writer.run(service.store_cosignatures, url, size, note, text)
             return size
         if status == 409 and content_type == SIZE_CONTENT_TYPE:
             held = _parse_size(text, url)
@@ -46,7 +49,7 @@ async def request_cosignature(node: Node, client, url: str) -> int:
                     f"the witness at {url} refuses our checkpoint of size {size}: it holds another view of "
                     "our log (or has marked it forked)"
                 )
-            await asyncio.to_thread(service.set_cosigned_size, node, url, held)
+            await writer.run(service.set_cosigned_size, url, held)
             continue
         raise FetchError(f"the witness at {url} answered {status}: {text.strip()[:300]}")
     raise FetchError(f"the witness at {url} kept answering 409")

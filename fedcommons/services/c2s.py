@@ -13,7 +13,9 @@ line uses, signed by the person, and then:
   logged (Notes, follows, likes of ordinary posts) are kept in the outgoing queue, which is
   where the person's outbox finds them.
 
-The answer is the activity as signed: what the client should show and keep.
+The answer is the activity as signed: what the client should show and keep. What is
+fetched from other servers is fetched first; what is written is written by the `writer`
+(in the server, the writer thread), each step in a transaction of its own.
 """
 
 import json
@@ -42,11 +44,11 @@ CLOCK_SKEW = timedelta(hours=1)
 MAX_POOL_CANDIDATES = 5  # addresses tried as the pool of a contribution that names no receiver
 
 
-async def submit(node: Node, client, person: ActorRow, body) -> dict:
+async def submit(node: Node, writer, client, person: ActorRow, body) -> dict:
     """Act on what `person` posted to their outbox; returns the signed activity."""
     activity, everyone = complete(node.url, person, body)
     handler = _HANDLERS[types(activity)[0]]
-    return await handler(node, client, person, activity, everyone)
+    return await handler(node, writer, client, person, activity, everyone)
 
 
 def _deliver(node: Node, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
@@ -56,6 +58,17 @@ def _deliver(node: Node, person: ActorRow, activity: dict, everyone: list[str]) 
     with transaction(node.db):
         outgoing_store.enqueue(node.db, activity["id"], person.id, pending.body, everyone, now())
     return pending.activity
+
+
+def _delivered_claim(node: Node, person: ActorRow, activity: dict, everyone: list[str], pools: list) -> dict:
+    """A Note posted to others that mentions our pools: delivered, and its claim recorded."""
+    obj = activity["object"]
+    with transaction(node.db):
+        sent = _deliver(node, person, activity, everyone)
+        if pools:
+            record_note_claim(node, pools[0], obj, author=person.id,
+                              author_name=person.display_name or person.name, note_id=obj["id"])
+    return sent
 
 
 def _log(node: Node, person: ActorRow, activity: dict) -> dict:
@@ -81,20 +94,15 @@ def _plain(value) -> str | None:
 # --- Create ------------------------------------------------------------------------------
 
 
-async def _create(node: Node, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
+async def _create(node: Node, writer, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
     obj = activity["object"]
     if "Contribution" in types(obj):
-        return await _contribution(node, client, person, obj)
+        return await _contribution(node, writer, client, person, obj)
     pools = addressed_pools(node, obj) if "Note" in types(obj) else []
-    with transaction(node.db):
-        sent = _deliver(node, person, activity, everyone)
-        if pools:
-            record_note_claim(node, pools[0], obj, author=person.id,
-                              author_name=person.display_name or person.name, note_id=obj["id"])
-    return sent
+    return await writer.run(_delivered_claim, person, activity, everyone, pools)
 
 
-async def _contribution(node: Node, client, person: ActorRow, obj: dict) -> dict:
+async def _contribution(node: Node, writer, client, person: ActorRow, obj: dict) -> dict:
     """A contribution object posted by its provider: checked like `fedcommons contribute`."""
     provider = reference(obj.get("provider"))
     if provider is not None and provider != person.id:
@@ -110,7 +118,7 @@ async def _contribution(node: Node, client, person: ActorRow, obj: dict) -> dict
     claim = check_claim(node, pool=pool, person=person, effort=_effort(obj, text), kind=kind,
                         summary=summary, evidence=evidence, when=_when(obj.get("published")))
     pending = contribution_activity(node, claim)
-    log_writer.append(node, [pending])
+    await writer.run(log_writer.append, [pending])
     return pending.activity
 
 
@@ -176,12 +184,12 @@ async def _contribution_pool(node: Node, client, person: ActorRow, obj: dict) ->
 # --- endorsing and deciding ------------------------------------------------------------
 
 
-async def _like(node: Node, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
+async def _like(node: Node, writer, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
     target = reference(activity.get("object"))
     if not target:
         raise BadInput("a Like names what it likes as its object")
     if contribution_store.contribution(node.db, target):
-        return endorse(node, target, person.name, weight=_weight(activity))
+        return await writer.run(endorse, target, person.name, weight=_weight(activity))
     obj = None
     if not urls.is_local(node.url, target):
         try:
@@ -189,10 +197,10 @@ async def _like(node: Node, client, person: ActorRow, activity: dict, everyone: 
         except FetchError:
             obj = None
     if obj is not None and "Contribution" in types(obj):
-        return _endorse_remote(node, person, obj, _weight(activity))
+        return await writer.run(_endorse_remote, person, obj, _weight(activity))
     if not everyone and obj is not None and reference(obj.get("attributedTo")):
         activity["to"] = everyone = [reference(obj.get("attributedTo"))]
-    return _deliver(node, person, activity, everyone)
+    return await writer.run(_deliver, person, activity, everyone)
 
 
 def _weight(activity: dict) -> float | None:
@@ -220,28 +228,28 @@ def _endorse_remote(node: Node, person: ActorRow, obj: dict, weight: float | Non
     return _log(node, person, activity)
 
 
-async def _decision(node: Node, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
+async def _decision(node: Node, writer, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
     target = reference(activity.get("object"))
     reject = types(activity)[0] == "Reject"
     if target and contribution_store.contribution(node.db, target):
         reason = (_plain(activity.get("content")) or _plain(activity.get("summary"))) if reject else None
-        return decide(node, target, person.name, reject=reject, reason=reason)
+        return await writer.run(decide, target, person.name, reject=reject, reason=reason)
     follow = follow_store.follow_by_activity(node.db, target) if target else None
     if follow is not None:
         follower, followee, _ = follow
         if followee == person.id:
-            return follows.answer(node, person, follower, target, accept=not reject)
+            return await writer.run(follows.answer, person, follower, target, accept=not reject)
         pool = actor_store.actor(node.db, followee)
         if pool is not None and pool.local and pool.kind == "pool":
             # A steward answering a request to follow their pool (checked by approve).
-            return follows.approve(node, pool.name, follower, person.name, accept=not reject)
+            return await writer.run(follows.approve, pool.name, follower, person.name, accept=not reject)
     raise NotFound(f"{target} is neither a contribution this node holds nor a request to follow you or your pool")
 
 
 # --- following -----------------------------------------------------------------------------
 
 
-async def _follow(node: Node, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
+async def _follow(node: Node, writer, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
     target = reference(activity.get("object"))
     if not target:
         raise BadInput("a Follow names whom to follow as its object")
@@ -249,12 +257,22 @@ async def _follow(node: Node, client, person: ActorRow, activity: dict, everyone
         raise BadInput("following actors on this node is not needed: they share its log")
     followee = await client.actor(target)
     follow = _fresh(node, person, "Follow", followee.id, [followee.id])
+    return await writer.run(_send_follow, person, followee.id, follow)
+
+
+def _send_follow(node: Node, person: ActorRow, followee: str, follow: dict) -> dict:
     with transaction(node.db):
-        follow_store.upsert_follow(node.db, person.id, followee.id, follow["id"], "pending", now())
-        return _deliver(node, person, follow, [followee.id])
+        follow_store.upsert_follow(node.db, person.id, followee, follow["id"], "pending", now())
+        return _deliver(node, person, follow, [followee])
 
 
-async def _undo(node: Node, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
+def _send_unfollow(node: Node, person: ActorRow, followee: str, undo: dict) -> dict:
+    with transaction(node.db):
+        follow_store.remove_follow(node.db, person.id, followee)
+        return _deliver(node, person, undo, [followee])
+
+
+async def _undo(node: Node, writer, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
     target = reference(activity.get("object"))
     if not target:
         raise BadInput("an Undo names the activity it undoes as its object")
@@ -262,23 +280,22 @@ async def _undo(node: Node, client, person: ActorRow, activity: dict, everyone: 
     if follow is not None and follow[0] == person.id:
         undo = _fresh(node, person, "Undo", {"id": target, "type": "Follow", "actor": person.id,
                                               "object": follow[1]}, [follow[1]])
-        with transaction(node.db):
-            follow_store.remove_follow(node.db, person.id, follow[1])
-            return _deliver(node, person, undo, [follow[1]])
+        return await writer.run(_send_unfollow, person, follow[1], undo)
     entry = log_store.entry_by_activity(node.db, target)
     if entry is not None and entry.type == "Like" and entry.actor == person.id:
         like = json.loads(entry.body) if entry.body else {}
-        return _log(node, person, _fresh(node, person, "Undo", target, like.get("to", []), like.get("cc", [])))
+        undo = _fresh(node, person, "Undo", target, like.get("to", []), like.get("cc", []))
+        return await writer.run(_log, person, undo)
     original = _own_activity(node, person, target)
     if original is None:
         raise NotFound(f"{target} is not an activity of yours that can be undone")
-    return _deliver(node, person, *_addressed_as(activity, everyone, original))
+    return await writer.run(_deliver, person, *_addressed_as(activity, everyone, original))
 
 
 # --- changing what was posted ---------------------------------------------------------------
 
 
-async def _update(node: Node, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
+async def _update(node: Node, writer, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
     obj = activity.get("object")
     target = reference(obj)
     if not isinstance(obj, dict) or not target:
@@ -289,10 +306,10 @@ async def _update(node: Node, client, person: ActorRow, activity: dict, everyone
     if original is None:
         raise Forbidden(f"{target} is not an object you posted here")
     obj["attributedTo"] = person.id
-    return _deliver(node, person, *_addressed_as(activity, everyone, original))
+    return await writer.run(_deliver, person, *_addressed_as(activity, everyone, original))
 
 
-async def _delete(node: Node, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
+async def _delete(node: Node, writer, client, person: ActorRow, activity: dict, everyone: list[str]) -> dict:
     target = reference(activity.get("object"))
     if not target:
         raise BadInput("a Delete names what it deletes as its object")
@@ -302,12 +319,13 @@ async def _delete(node: Node, client, person: ActorRow, activity: dict, everyone
             raise Forbidden("only its contributor may withdraw a contribution")
         if row.status != "pending":
             raise Conflict(f"{target} was already {row.status}; it stays in the log")
-        return _log(node, person, _fresh(node, person, "Delete", target, [row.pool], [f"{person.id}/followers"]))
+        delete = _fresh(node, person, "Delete", target, [row.pool], [f"{person.id}/followers"])
+        return await writer.run(_log, person, delete)
     original = _own_activity(node, person, target)
     if original is None:
         raise Forbidden(f"{target} is not an object you posted here")
     activity["object"] = {"id": target, "type": "Tombstone"}
-    return _deliver(node, person, *_addressed_as(activity, everyone, original))
+    return await writer.run(_deliver, person, *_addressed_as(activity, everyone, original))
 
 
 def _own_activity(node: Node, person: ActorRow, target: str) -> dict | None:

@@ -90,8 +90,7 @@ def _index(source: str, row: mailbox_store.SourceRow, people: set[str],
 
 def box(node: Node, actor: str, which: str) -> tuple[int, Callable[[int, int], list[dict]]]:
     """(total, items(limit, offset)) of a person's inbox or outbox, newest first, for
-    web.collections.paged; the index is brought up to date first."""
-    catch_up(node)
+    web.collections.paged; bring the index up to date with `catch_up` first."""
     total = mailbox_store.count(node.db, actor, which)
 
     def items(limit: int, offset: int) -> list[dict]:

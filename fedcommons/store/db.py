@@ -12,13 +12,17 @@ from .migrations import migrate
 # A concurrent writer (the server while the CLI imports) waits this long for the lock
 # instead of failing at once.
 BUSY_TIMEOUT_MS = 30_000
+READ_BUSY_TIMEOUT_MS = 1_000
 CACHE_KIB = 64 * 1024
 SEQUENTIAL_CACHE_KIB = 2000  # SQLite's own default
 PAGE_SIZE = 16 * 1024
 
 
-def open_db(path: Path | str, *, create: bool = False) -> Database:
-    """Open the node database in WAL mode and bring its schema up to date."""
+def open_db(path: Path | str, *, create: bool = False, readonly: bool = False) -> Database:
+    """Open the node database in WAL mode and bring its schema up to date.
+
+    `readonly` opens a connection that refuses every write (the server's event loop reads
+    on one; its writes go through `store.writer`) and leaves the schema to the writer."""
     path = Path(path)
     if not create and not path.exists():
         from ..errors import HomeError
@@ -26,6 +30,13 @@ def open_db(path: Path | str, *, create: bool = False) -> Database:
         raise HomeError(f"no database at {path}: run `fedcommons init` first")
     new = not path.exists()
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    if readonly:
+        # In WAL mode a read never waits for a writer; the short wait covers the rare
+        # moments (opening the WAL index) when a reader must.
+        conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("PRAGMA query_only = ON")
+        return Database(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if new:
         # A log entry is about 3 KB: a 4 KB page holds one and wastes a quarter, a 16 KB

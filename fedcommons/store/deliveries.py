@@ -139,6 +139,12 @@ def record(db: Database, outcome: Outcome) -> None:
     )
 
 
+def record_all(db: Database, outcomes: list[Outcome]) -> None:
+    """`record` each outcome (in the caller's transaction)."""
+    for outcome in outcomes:
+        record(db, outcome)
+
+
 def resolve(db: Database, delivery_id: int, inbox: str, host: str) -> bool:
     """Give an unresolved row the inbox its recipient's actor names.
 

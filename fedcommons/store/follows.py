@@ -28,6 +28,11 @@ def remove_follow(db: Database, follower: str, followee: str) -> bool:
     return cur.rowcount > 0
 
 
+def remove_follows_of(db: Database, follower: str) -> int:
+    """Forget everyone `follower` follows (their account was deleted); how many follows."""
+    return db.conn.execute("DELETE FROM follows WHERE follower = ?", (follower,)).rowcount
+
+
 def follow_by_activity(db: Database, activity_id: str) -> tuple[str, str, str] | None:
     """(follower, followee, state) of the Follow with this activity id."""
     return db.conn.execute(

@@ -35,6 +35,12 @@ def insert_item(db: Database, activity_id: str, body: bytes, actor: str, key_id:
     return cur.rowcount > 0
 
 
+def insert_items(db: Database, rows: list[tuple[str, bytes, str, str | None, str | None]],
+                 received_at: str) -> list[bool]:
+    """`insert_item` for each (activity_id, body, actor, key_id, recipient), in order."""
+    return [insert_item(db, *row, received_at) for row in rows]
+
+
 def waiting(db: Database, at: str, limit: int = 50) -> list[InboxItem]:
     """Items not processed yet whose next attempt is due at `at`, in the order they arrived."""
     return [
@@ -64,6 +70,15 @@ def retry_later(db: Database, item: InboxItem, error: str, at: str, next_attempt
         "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE id = ?",
         (error, at, next_attempt_at, MAX_ATTEMPTS, item.id),
     )
+
+
+def record_outcomes(db: Database, finished: list[tuple[int, str, str | None]],
+                    retries: list[tuple[InboxItem, str, str]], at: str) -> None:
+    """`finish` each (id, state, note) and `retry_later` each (item, error, next attempt)."""
+    for item_id, state, note in finished:
+        finish(db, item_id, state, note, at)
+    for item, error, due in retries:
+        retry_later(db, item, error, at, due)
 
 
 def retry_delay(attempts: int) -> int:

@@ -11,7 +11,7 @@ from functools import wraps
 
 from aiohttp import web
 
-from ..app import CLIENT, DELIVERY, MAX_BODY, NODE
+from ..app import CLIENT, DELIVERY, MAX_BODY, NODE, WRITER
 from ..errors import BadInput, Unauthorized
 from ..services import c2s, mailbox, oauth
 from ..store.actors import ActorRow
@@ -62,7 +62,7 @@ async def post_outbox(request: web.Request, person: ActorRow) -> web.Response:
         body = json.loads(await request.read())
     except (ValueError, RecursionError) as exc:
         raise BadInput(f"the body is not JSON: {exc}") from None
-    activity = await c2s.submit(node, request.app[CLIENT], person, body)
+    activity = await c2s.submit(node, request.app[WRITER], request.app[CLIENT], person, body)
     worker = request.app.get(DELIVERY)
     if worker is not None:
         worker.notify()
@@ -74,7 +74,7 @@ async def post_outbox(request: web.Request, person: ActorRow) -> web.Response:
 @protected("read")
 async def inbox(request: web.Request, person: ActorRow) -> web.Response:
     """GET the person's inbox: what this node received or holds addressed to them."""
-    return _box(request, person, "inbox")
+    return await _box(request, person, "inbox")
 
 
 async def outbox(request: web.Request) -> web.Response:
@@ -86,11 +86,12 @@ async def outbox(request: web.Request) -> web.Response:
 
 @protected("read")
 async def _private_outbox(request: web.Request, person: ActorRow) -> web.Response:
-    return _box(request, person, "outbox")
+    return await _box(request, person, "outbox")
 
 
-def _box(request: web.Request, person: ActorRow, which: str) -> web.Response:
+async def _box(request: web.Request, person: ActorRow, which: str) -> web.Response:
     node = request.app[NODE]
+    await request.app[WRITER].run(mailbox.catch_up)
     total, items = mailbox.box(node, person.id, which)
     response = activity_response(paged(request, f"{person.id}/{which}", total, items))
     response.headers["Cache-Control"] = "private, no-store"

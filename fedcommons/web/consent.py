@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ..app import CLIENT, NODE
+from ..app import CLIENT, NODE, WRITER
 from ..errors import Forbidden, OAuthError
 from ..services import accounts, oauth
 from ..services.oauth_clients import resolve_client
@@ -102,8 +102,9 @@ async def authorize_answer(request: web.Request) -> web.Response:
     if row is None or not matches:
         password_failures.record(node, login)
         return _form_page(request, fields, nonce=nonce, account=login, error="Wrong account name or password.")
-    code = oauth.issue_code(node, client_id=fields["client_id"], actor=row.id, redirect_uri=fields["redirect_uri"],
-                            scopes=oauth.parse_scope(fields["scope"]), code_challenge=fields["code_challenge"])
+    code = await request.app[WRITER].run(
+        oauth.issue_code, client_id=fields["client_id"], actor=row.id, redirect_uri=fields["redirect_uri"],
+        scopes=oauth.parse_scope(fields["scope"]), code_challenge=fields["code_challenge"])
     return _back_to_client(node, fields["redirect_uri"], fields["state"], code=code)
 
 

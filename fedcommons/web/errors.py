@@ -5,7 +5,7 @@ import logging
 
 from aiohttp import web
 
-from ..errors import FedcommonsError
+from ..errors import Busy, FedcommonsError
 from . import html
 from .negotiation import wants_activity_json
 
@@ -13,7 +13,8 @@ log = logging.getLogger("fedcommons.web")
 
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
-          415: "Unsupported media type", 500: "Internal error", 502: "Bad gateway"}
+          415: "Unsupported media type", 500: "Internal error", 502: "Bad gateway",
+          503: "Service unavailable"}
 
 
 def problem(status: int, detail: str, request: web.Request | None = None) -> web.Response:
@@ -33,6 +34,11 @@ async def error_middleware(request: web.Request, handler):
     """Map fedcommons errors and HTTP errors to problem details; hide internal ones."""
     try:
         return await handler(request)
+    except Busy as exc:
+        log.warning("%s %s -> 503: %s", request.method, request.path, exc)
+        response = problem(exc.status, str(exc), request)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except FedcommonsError as exc:
         if exc.status >= 500:
             log.exception("error handling %s %s", request.method, request.path)

@@ -10,7 +10,7 @@ import json
 
 from aiohttp import web
 
-from ..app import NODE
+from ..app import NODE, WRITER
 from ..errors import OAuthError
 from ..services import oauth, oauth_clients
 
@@ -70,17 +70,16 @@ async def _form(request: web.Request) -> dict:
 
 async def token(request: web.Request) -> web.Response:
     """Exchange a code, or a refresh token, for tokens."""
-    node = request.app[NODE]
     try:
         params = await _form(request)
         grant_type = params.get("grant_type")
         if grant_type == "authorization_code":
-            body = oauth.exchange_code(node, code=params.get("code"), client_id=params.get("client_id"),
-                                       redirect_uri=params.get("redirect_uri"),
-                                       code_verifier=params.get("code_verifier"))
+            body = await request.app[WRITER].run(
+                oauth.exchange_code, code=params.get("code"), client_id=params.get("client_id"),
+                redirect_uri=params.get("redirect_uri"), code_verifier=params.get("code_verifier"))
         elif grant_type == "refresh_token":
-            body = oauth.refresh(node, refresh_token=params.get("refresh_token"),
-                                 client_id=params.get("client_id"), scope=params.get("scope"))
+            body = await request.app[WRITER].run(oauth.refresh, refresh_token=params.get("refresh_token"),
+                                                 client_id=params.get("client_id"), scope=params.get("scope"))
         elif not grant_type:
             raise OAuthError("invalid_request", "the grant_type parameter is missing")
         else:
@@ -95,7 +94,7 @@ async def revoke(request: web.Request) -> web.Response:
     """Revoke a token; 200 whether or not it was known (RFC 7009 §2.2)."""
     try:
         params = await _form(request)
-        oauth.revoke(request.app[NODE], params.get("token"), params.get("client_id"))
+        await request.app[WRITER].run(oauth.revoke, params.get("token"), params.get("client_id"))
     except OAuthError as exc:
         return _error(exc)
     return web.Response(status=200, headers={**_CORS, **_NO_STORE})
@@ -113,7 +112,7 @@ async def register(request: web.Request) -> web.Response:
             metadata = json.loads(raw)
         except (ValueError, RecursionError):
             raise OAuthError("invalid_client_metadata", "send the client metadata as a JSON object") from None
-        answer = oauth_clients.register_client(request.app[NODE], metadata)
+        answer = await request.app[WRITER].run(oauth_clients.register_client, metadata)
     except OAuthError as exc:
         return _error(exc)
     return web.json_response(answer, status=201, headers={**_CORS, **_NO_STORE})

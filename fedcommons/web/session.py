@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from ..app import NODE
+from ..app import NODE, WRITER
 from ..errors import Forbidden
 from ..services import accounts, sessions
 from ..services.sessions import Session
@@ -156,7 +156,7 @@ async def login(request: web.Request) -> web.Response:
         password_failures.record(node, account)
         return _login_form(request, nonce, account=account, next_path=next_path, status=400,
                            errors={"password": "Wrong account name or password."})
-    session = sessions.start(node, person)
+    session = await request.app[WRITER].run(sessions.start, person)
     response = web.Response(status=303, headers={"Location": next_path})
     response.set_cookie(COOKIE, session.token, max_age=int(sessions.LIFETIME.total_seconds()), path="/",
                         httponly=True, samesite="Lax", secure=_secure(node))
@@ -167,11 +167,10 @@ async def login(request: web.Request) -> web.Response:
 @browser_form
 async def logout(request: web.Request) -> web.Response:
     """POST /logout: end the session (the form's token must be the session's)."""
-    node = request.app[NODE]
     form = await request.post()
     if viewer(request) is not None:
         session = check_form(request, form, "logout")
-        sessions.end(node, session.token)
+        await request.app[WRITER].run(sessions.end, session.token)
     response = web.Response(status=303, headers={"Location": "/"})
     response.del_cookie(COOKIE, path="/")
     return response

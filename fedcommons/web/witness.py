@@ -15,7 +15,7 @@
 
 from aiohttp import web
 
-from ..app import NODE
+from ..app import NODE, WRITER
 from ..log.witness import MAX_BODY
 from ..services import witness as service
 from ..store import mirrors as mirror_store
@@ -36,12 +36,11 @@ async def info(request: web.Request) -> web.Response:
 
 async def add_checkpoint(request: web.Request) -> web.Response:
     """Cosign a submitted checkpoint that is consistent with what this node holds."""
-    node = request.app[NODE]
     if request.content_length is not None and request.content_length > MAX_BODY:
         return web.Response(status=413, text=f"the body is larger than {MAX_BODY} bytes\n")
     body = await request.read()
     if len(body) > MAX_BODY:
         return web.Response(status=413, text=f"the body is larger than {MAX_BODY} bytes\n")
-    answer = service.add_checkpoint(node, body)
+    answer = await request.app[WRITER].run(service.add_checkpoint, body)
     return web.Response(status=answer.status, text=answer.text, content_type=answer.content_type,
                         charset="utf-8")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ...app import NODE
+from ...app import NODE, WRITER
 from ...effort import parse_effort
 from ...errors import BadInput
 from ...services import contributions
@@ -43,8 +43,8 @@ async def submit(request: web.Request) -> web.Response:
     if errors:
         return _render(request, values, errors, status=400)
     try:
-        contribution = contributions.contribute(
-            node, pool=values["pool"], person=session.person.name, effort=values["effort"],
+        contribution = await request.app[WRITER].run(
+            contributions.contribute, pool=values["pool"], person=session.person.name, effort=values["effort"],
             kind=values["kind"], summary=values["summary"], evidence=_links(values["evidence"]),
             when=None if values["date"] == _today().isoformat() else values["date"])
     except BadInput as exc:

@@ -10,7 +10,7 @@ import json
 
 from aiohttp import web
 
-from ...app import NODE
+from ...app import NODE, WRITER
 from ...effort import format_effort
 from ...errors import BadInput, Conflict, Forbidden, NotFound
 from ...services import contributions
@@ -73,8 +73,8 @@ async def decide(request: web.Request) -> web.Response:
         return _render(request, pool, steward, status=400, typed={contribution: reason},
                        errors={contribution: "Say why, so the contributor knows what to change."})
     try:
-        contributions.decide(node, contribution, steward.name, reject=choice == "reject",
-                             reason=reason if choice == "reject" else None)
+        await request.app[WRITER].run(contributions.decide, contribution, steward.name, reject=choice == "reject",
+                                      reason=reason if choice == "reject" else None)
     except (BadInput, Conflict) as exc:
         return _render(request, pool, steward, status=exc.status, problem=str(exc))
     done = "rejected" if choice == "reject" else "validated"
