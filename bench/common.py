@@ -62,3 +62,55 @@ def host_speed_us() -> float:
     import timeit
 
     return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+
+
+def add_senders(node, count: int, peer: str = "http://127.0.0.1:9") -> list[tuple[str, object]]:
+    """`count` remote people whose RSA keys are already in the node's actor cache, as they
+    are for peers a node talks to every day (`peer` is never contacted): (actor id, key)."""
+    from fedcommons.node import now
+    from fedcommons.sig.keys import generate_rsa, public_pem
+    from fedcommons.store import actors as actor_store
+    from fedcommons.store.db import transaction
+
+    senders = []
+    with transaction(node.db):
+        for i in range(count):
+            key = generate_rsa()
+            actor = f"{peer}/users/s{i}"
+            actor_store.upsert_remote_actor(node.db, actor_store.ActorRow(
+                id=actor, kind="person", name=f"s{i}", local=False, display_name=None, summary=None,
+                inbox=f"{actor}/inbox", shared_inbox=None, rsa_key_id=f"{actor}#main-key",
+                rsa_public_pem=public_pem(key), ed25519_key_id=None, ed25519_multibase=None,
+                document=None, fetched_at=now(), created_at=now()))
+            senders.append((actor, key))
+    return senders
+
+
+def signed_notes(inbox: str, senders: list, count: int, tag: str = "") -> list[tuple[str, bytes, dict]]:
+    """`count` distinct Create{Note} deliveries to `inbox`, signed beforehand (draft-cavage,
+    RSA-2048, as Mastodon sends them): (activity id, body, headers)."""
+    from fedcommons.sig.httpsig import sign_request
+
+    requests = []
+    for n in range(count):
+        actor, key = senders[n % len(senders)]
+        activity_id = f"{actor}/statuses/{tag}{n}/activity"
+        body = json.dumps({
+            "@context": "https://www.w3.org/ns/activitystreams", "id": activity_id,
+            "type": "Create", "actor": actor, "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {"id": f"{actor}/statuses/{tag}{n}", "type": "Note", "attributedTo": actor,
+                       "content": f"<p>hello number {n}</p>"},
+        }).encode()
+        headers = {"Content-Type": "application/activity+json"}
+        headers.update(sign_request("POST", inbox, headers, body, key_id=f"{actor}#main-key",
+                                    private_key=key, scheme="cavage"))
+        requests.append((activity_id, body, headers))
+    return requests
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

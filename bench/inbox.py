@@ -13,7 +13,6 @@ processes in the background. Target: at least 1,000/s with p99 under 50 ms.
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -23,21 +22,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import fresh_node, machine  # noqa: E402
-
-from fedcommons.node import now  # noqa: E402
-from fedcommons.sig.httpsig import sign_request  # noqa: E402
-from fedcommons.sig.keys import generate_rsa, public_pem  # noqa: E402
-from fedcommons.store import actors as actor_store  # noqa: E402
-from fedcommons.store.db import transaction  # noqa: E402
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import add_senders, free_port, fresh_node, machine, signed_notes  # noqa: E402
 
 
 def main() -> None:
@@ -49,35 +34,12 @@ def main() -> None:
 
     port = free_port()
     node = fresh_node(people=2, url=f"http://127.0.0.1:{port}")
-    peer = "http://127.0.0.1:9"  # never contacted: the senders' keys are cached
-    senders = []
-    with transaction(node.db):
-        for i in range(args.senders):
-            key = generate_rsa()
-            actor = f"{peer}/users/s{i}"
-            actor_store.upsert_remote_actor(node.db, actor_store.ActorRow(
-                id=actor, kind="person", name=f"s{i}", local=False, display_name=None, summary=None,
-                inbox=f"{actor}/inbox", shared_inbox=None, rsa_key_id=f"{actor}#main-key",
-                rsa_public_pem=public_pem(key), ed25519_key_id=None, ed25519_multibase=None,
-                document=None, fetched_at=now(), created_at=now()))
-            senders.append((actor, key))
+    senders = add_senders(node, args.senders)
     home = node.config.home
     node.close()
 
     inbox = f"http://127.0.0.1:{port}/inbox"
-    requests = []
-    for n in range(args.requests):
-        actor, key = senders[n % len(senders)]
-        body = json.dumps({
-            "@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor}/statuses/{n}/activity",
-            "type": "Create", "actor": actor, "to": ["https://www.w3.org/ns/activitystreams#Public"],
-            "object": {"id": f"{actor}/statuses/{n}", "type": "Note", "attributedTo": actor,
-                       "content": f"<p>hello number {n}</p>"},
-        }).encode()
-        headers = {"Content-Type": "application/activity+json"}
-        headers.update(sign_request("POST", inbox, headers, body, key_id=f"{actor}#main-key",
-                                    private_key=key, scheme="cavage"))
-        requests.append((body, headers))
+    requests = [(body, headers) for _, body, headers in signed_notes(inbox, senders, args.requests)]
 
     server = subprocess.Popen(
         [sys.executable, "-m", "fedcommons", "--home", str(home), "serve", "--port", str(port),
