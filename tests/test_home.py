@@ -32,6 +32,10 @@ def test_keys_and_settings_are_private_under_umask_000(tmp_path, no_umask):
     home = tmp_path / "home"
     node = init_node(home, URL)
     create_actor(node, "person", "alice")
+    db_files = list(home.glob("fedcommons.db*"))  # with the WAL and its index, while open
+    assert len(db_files) == 3
+    for db_file in db_files:
+        assert not mode(db_file) & 0o022, db_file  # nobody else may write the database
     node.close()
     assert mode(home) == 0o700
     assert mode(home / "config.json") == 0o600
@@ -43,8 +47,6 @@ def test_keys_and_settings_are_private_under_umask_000(tmp_path, no_umask):
     assert len(keys) == 4
     for key in keys:
         assert mode(key) == 0o600, key
-    for db_file in home.glob("fedcommons.db*"):
-        assert not mode(db_file) & 0o022, db_file  # nobody else may write the database
 
 
 def init_on_full_disk(home):

@@ -1,4 +1,4 @@
-"""`fedcommons init`: create a node home."""
+"""`fedcommons init` and `fedcommons serve`: create a node home, and serve it."""
 
 import click
 
@@ -20,7 +20,11 @@ from . import main
               help="Succeed without changing anything if the home is already a node with this URL.")
 @click.pass_context
 def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: bool) -> None:
-    """Create a node home: database, node keys, settings and the log's first entry."""
+    """Create a node home: database, node keys, settings and the log's first entry.
+
+    The home must be a new or empty directory. All or nothing: a failed init leaves no
+    half-made home behind.
+    """
     if exist_ok and (ctx.obj / "config.json").exists():
         existing = load_config(ctx.obj)
         if existing.url != normalise_url(url):
