@@ -96,7 +96,11 @@ def save_config(config: Config) -> None:
     data.update(config.extra)
     path = config.home / CONFIG_FILE
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as f:
+    # 0600 whatever the umask: no secret is kept here today, but nothing in the private
+    # home should be readable by others. fchmod also narrows a leftover temporary file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with open(fd, "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write("\n")
         f.flush()

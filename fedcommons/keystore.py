@@ -27,7 +27,9 @@ class KeyStore:
 
     def create(self, kind: str, name: str) -> tuple[Ed25519PrivateKey, RSAPrivateKey]:
         """Generate and save both keys of a new actor."""
-        (self.root / kind).mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Level by level: `parents=True` would make keys/ itself with the umask's mode.
+        for folder in (self.root, self.root / kind):
+            folder.mkdir(exist_ok=True, mode=0o700)
         ed, rsa = keys.generate_ed25519(), keys.generate_rsa()
         keys.save_private_key(self.path(kind, name, "ed25519"), ed)
         keys.save_private_key(self.path(kind, name, "rsa"), rsa)

@@ -1,6 +1,8 @@
 """A node: its settings, its database and its keys, opened from a node home."""
 
 import os
+import shutil
+import tempfile
 import time
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -8,7 +10,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from . import urls
-from .config import Config, load_config, normalise_url, save_config
+from .config import CONFIG_FILE, Config, load_config, normalise_url, save_config
 from .errors import HomeError
 from .keystore import KeyStore
 from .store.db import open_db
@@ -66,17 +68,61 @@ def open_node(home: Path) -> Node:
 
 
 def init_node(home: Path, url: str, *, allow_private_addresses: bool = False) -> Node:
-    """Create a node home: settings, database, node keys, and the log's first entry."""
+    """Create a node home: settings, database, node keys, and the log's first entry.
+
+    All or nothing: a new home is built in a hidden directory beside it and renamed into
+    place, so even a killed init leaves no half-made home; an existing empty directory (a
+    mounted volume, say) is filled in place and emptied again if anything fails.
+    """
+    url = normalise_url(url)
+    if home.exists():
+        _check_empty(home)
+        try:
+            _build_home(home, url, allow_private_addresses)
+        except BaseException:
+            _empty(home)
+            raise
+        return open_node(home)
+    home.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.", suffix=".init", dir=home.parent))
+    try:
+        _build_home(staging, url, allow_private_addresses)
+        staging.rename(home)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return open_node(home)
+
+
+def _check_empty(home: Path) -> None:
+    if not home.is_dir():
+        raise HomeError(f"{home} is not a directory; choose another --home")
+    if (home / CONFIG_FILE).exists():
+        raise HomeError(f"{home} is already a node home; choose another --home")
+    if any(home.iterdir()):
+        raise HomeError(f"{home} is not empty and not a node home (an interrupted init?); "
+                        "choose a new or empty directory")
+
+
+def _build_home(home: Path, url: str, allow_private_addresses: bool) -> None:
     from .services.actors import create_node_actor
 
-    url = normalise_url(url)
-    if (home / "config.json").exists():
-        raise HomeError(f"{home} is already a node home; choose another --home")
-    home.mkdir(parents=True, exist_ok=True)
+    # The home holds private keys: only its owner may look inside, whatever the umask.
     os.chmod(home, 0o700)
     config = Config(home=home, url=url, allow_private_addresses=allow_private_addresses)
     node = Node(config, open_db(config.database, create=True))
-    create_node_actor(node)
-    # config.json is written last: a home without it is an interrupted init, not a node.
-    save_config(config)
-    return node
+    try:
+        create_node_actor(node)
+        # config.json is written last: a home without it is an interrupted init, not a node.
+        save_config(config)
+    finally:
+        node.close()
+
+
+def _empty(home: Path) -> None:
+    """Remove what a failed init wrote into a directory that was empty before it."""
+    for child in home.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

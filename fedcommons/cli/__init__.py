@@ -1,15 +1,18 @@
 """The `fedcommons` command: one subcommand per user task.
 
 Commands are thin: they parse options, call a service, and print. Errors the user can fix
-exit with status 2, failed checks with 1; both print one line on stderr, never a traceback.
+exit with status 2; failed checks and a failing environment (a full disk, a database
+locked by another process) with 1; all print one line on stderr, never a traceback.
 """
 
+import sqlite3
 import sys
 
 import click
 
 from ..config import resolve_home
 from ..errors import FedcommonsError
+from .common import environment_failure
 
 
 class Group(click.Group):
@@ -21,6 +24,11 @@ class Group(click.Group):
         except FedcommonsError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise  # click's own handling: the reader went away
+            click.echo(f"error: {environment_failure(exc)}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

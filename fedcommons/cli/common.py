@@ -1,6 +1,7 @@
 """Helpers shared by the CLI commands."""
 
 import json
+import sqlite3
 import sys
 
 import click
@@ -16,6 +17,20 @@ FORMAT = click.option(
 def node_from(ctx: click.Context) -> Node:
     """The node whose home the command runs in."""
     return open_node(ctx.obj)
+
+
+def environment_failure(exc: sqlite3.OperationalError | OSError) -> str:
+    """One line for a failure of the machine rather than of the input: what failed, and
+    where, without a traceback (nothing the user typed would change it)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        line = str(exc)
+        if "locked" in line:
+            line += ": another process is writing to it; try again"
+    else:
+        line = exc.strerror or str(exc) or type(exc).__name__
+        if exc.filename:
+            line += f": {exc.filename}"
+    return " ".join(line.split())
 
 
 def echo_json(value) -> None:

@@ -1,4 +1,4 @@
-"""`fedcommons init`: create a node home."""
+"""`fedcommons init` and `fedcommons serve`: create a node home, and serve it."""
 
 import click
 
@@ -6,6 +6,7 @@ from ..config import load_config, normalise_url
 from ..errors import HomeError
 from ..node import init_node
 from .common import node_from
+from .serving import HEADER_TIMEOUT, quiet_rejected_requests, runner_options
 from . import main
 
 
@@ -19,7 +20,11 @@ from . import main
               help="Succeed without changing anything if the home is already a node with this URL.")
 @click.pass_context
 def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: bool) -> None:
-    """Create a node home: database, node keys, settings and the log's first entry."""
+    """Create a node home: database, node keys, settings and the log's first entry.
+
+    The home must be a new or empty directory. All or nothing: a failed init leaves no
+    half-made home behind.
+    """
     if exist_ok and (ctx.obj / "config.json").exists():
         existing = load_config(ctx.obj)
         if existing.url != normalise_url(url):
@@ -36,8 +41,12 @@ def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: 
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="How much to log.")
+@click.option("--header-timeout", default=HEADER_TIMEOUT, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(min=1),
+              help="Close a connection that has not sent a whole request head this long after "
+                   "opening or after its last response (slow clients, idle keep-alive).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
+def serve(ctx: click.Context, host: str, port: int, log_level: str, header_timeout: float) -> None:
     """Serve the node: ActivityPub, WebFinger, NodeInfo, the log, and its pages.
 
     Ids and links come from the node's configured URL, so the node can sit behind a
@@ -50,7 +59,7 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
     from ..app import make_app
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_rejected_requests()
     node = node_from(ctx)
     click.echo(f"serving {node.url} on http://{host}:{port} (Ctrl-C to stop)", err=True)
-    web.run_app(make_app(node), host=host, port=port, print=None,
-                access_log_format='%a "%r" %s %b %Tfs')
+    web.run_app(make_app(node), host=host, port=port, print=None, **runner_options(header_timeout))

@@ -459,7 +459,8 @@ def migrate(db: Database) -> list[int]:
                 [number, name, datetime.now(timezone.utc).isoformat(timespec="seconds")],
             )
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         applied.append(number)
