@@ -4,7 +4,7 @@ address keys and bounded memory, on a clock the tests move."""
 import pytest
 
 from fedcommons.web import sign_in
-from fedcommons.web.sign_in import ACCOUNT, ADDRESS, SignInLimits, address_key
+from fedcommons.web.sign_in import ACCOUNT, ADDRESS, TURN_SECONDS, SignInLimits, address_key
 from support_web import Clock
 
 
@@ -31,13 +31,29 @@ def test_the_lane_closes_once_the_guessing_stops(clock):
     limits = SignInLimits(clock)
     for _ in range(ACCOUNT.allowance):
         limits.begin("alice", "192.0.2.1")
-    for _ in range(20):  # a guesser keeping at the slow lane
+    for n in range(20):  # a guesser keeping at the slow lane from three addresses
         clock.now += ACCOUNT.lane_seconds
-        assert limits.begin("alice", "192.0.2.1").retry_after == 0
+        assert limits.begin("alice", f"192.0.2.{10 + n % 3}").retry_after == 0
     clock.now += ACCOUNT.drain_seconds  # a quarter of an hour later: the whole allowance again
     for _ in range(ACCOUNT.allowance):
         assert limits.begin("alice", "192.0.2.2").retry_after == 0
     assert limits.begin("alice", "192.0.2.2").retry_after > 0
+
+
+def test_one_address_takes_one_turn_at_an_accounts_slow_lane(clock):
+    limits = SignInLimits(clock)
+    for _ in range(ACCOUNT.allowance):
+        limits.begin("alice", "192.0.2.1")
+    clock.now += ACCOUNT.lane_seconds
+    assert limits.begin("alice", "192.0.2.1").retry_after == 0
+    for _ in range(TURN_SECONDS // ACCOUNT.lane_seconds - 1):
+        clock.now += ACCOUNT.lane_seconds
+        # The opening is left to others, though this address has attempts left to spend.
+        assert limits.begin("alice", "192.0.2.1").retry_after > 0
+    assert limits.begin("alice", "192.0.2.2").retry_after == 0
+    clock.now += ACCOUNT.lane_seconds
+    assert limits.begin("alice", "192.0.2.1").retry_after == 0
+    assert limits.begin("bob", "192.0.2.1").retry_after == 0  # turns are per account
 
 
 def test_a_right_password_is_not_counted(clock):

@@ -26,13 +26,17 @@ cost no hash.
     account    10         10 per 15 minutes (1 per 90 s)  1 per 10 s
     address    30         30 per 15 minutes (1 per 30 s)  1 per 30 s
 
+and, while an account is in its slow lane, one address takes at most one of its
+openings per TURN_SECONDS (30 s).
+
 Why these numbers: 10 wrong passwords are more than a person's typos. Past them an
 account takes at most 6 guesses a minute, whatever number of addresses the guesser has,
-and its owner, who needs one attempt, waits at most 10 seconds. One address gets 30
-attempts across all accounts and then one every 30 seconds, so it cannot spray a common
-password over many accounts, nor take more than one in three of an account's slow-lane
-openings: one guesser cannot keep the owner out. Several addresses acting in concert can
-keep a lane busy; no count can tell them from the owner without knowing the owner's
+and its owner, who needs one attempt, waits 10 seconds. One address gets 30 attempts
+across all accounts and then one every 30 seconds, so it cannot spray a common password
+over many accounts. And one address takes at most one in three of an account's openings,
+even before its own 30 are spent, so one guesser cannot keep the owner out: the owner's
+next try, 10 seconds on, finds the lane open. Three or more addresses acting in concert
+can keep a lane busy; no count can tell them from the owner without knowing the owner's
 browser.
 
 Scrypt runs on a pool of two threads of its own, so a flood of sign-ins waits there
@@ -70,6 +74,7 @@ class Rule:
 
 ACCOUNT = Rule(allowance=10, drain_seconds=15 * 60, lane_seconds=10)
 ADDRESS = Rule(allowance=30, drain_seconds=15 * 60, lane_seconds=30)
+TURN_SECONDS = 30  # one address at one account's slow lane: one attempt per this many seconds
 MAX_KEYS = 10_000
 
 _HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-check")
@@ -98,11 +103,16 @@ class _Counts:
             bucket.updated = now
         return bucket
 
+    def in_lane(self, key: str, now: float) -> bool:
+        """Whether `key` has spent its allowance (its attempts go through the slow lane)."""
+        bucket = self._drained(key, now)
+        return bucket is not None and bucket.level + 1 > self.rule.allowance
+
     def wait(self, key: str, now: float) -> float:
         """Seconds until an attempt for `key` may start (0: now)."""
-        bucket = self._drained(key, now)
-        if bucket is None or bucket.level + 1 <= self.rule.allowance:
+        if not self.in_lane(key, now):
             return 0.0
+        bucket = self.buckets[key]
         lane = bucket.last + self.rule.lane_seconds - now
         below = (bucket.level + 1 - self.rule.allowance) * self.rule.drain_seconds / self.rule.allowance
         return max(0.0, min(lane, below))
@@ -145,13 +155,23 @@ class SignInLimits:
         self.clock = clock
         self._accounts = _Counts(ACCOUNT)
         self._addresses = _Counts(ADDRESS)
+        # (account, address) -> when that address last took that account's slow lane
+        self._turns: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     def begin(self, account: str, address: str) -> Attempt:
         """Start an attempt, counted against both keys, or refuse it (nothing counted)."""
         now = self.clock()
         wait = max(self._accounts.wait(account, now), self._addresses.wait(address, now))
+        in_lane = self._accounts.in_lane(account, now)
+        if in_lane:
+            wait = max(wait, self._turns.get((account, address), -TURN_SECONDS) + TURN_SECONDS - now)
         if wait > 0:
             return Attempt(account, address, retry_after=math.ceil(wait))
+        if in_lane:
+            self._turns.pop((account, address), None)
+            self._turns[account, address] = now
+            while len(self._turns) > MAX_KEYS or next(iter(self._turns.values())) <= now - TURN_SECONDS:
+                self._turns.popitem(last=False)
         return Attempt(account, address, account_charge=self._accounts.charge(account, now),
                        address_charge=self._addresses.charge(address, now))
 
