@@ -43,6 +43,16 @@ def populate(node, *, payout: bool = True) -> dict:
     return ids
 
 
+class Clock:
+    """Seconds that pass only when a test says so: for the sign-in limits (web.sign_in)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def form_of(page: str, action: str) -> str:
     """The HTML of the (first) form posting to ``action``."""
     match = re.search(r'<form[^>]*action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', page, re.S)

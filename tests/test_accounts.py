@@ -45,16 +45,27 @@ def test_round_trip_salt_and_tampering():
     assert not accounts.password_matches(first, "x" * (accounts.MAX_LENGTH + 1))
 
 
+def signs_in(node, login: str, password: str) -> bool:
+    person, stored = accounts.account(node, login)
+    return person is not None and accounts.password_matches(stored, password)
+
+
+def test_login_names_are_spelled_as_the_node_spells_them(node):
+    for typed in ("alice", " @Alice", "ALICE@127.0.0.1:8080", "@alice@127.0.0.1:8080 "):
+        assert accounts.login_name(node, typed) == "alice"
+    assert accounts.login_name(node, "@Alice@Elsewhere.example") == "alice@elsewhere.example"
+    assert accounts.account(node, "alice@elsewhere.example") == (None, None)
+    assert accounts.account(node, "garden") == (None, None)  # a pool, not a person
+
+
 def test_passwd_from_stdin_and_prompt(home):
     run(home, "actor", "passwd", "alice", "--password-stdin", input="first password\n")
     node = open_node(home)
     try:
-        assert accounts.authenticate(node, "alice", "first password").name == "alice"
-        assert accounts.authenticate(node, "@alice@127.0.0.1:8080", "first password").name == "alice"
-        with pytest.raises(Unauthorized):
-            accounts.authenticate(node, "alice", "second password")
-        with pytest.raises(Unauthorized):
-            accounts.authenticate(node, "alice@elsewhere.example", "first password")
+        assert signs_in(node, "alice", "first password")
+        assert signs_in(node, "@alice@127.0.0.1:8080", "first password")
+        assert not signs_in(node, "alice", "second password")
+        assert not signs_in(node, "alice@elsewhere.example", "first password")
         stored = account_store.password_hash(node.db, f"{URL}/users/alice")
         assert "first password" not in stored
 
@@ -70,7 +81,7 @@ def test_passwd_from_stdin_and_prompt(home):
     assert "1 authorized client(s) signed out" in result.stdout
     node = open_node(home)
     try:
-        assert accounts.authenticate(node, "alice", "second password").name == "alice"
+        assert signs_in(node, "alice", "second password")
         with pytest.raises(Unauthorized):
             oauth.bearer(node, f"Bearer {access}")
     finally:

@@ -1,8 +1,10 @@
 """The web pages over plain HTTP: what each page shows, sessions, CSRF, forms and 404s."""
 
+import asyncio
 import base64
 import hashlib
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from html import unescape
 
@@ -22,8 +24,9 @@ from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
 from fedcommons.store import sessions as session_store
 from fedcommons.store import witness as witness_store
+from fedcommons.web.sign_in import ACCOUNT, ADDRESS, LIMITS
 from support_nodes import RunningNode
-from support_web import AP, HTML, PASSWORD, csrf_of, form_of, populate
+from support_web import AP, HTML, PASSWORD, Clock, csrf_of, form_of, populate
 
 
 @pytest.fixture
@@ -35,9 +38,11 @@ async def served(tmp_path):
     await running.stop()
 
 
-def browser_session() -> aiohttp.ClientSession:
-    """A client that keeps cookies for 127.0.0.1, as a browser does."""
-    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"Accept": HTML})
+def browser_session(address: str = "127.0.0.1") -> aiohttp.ClientSession:
+    """A client that keeps cookies for 127.0.0.1, as a browser does, connecting from `address`
+    (any loopback address: the node sees it as the client's)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"Accept": HTML},
+                                 connector=aiohttp.TCPConnector(local_addr=(address, 0)))
 
 
 @pytest.fixture
@@ -51,12 +56,12 @@ async def page(http, url, **params) -> tuple[int, str]:
         return response.status, await response.text()
 
 
-async def sign_in(http, base: str, account: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
+async def sign_in(http, base: str, account: str, password: str = PASSWORD, **headers) -> aiohttp.ClientResponse:
     status, text = await page(http, f"{base}/login")
     assert status == 200
     async with http.post(f"{base}/login", data={"csrf": csrf_of(text, "/login"), "account": account,
                                                  "password": password, "next": "/"},
-                         allow_redirects=False) as response:
+                         headers=headers, allow_redirects=False) as response:
         await response.read()
         return response
 
@@ -283,16 +288,105 @@ async def test_wrong_password_is_said_next_to_the_field_and_keeps_the_account(se
     assert re.search(r'id="account" name="account" type=text value="alice"', html)
 
 
-async def test_wrong_passwords_are_limited_per_account_on_the_sign_in_form(served, http):
-    from fedcommons.web import password_failures
+@pytest.fixture
+def clock(served):
+    """The sign-in limits' clock, moved by the test."""
+    clock = Clock()
+    served.app[LIMITS].clock = clock
+    return clock
 
-    for _ in range(password_failures.MAX_FAILURES):
-        assert (await sign_in(http, served.url, "alice", "a guess")).status == 400
-    # Now even the right password is refused for a while, and nothing says whether it was right.
-    response = await sign_in(http, served.url, "alice", PASSWORD)
-    assert response.status == 429 and "Too many wrong passwords" in await response.text()
+
+class PasswordChecks:
+    """Stands in for scrypt (tested in test_accounts): counts the checks, each taking `delay`."""
+
+    def __init__(self):
+        self.calls = 0
+        self.delay = 0.0
+
+    def __call__(self, stored, password):
+        self.calls += 1
+        time.sleep(self.delay)
+        return stored is not None and password == PASSWORD
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    checks = PasswordChecks()
+    monkeypatch.setattr(accounts, "password_matches", checks)
+    return checks
+
+
+async def test_wrong_passwords_are_limited_per_account_whatever_its_spelling(served, http, clock, checks):
+    host = served.url.split("//")[1]
+    spellings = ["alice", "@alice", "Alice ", f"alice@{host}", f"@ALICE@{host}"]
+    for n in range(ACCOUNT.allowance):
+        assert (await sign_in(http, served.url, spellings[n % len(spellings)], "a guess")).status == 400
+    # Now even the right password is refused for a while, unchecked, however the name is written.
+    for spelling in spellings:
+        response = await sign_in(http, served.url, spelling, PASSWORD)
+        assert response.status == 429 and "Too many wrong passwords" in await response.text()
+        assert response.headers["Retry-After"] == str(ACCOUNT.lane_seconds)
     assert "fc_session" not in {c.key for c in http.cookie_jar}
-    assert (await sign_in(http, served.url, "Alice ", "a guess")).status == 429  # spelled otherwise
+    assert checks.calls == ACCOUNT.allowance
+    # A name of nobody is counted the same way, so the answers do not tell who has an account.
+    for n in range(ACCOUNT.allowance):
+        assert (await sign_in(http, served.url, ["nobody", "@Nobody"][n % 2], "a guess")).status == 400
+    response = await sign_in(http, served.url, f"nobody@{host}", "a guess")
+    assert response.status == 429 and response.headers["Retry-After"] == str(ACCOUNT.lane_seconds)
+
+
+async def test_concurrent_wrong_guesses_past_the_allowance_are_not_checked(served, http, clock, checks):
+    checks.delay = 0.1  # every guess is in flight before the first is answered
+    status, text = await page(http, served.url + "/login")
+    token = csrf_of(text, "/login")
+
+    async def guess(n):
+        async with http.post(served.url + "/login", data={"csrf": token, "account": "alice", "password": f"guess {n}"},
+                             allow_redirects=False) as response:
+            return response.status, response.headers.get("Retry-After")
+
+    answers = await asyncio.gather(*(guess(n) for n in range(60)))
+    assert checks.calls == ACCOUNT.allowance
+    assert sorted(status for status, _ in answers) == [400] * ACCOUNT.allowance + [429] * (60 - ACCOUNT.allowance)
+    assert {after for status, after in answers if status == 429} == {str(ACCOUNT.lane_seconds)}
+
+
+async def test_the_owner_gets_in_after_a_short_wait_while_a_guesser_keeps_failing(served, http, clock, checks):
+    for _ in range(ACCOUNT.allowance):
+        assert (await sign_in(http, served.url, "@alice", "a guess")).status == 400
+    async with browser_session("127.0.0.3") as owner:
+        response = await sign_in(owner, served.url, "alice")
+        assert response.status == 429
+        assert 0 < int(response.headers["Retry-After"]) <= ACCOUNT.lane_seconds
+        clock.now += ACCOUNT.lane_seconds
+        # The guesser, always first when the slow lane opens, gets one guess and no more ...
+        assert (await sign_in(http, served.url, "ALICE", "another guess")).status == 400
+        assert (await sign_in(http, served.url, "ALICE", "and another")).status == 429
+        response = await sign_in(owner, served.url, "alice")
+        assert response.status == 429 and response.headers["Retry-After"] == str(ACCOUNT.lane_seconds)
+        clock.now += ACCOUNT.lane_seconds
+        # ... and must leave the next opening to someone else: the owner is in, 20 seconds on.
+        assert (await sign_in(http, served.url, "ALICE", "another guess")).status == 429
+        assert (await sign_in(owner, served.url, "alice")).status == 303
+        status, html = await page(owner, served.url + "/")
+        assert "sign out" in html
+    assert (await sign_in(http, served.url, "alice", "a guess")).status == 429
+    assert checks.calls == ACCOUNT.allowance + 2
+
+
+async def test_one_address_cannot_guess_across_many_accounts(served, http, clock, checks):
+    # X-Forwarded-For is anyone's to write: changing it changes nothing.
+    for n in range(ADDRESS.allowance):
+        response = await sign_in(http, served.url, f"user{n}", "password1", **{"X-Forwarded-For": f"203.0.113.{n}"})
+        assert response.status == 400
+    response = await sign_in(http, served.url, "alice", PASSWORD, **{"X-Forwarded-For": "203.0.113.200"})
+    assert response.status == 429 and response.headers["Retry-After"] == str(ADDRESS.lane_seconds)
+    async with browser_session("127.0.0.2") as elsewhere:  # the account itself is not slowed
+        assert (await sign_in(elsewhere, served.url, "alice")).status == 303
+    assert checks.calls == ADDRESS.allowance + 1
+    clock.now += ADDRESS.lane_seconds
+    assert (await sign_in(http, served.url, "bob", "password1")).status == 400
+    assert (await sign_in(http, served.url, "carol", "password1")).status == 429
 
 
 async def test_sign_in_and_out_need_the_forms_token(served, http):

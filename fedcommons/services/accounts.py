@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 
-from ..errors import BadInput, Unauthorized
+from ..errors import BadInput
 from ..node import Node, now
 from ..store import accounts as account_store
 from ..store import actors as actor_store
@@ -93,21 +93,21 @@ def set_password(node: Node, name: str, password: str) -> int:
         return oauth_store.revoke_actor(node.db, person.id)
 
 
-def account(node: Node, login: str) -> tuple[ActorRow | None, str | None]:
-    """(person, stored hash) for what someone typed as their account: ``alice``,
-    ``@alice`` or ``alice@host`` of this node. (None, None) when there is no such person."""
+def login_name(node: Node, login: str) -> str:
+    """What someone typed as their account, spelled as this node spells names: ``alice``
+    for ``alice``, ``@Alice`` or ``alice@HOST`` of this node; ``alice@other.example``, with
+    another host, keeps it (no one here has that name)."""
     name, _, host = login.strip().lstrip("@").partition("@")
     if host and host.lower() != node.config.host:
-        return None, None
-    row = actor_store.local_actor(node.db, name.lower(), "person")
+        return f"{name.lower()}@{host.lower()}"
+    return name.lower()
+
+
+def account(node: Node, login: str) -> tuple[ActorRow | None, str | None]:
+    """(person, stored hash) for what someone typed as their account (see login_name).
+    (None, None) when there is no such person."""
+    name = login_name(node, login)
+    row = None if "@" in name else actor_store.local_actor(node.db, name, "person")
     if row is None:
         return None, None
     return row, account_store.password_hash(node.db, row.id)
-
-
-def authenticate(node: Node, login: str, password: str) -> ActorRow:
-    """The person whose account and password these are, or Unauthorized."""
-    row, stored = account(node, login)
-    if not password_matches(stored, password) or row is None:
-        raise Unauthorized("wrong account name or password")
-    return row

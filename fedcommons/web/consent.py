@@ -12,10 +12,10 @@ cookie, past the expiry, or with any of those parameters changed is refused. So 
 needs no second fetch of the client's document: the MAC vouches that the GET checked
 these exact values.
 
-The wrong-password counter here is shared with the browser sign-in form (web.session).
+The password is checked by web.sign_in, as on the browser sign-in form, so the two forms
+share one set of limits.
 """
 
-import asyncio
 import hmac
 import json
 import secrets
@@ -26,9 +26,9 @@ from aiohttp import web
 
 from ..app import CLIENT, NODE, WRITER
 from ..errors import Forbidden, OAuthError
-from ..services import accounts, oauth
+from ..services import oauth
 from ..services.oauth_clients import resolve_client
-from . import csrf, html, password_failures
+from . import csrf, html, sign_in
 
 COOKIE = "fc_oauth"
 FORM_SECONDS = 600
@@ -94,17 +94,18 @@ async def authorize_answer(request: web.Request) -> web.Response:
         return _back_to_client(node, fields["redirect_uri"], fields["state"], error="access_denied",
                                description="the person denied the request")
     login = str(form.get("account", "")).strip()
-    if password_failures.too_many(node, login):
-        return _form_page(request, fields, nonce=nonce, account=login, status=429, error=password_failures.REFUSAL)
-    row, stored = accounts.account(node, login)
-    # scrypt takes tens of milliseconds: off the event loop, so other requests go on.
-    matches = await asyncio.to_thread(accounts.password_matches, stored, str(form.get("password", "")))
-    if row is None or not matches:
-        password_failures.record(node, login)
+    verdict = await sign_in.check_password(request, login, str(form.get("password", "")))
+    if verdict.retry_after:
+        response = _form_page(request, fields, nonce=nonce, account=login, status=429,
+                              error=sign_in.refusal(verdict.retry_after))
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    if verdict.person is None:
         return _form_page(request, fields, nonce=nonce, account=login, error="Wrong account name or password.")
     code = await request.app[WRITER].run(
-        oauth.issue_code, client_id=fields["client_id"], actor=row.id, redirect_uri=fields["redirect_uri"],
-        scopes=oauth.parse_scope(fields["scope"]), code_challenge=fields["code_challenge"])
+        oauth.issue_code, client_id=fields["client_id"], actor=verdict.person.id,
+        redirect_uri=fields["redirect_uri"], scopes=oauth.parse_scope(fields["scope"]),
+        code_challenge=fields["code_challenge"])
     return _back_to_client(node, fields["redirect_uri"], fields["state"], code=code)
 
 

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from . import actors, c2s, consent, coops, inbox, oauth, objects, site, standing, wellknown
-from . import logapi, session, witness
+from . import logapi, session, sign_in, witness
 from .errors import error_middleware
 from .pages import contribute, home, log as log_pages, review
 from .authfetch import authorized_fetch_middleware
@@ -14,6 +14,7 @@ ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"
 
 def setup(app: web.Application) -> None:
     """Register routes and middleware on the node's application."""
+    app[sign_in.LIMITS] = sign_in.SignInLimits()
     app.middlewares.append(error_middleware)
     app.middlewares.append(wake_middleware)
     app.middlewares.append(authorized_fetch_middleware)

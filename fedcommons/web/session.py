@@ -7,11 +7,10 @@ is https, ``Secure``.
 
 Every form carries a CSRF token (:mod:`.csrf`) bound to that cookie value; the sign-in
 form, before there is a session, is bound to a short-lived random cookie of its own, so a
-sign-in cannot be forged either. The password check and the counter of wrong passwords
-are the ones the OAuth sign-in page uses, so the two forms share one limit per account.
+sign-in cannot be forged either. The password is checked by :mod:`.sign_in`, as on the
+OAuth consent form, so the two forms share one set of limits.
 """
 
-import asyncio
 import secrets
 from urllib.parse import quote, urlsplit
 
@@ -19,9 +18,9 @@ from aiohttp import web
 
 from ..app import NODE, WRITER
 from ..errors import Forbidden
-from ..services import accounts, sessions
+from ..services import sessions
 from ..services.sessions import Session
-from . import csrf, html, password_failures
+from . import csrf, html, sign_in
 from .forms import browser_form, csrf_input, hidden, text_field
 
 COOKIE = "fc_session"
@@ -146,17 +145,16 @@ async def login(request: web.Request) -> web.Response:
     if not account:
         return _login_form(request, nonce, next_path=next_path, status=400,
                            errors={"account": "Type your account name, such as alice."})
-    if password_failures.too_many(node, account):
-        return _login_form(request, nonce, account=account, next_path=next_path, status=429,
-                           errors={"password": password_failures.REFUSAL})
-    person, stored = accounts.account(node, account)
-    # scrypt takes tens of milliseconds: off the event loop, so other requests go on.
-    matches = await asyncio.to_thread(accounts.password_matches, stored, password)
-    if person is None or not matches:
-        password_failures.record(node, account)
+    verdict = await sign_in.check_password(request, account, password)
+    if verdict.retry_after:
+        response = _login_form(request, nonce, account=account, next_path=next_path, status=429,
+                               errors={"password": sign_in.refusal(verdict.retry_after)})
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    if verdict.person is None:
         return _login_form(request, nonce, account=account, next_path=next_path, status=400,
                            errors={"password": "Wrong account name or password."})
-    session = await request.app[WRITER].run(sessions.start, person)
+    session = await request.app[WRITER].run(sessions.start, verdict.person)
     response = web.Response(status=303, headers={"Location": next_path})
     response.set_cookie(COOKIE, session.token, max_age=int(sessions.LIFETIME.total_seconds()), path="/",
                         httponly=True, samesite="Lax", secure=_secure(node))
