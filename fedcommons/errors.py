@@ -86,6 +86,19 @@ class FetchError(FedcommonsError):
         self.upstream_status = upstream_status
 
 
+class TryLater(FedcommonsError):
+    """Not now: the caller asked too often (429) or the node is saving its capacity for
+    others (503). ``retry_after`` is how many seconds to wait, sent as ``Retry-After``."""
+
+    status = 503
+    exit_code = 1
+
+    def __init__(self, message: str, *, retry_after: int, status: int = 503):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+        self.status = status
+
+
 class Unauthorized(FedcommonsError):
     """No valid credentials: a missing, wrong, expired or revoked token or password."""
 
