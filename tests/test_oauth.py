@@ -357,7 +357,7 @@ def test_unused_clients_expire_and_used_ones_stay(served):
     oauth_store.insert_code(node.db, b"pending", oauth_store.CodeRow(
         "g", in_consent, alice, "http://127.0.0.1/cb", "read", challenge, now + day + 30, False))
     assert oauth_clients.expire_unused_clients(node, at=now + day + 1) == 1
-    assert clients() == {authorized, in_consent}
+    assert unused not in clients() and clients() == {authorized, in_consent}
     assert oauth_clients.expire_unused_clients(node, at=now + day + 61) == 1, "its code has expired"
     assert clients() == {authorized}
     assert oauth_clients.expire_unused_clients(node, at=now + oauth.REFRESH_SECONDS - 60) == 0
