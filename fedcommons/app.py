@@ -71,15 +71,19 @@ async def _client(app: web.Application):
 
 async def _workers(app: web.Application):
     from .federation.delivery import DeliveryWorker
+    from .federation.housekeeping import Housekeeping
     from .federation.inbox_worker import InboxWorker
 
     delivery = DeliveryWorker(app[NODE], app[CLIENT], writer=app[WRITER])
     inbox = InboxWorker(app[NODE], app[CLIENT], delivery, writer=app[WRITER])
     app[DELIVERY] = delivery
     app[INBOX] = inbox
+    housekeeping = Housekeeping(app[NODE], writer=app[WRITER])
     delivery.start()
     inbox.start()
+    housekeeping.start()
     yield
+    await housekeeping.stop()
     await inbox.stop()
     await delivery.stop()
 

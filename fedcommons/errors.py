@@ -71,15 +71,6 @@ class HomeError(FedcommonsError):
     exit_code = 2
 
 
-class Busy(FedcommonsError):
-    """The database stayed locked by another writer (a CLI import, say) for too long.
-    Nothing was written; the same request can be made again after ``retry_after`` seconds."""
-
-    status = 503
-    exit_code = 1
-    retry_after = 5
-
-
 class FetchError(FedcommonsError):
     """A request to another server failed: refused address, timeout, bad status or document.
 
@@ -93,6 +84,27 @@ class FetchError(FedcommonsError):
     def __init__(self, message: str, *, upstream_status: int | None = None):
         super().__init__(message)
         self.upstream_status = upstream_status
+
+
+class TryLater(FedcommonsError):
+    """Not now: the caller asked too often (429) or the node is saving its capacity for
+    others (503). ``retry_after`` is how many seconds to wait, sent as ``Retry-After``."""
+
+    status = 503
+    exit_code = 1
+
+    def __init__(self, message: str, *, retry_after: int, status: int = 503):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+        self.status = status
+
+
+class Busy(TryLater):
+    """The database stayed locked by another writer (a CLI import, say) for too long.
+    Nothing was written; the same request can be made again a few seconds later."""
+
+    def __init__(self, message: str, *, retry_after: int = 5):
+        super().__init__(message, retry_after=retry_after)
 
 
 class Unauthorized(FedcommonsError):

@@ -8,14 +8,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from fedcommons.services import oauth
+from fedcommons.services import oauth, oauth_clients
 from fedcommons.services.accounts import set_password
 from fedcommons.services.actors import create_actor
 from fedcommons.services.oauth_clients import check_redirect_uri, redirect_matches
 from fedcommons.services.pools import create_pool
 from fedcommons.errors import OAuthError
+from fedcommons.store import oauth as oauth_store
+from fedcommons.store.db import transaction
 from fedcommons.web.sign_in import ACCOUNT, LIMITS
-from support_nodes import RunningNode, free_port, serve_on_loopback
+from support_nodes import RunningNode, eventually, free_port, serve_on_loopback
 from support_oauth import (
     PASSWORD, Redirects, authorize, browser, open_consent, pkce, read_form, submit_consent, token,
 )
@@ -333,3 +335,67 @@ async def test_wrong_passwords_are_limited_per_account(served, http):
         clock.now += ACCOUNT.lane_seconds
         status, location, _ = await submit_consent(session, served.url, page, account="alice")
         assert status == 303 and "code" in query_of(location)
+
+
+async def test_registration_is_limited_per_address(served, http):
+    meta = await metadata_of(http, served)
+    burst = oauth_clients.REGISTRATIONS_PER_ADDRESS.burst
+    for _ in range(3):  # refused metadata stores nothing and does not count
+        status, _ = await register(http, meta, redirect_uris=["http://app.example/cb"])
+        assert status == 400
+    for _ in range(burst):
+        status, _ = await register(http, meta, redirect_uris=["https://app.example/cb"])
+        assert status == 201
+    async with http.post(meta["registration_endpoint"], json={"redirect_uris": ["https://app.example/cb"]}) as r:
+        assert r.status == 429 and r.content_type == "application/problem+json"
+        assert 0 < int(r.headers["Retry-After"]) <= oauth_clients.REGISTRATIONS_PER_ADDRESS.every
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
+        problem = await r.json(content_type=None)
+    assert problem["status"] == 429 and "too many client registrations" in problem["detail"]
+    assert served.node.db.conn.execute("SELECT count(*) FROM oauth_clients").fetchone()[0] == burst
+
+
+def test_unused_clients_expire_and_used_ones_stay(served):
+    node = served.node
+    day = oauth_clients.UNUSED_CLIENT_SECONDS
+    register = lambda: oauth_clients.register_client(node, {"redirect_uris": ["http://127.0.0.1/cb"]})["client_id"]  # noqa: E731
+    unused, authorized, in_consent = register(), register(), register()
+    verifier, challenge = pkce()
+    alice = f"{served.url}/users/alice"
+    code = oauth.issue_code(node, client_id=authorized, actor=alice, redirect_uri="http://127.0.0.1/cb",
+                            scopes=("read",), code_challenge=challenge)
+    oauth.exchange_code(node, code=code, client_id=authorized, redirect_uri=None, code_verifier=verifier)
+    now = oauth.time.time()
+
+    def clients() -> set[str]:
+        return {row[0] for row in node.db.conn.execute("SELECT client_id FROM oauth_clients")}
+
+    assert oauth_clients.expire_unused_clients(node, at=now + day - 60) == 0, "a day to get a first code"
+    oauth_store.insert_code(node.db, b"pending", oauth_store.CodeRow(
+        "g", in_consent, alice, "http://127.0.0.1/cb", "read", challenge, now + day + 30, False))
+    assert oauth_clients.expire_unused_clients(node, at=now + day + 1) == 1
+    assert unused not in clients() and clients() == {authorized, in_consent}
+    assert oauth_clients.expire_unused_clients(node, at=now + day + 61) == 1, "its code has expired"
+    assert clients() == {authorized}
+    assert oauth_clients.expire_unused_clients(node, at=now + oauth.REFRESH_SECONDS - 60) == 0
+    assert oauth_clients.expire_unused_clients(node, at=now + oauth.REFRESH_SECONDS + 60) == 1
+    assert clients() == set()
+
+
+async def test_housekeeping_deletes_unused_clients_while_serving(served):
+    from fedcommons.federation.housekeeping import Housekeeping
+    from fedcommons.node import utc_stamp
+
+    node = served.node
+    old = utc_stamp(oauth.time.time() - oauth_clients.UNUSED_CLIENT_SECONDS - 1)
+    with transaction(node.db):
+        oauth_store.insert_client(node.db, oauth_store.ClientRow("fc-old", None, ["https://a.example/cb"], {}, old))
+    fresh = oauth_clients.register_client(node, {"redirect_uris": ["https://a.example/cb"]})["client_id"]
+    worker = Housekeeping(node, interval=0.05, first_delay=0)
+    worker.start()
+    try:
+        await eventually(lambda: worker.rounds >= 1)
+    finally:
+        await worker.stop()
+    assert oauth_store.client(node.db, "fc-old") is None
+    assert oauth_store.client(node.db, fresh) is not None

@@ -242,3 +242,116 @@ async def test_a_pool_that_approves_followers(tmp_path, http, remote):
             assert r.status == 200 and (await r.json(content_type=None))["type"] == "Accept"
     finally:
         await running.stop()
+
+
+# --- keys named by requests not yet verified ---------------------------------------------
+
+
+@pytest.fixture
+async def hanging():
+    """A host that accepts connections and never answers (until the test ends)."""
+    import asyncio
+
+    from aiohttp import web
+
+    from support_nodes import serve_on_loopback
+
+    release = asyncio.Event()
+
+    async def never(request):
+        await asyncio.wait_for(release.wait(), 60)
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", never)
+    runner, port = await serve_on_loopback(app)
+    hanger = FakeRemote(f"http://127.0.0.1:{port}")
+    yield hanger
+    release.set()
+    await runner.cleanup()
+
+
+def hanging_follow(hanging, served, n: int, *, distinct: bool) -> tuple[dict, str]:
+    """A Follow from an actor on the hanging host, and its key id: one key for all, or one each."""
+    actor = f"{hanging.url}/users/m{n}" if distinct else hanging.actor
+    return dict(follow_of(hanging, served, n), actor=actor), f"{actor}#main-key"
+
+
+@pytest.mark.parametrize("distinct", [False, True], ids=["one key", "a key each"])
+async def test_a_flood_naming_a_hanging_key_leaves_first_contact_to_others(served, http, remote, hanging, distinct):
+    import asyncio
+
+    import aiohttp
+
+    async def flood_one(session, n):
+        activity, key_id = hanging_follow(hanging, served, n, distinct=distinct)
+        status, body = await post(session, served, hanging, activity, key_id=key_id)
+        return status, body, loop.time() - started
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # Its own session with no connection limit, so the test's side holds every request.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as flood_session:
+        flood = [asyncio.ensure_future(flood_one(flood_session, n)) for n in range(120)]
+        await asyncio.sleep(0.5)  # the flood is in: every request is waiting for the hanging host
+        began = loop.time()
+        status, _ = await asyncio.wait_for(post(http, served, remote, follow_of(remote, served)), 15)
+        first_contact = loop.time() - began
+        answers = await asyncio.wait_for(asyncio.gather(*flood), 30)
+    assert status == 202 and first_contact < 2.0, f"first contact took {first_contact:.1f} s"
+    statuses = [s for s, _, _ in answers]
+    assert set(statuses) <= {401, 503}
+    if distinct:
+        # Two fetches may hang on that host; the others are told to come back, within seconds.
+        busy = [(json.loads(body), took) for s, body, took in answers if s == 503]
+        assert len(busy) >= 110 and max(took for _, took in busy) < 5
+        assert all(p["status"] == 503 and "busy" in p["detail"] for p, _ in busy)
+
+
+async def test_a_busy_refusal_says_when_to_come_back(served, hanging):
+    import asyncio
+
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        async def one(n):
+            activity, key_id = hanging_follow(hanging, served, n, distinct=True)
+            body = json.dumps(activity).encode()
+            url = f"{served.url}/inbox"
+            headers = {"Content-Type": AP}
+            headers.update(sign_request("POST", url, headers, body, key_id=key_id, private_key=hanging.key,
+                                        scheme="cavage"))
+            async with session.post(url, data=body, headers=headers) as r:
+                return r.status, r.headers.get("Retry-After")
+
+        tasks = [asyncio.ensure_future(one(n)) for n in range(4)]
+        done, pending = await asyncio.wait(tasks, timeout=5)
+        assert len(done) == 2 and all(t.result()[0] == 503 and int(t.result()[1]) > 0 for t in done)
+        await asyncio.wait_for(asyncio.gather(*pending), 30)
+
+
+async def test_401_details_do_not_say_what_fetching_the_key_found(served, http, remote, caplog):
+    from support_nodes import free_port
+
+    closed = FakeRemote(f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    missing = FakeRemote(remote.url)
+    missing.actor = f"{remote.url}/users/nobody"
+    missing.key_id = f"{missing.actor}#main-key"
+    follow = follow_of(remote, served)
+    details = {}
+    with caplog.at_level("INFO", logger="fedcommons.signatures"):
+        for name, sender, activity in (
+            ("refused", closed, dict(follow, actor=closed.actor)),
+            ("404", missing, dict(follow, actor=missing.actor)),
+            ("bad signature", remote, follow),
+        ):
+            key = generate_rsa() if name == "bad signature" else sender.key
+            status, body = await post(http, served, sender, activity, key=key)
+            assert status == 401, name
+            details[name] = json.loads(body)["detail"]
+    assert set(details.values()) == {"the signature could not be verified"}
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "fedcommons.signatures")
+    assert f"cannot fetch key {closed.key_id}" in logged and "failed" in logged
+    assert f"cannot fetch key {missing.key_id}" in logged and "answered 404" in logged
+    assert f"does not verify with {remote.key_id}" in logged
+    assert not any(r.exc_info for r in caplog.records), "a reason, not a traceback"

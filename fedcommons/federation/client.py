@@ -36,6 +36,7 @@ from ..store import hosts as host_store
 from ..store.actors import ActorRow
 from ..store.writer import Direct, Writer
 from . import netguard, webfinger
+from .key_fetches import KeyFetches
 
 ACTIVITY_TYPE = "application/activity+json"
 ACTIVITY_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -43,6 +44,9 @@ ACTIVITY_ACCEPT = 'application/activity+json, application/ld+json; profile="http
 MAX_RESPONSE = 1024 * 1024
 MAX_REDIRECTS = 3
 DEFAULT_TIMEOUT = 10.0
+POOL_SIZE = 100  # connections at once, all hosts together (aiohttp's default)
+# Key fetches for requests not yet verified may use a fifth of them (see key_fetches).
+UNVERIFIED_KEY_FETCHES = POOL_SIZE // 5
 ACTOR_TTL = timedelta(days=1)
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -98,9 +102,11 @@ class Client:
         self.user_agent = f"fedcommons/{__version__} (+{node.url})"
         self._session = session
         self._owns_session = session is None
+        self.key_fetches = KeyFetches(total=UNVERIFIED_KEY_FETCHES)
 
     async def close(self) -> None:
         """Close the session this client made (a session passed in stays open)."""
+        await self.key_fetches.close()
         if self._session is not None and self._owns_session:
             await self._session.close()
         self._session = None
@@ -109,7 +115,8 @@ class Client:
         # Made on first use: a session and its connector belong to the running loop.
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=netguard.guarded_connector(allow_private=self.node.config.allow_private_addresses),
+                connector=netguard.guarded_connector(allow_private=self.node.config.allow_private_addresses,
+                                                     limit=POOL_SIZE),
                 timeout=self.timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
@@ -233,11 +240,14 @@ class Client:
         final, doc = await self.fetch_json(url)
         return await self._accept_actor(final, doc)
 
-    async def public_key(self, key_id: str, *, refresh: bool = False) -> tuple[PublicKey, str]:
+    async def public_key(self, key_id: str, *, refresh: bool = False,
+                         unverified: bool = False) -> tuple[PublicKey, str]:
         """The public key named ``key_id`` and the URL of the actor that owns it.
 
         Cached keys are used unless ``refresh``; the caller refreshes once when a
-        signature fails to verify, which is how a rotated key is picked up.
+        signature fails to verify, which is how a rotated key is picked up. A key named
+        by a request not yet verified (``unverified``) is fetched within the limits of
+        :mod:`.key_fetches`, or TryLater (503) is raised.
         """
         row = actor_store.actor_by_key(self.node.db, key_id)
         if row is not None and (row.local or not refresh):
@@ -247,6 +257,14 @@ class Client:
         url = _normalise(key_id)
         if urls.is_local(self.node.url, url):
             raise NotFound(f"no local key {key_id}")
+        row = await self.key_fetches.run(url, _host_key(url), lambda: self._key_owner(url), limited=unverified)
+        key = _row_key(row, key_id)
+        if key is None:
+            raise VerificationError(f"{row.id} does not publish the key {key_id}")
+        return key, row.id
+
+    async def _key_owner(self, url: str) -> ActorRow:
+        """The actor whose document, or key document, is at a key's URL (fetched and stored)."""
         final, doc = await self.fetch_json(url)
         if _is_key_document(doc):
             # A key published on its own: only its owner's document can vouch for it.
@@ -254,13 +272,8 @@ class Client:
             owner = doc.get("owner") or doc.get("controller")
             if not isinstance(owner, str):
                 raise FetchError(f"key document {final} names no owner")
-            row = await self.actor(owner, refresh=True)
-        else:
-            row = await self._accept_actor(final, doc)
-        key = _row_key(row, key_id)
-        if key is None:
-            raise VerificationError(f"{row.id} does not publish the key {key_id}")
-        return key, row.id
+            return await self.actor(owner, refresh=True)
+        return await self._accept_actor(final, doc)
 
     async def resolve(self, handle_or_url: str) -> ActorRow:
         """An actor from ``@name@host``, ``name@host``, ``acct:name@host`` or its URL."""

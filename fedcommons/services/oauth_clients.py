@@ -13,16 +13,22 @@ A native client on the person's own machine listens on a loopback port chosen at
 client's document cannot be fetched (a script with no web presence), the request is still
 allowed, since the code can only travel to the person's own machine; the consent page says
 the client is unverified and shows its id.
+
+Registration is open to anyone, so it is limited: REGISTRATIONS_PER_ADDRESS from one
+address (an IPv6 /64 counts as one) and REGISTRATIONS_OVERALL from everyone, in memory;
+and a registered client that nobody uses is forgotten (see :func:`expire_unused_clients`).
 """
 
 import ipaddress
+import math
 import secrets
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..errors import FetchError, OAuthError
-from ..node import Node, now
+from ..errors import FetchError, OAuthError, TryLater
+from ..node import Node, now, utc_stamp
+from ..rate_limit import Rate, TokenBuckets, caller_key
 from ..store import oauth as oauth_store
 from ..store.db import transaction
 from .oauth import parse_scope
@@ -30,6 +36,14 @@ from .oauth import parse_scope
 MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 2000
 MAX_NAME_LENGTH = 200
+# An app registers once per install; a script that registers on every run still fits.
+REGISTRATIONS_PER_ADDRESS = Rate(burst=5, every=60)
+# With UNUSED_CLIENT_SECONDS this bounds what strangers can store to about 1,500 clients
+# a day (each at most twice the 16 KB a registration may send).
+REGISTRATIONS_OVERALL = Rate(burst=20, every=60)
+# A client that got no authorization code or token within a day of registering, or whose
+# last live token has expired (refresh tokens last 30 days), is deleted.
+UNUSED_CLIENT_SECONDS = 24 * 3600
 DOCUMENT_ACCEPT = ("application/json, application/activity+json, "
                    'application/ld+json; profile="https://www.w3.org/ns/activitystreams"')
 
@@ -176,8 +190,35 @@ async def _fetched_client(node: Node, client, client_id: str, redirect_uri: str 
     return ClientInfo(client_id, name, tuple(uris[:MAX_REDIRECT_URIS]), source)
 
 
-def register_client(node: Node, metadata: dict) -> dict:
-    """Dynamic client registration (RFC 7591) for public clients; the answer's fields."""
+def registration_limits() -> TokenBuckets:
+    """The registration limits of one server process."""
+    return TokenBuckets(REGISTRATIONS_PER_ADDRESS, REGISTRATIONS_OVERALL)
+
+
+def admit_registration(limits: TokenBuckets, address: str | None) -> None:
+    """Count a registration from ``address``; TryLater (429) when over a limit."""
+    wait = limits.take(caller_key(address))
+    if wait:
+        raise TryLater(f"too many client registrations; try again in {math.ceil(wait)} s",
+                       retry_after=math.ceil(wait), status=429)
+
+
+def expire_unused_clients(node: Node, *, at: float | None = None) -> int:
+    """Delete registered clients with no live code or token that are older than
+    UNUSED_CLIENT_SECONDS (expired codes and tokens go first); how many were deleted."""
+    at = time.time() if at is None else at
+    with transaction(node.db):
+        oauth_store.purge_expired(node.db, at)
+        return oauth_store.delete_unused_clients(node.db, utc_stamp(at - UNUSED_CLIENT_SECONDS))
+
+
+def register_client(node: Node, metadata: dict, *, limits: TokenBuckets | None = None,
+                    address: str | None = None) -> dict:
+    """Dynamic client registration (RFC 7591) for public clients; the answer's fields.
+
+    With ``limits``, a valid registration from ``address`` is counted against them and
+    refused with TryLater (429) when over; refused metadata stores nothing and is not counted.
+    """
     if not isinstance(metadata, dict):
         raise OAuthError("invalid_client_metadata", "client metadata is a JSON object")
     uris = metadata.get("redirect_uris")
@@ -215,6 +256,8 @@ def register_client(node: Node, metadata: dict) -> dict:
         answer["client_name"] = name
     if scope:
         answer["scope"] = scope
+    if limits is not None:
+        admit_registration(limits, address)
     row = oauth_store.ClientRow(answer["client_id"], name, uris, answer, now())
     with transaction(node.db):
         oauth_store.insert_client(node.db, row)

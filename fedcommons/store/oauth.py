@@ -65,6 +65,18 @@ def client(db: Database, client_id: str) -> ClientRow | None:
     return ClientRow(row[0], row[1], json.loads(row[2]), json.loads(row[3]), row[4])
 
 
+def delete_unused_clients(db: Database, created_before: str) -> int:
+    """Delete clients registered before `created_before` that hold no code and no active
+    token; how many went."""
+    return db.conn.execute(
+        "DELETE FROM oauth_clients WHERE created_at < ? "
+        "AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.client_id = oauth_clients.client_id) "
+        "AND NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.client_id = oauth_clients.client_id "
+        "AND t.state = 'active')",
+        (created_before,),
+    ).rowcount
+
+
 def insert_code(db: Database, code_hash: bytes, row: CodeRow) -> None:
     """Record an authorization code (by its hash)."""
     db.conn.execute(

@@ -5,7 +5,7 @@ import logging
 
 from aiohttp import web
 
-from ..errors import Busy, FedcommonsError
+from ..errors import FedcommonsError, TryLater
 from . import html
 from .negotiation import wants_activity_json
 
@@ -13,8 +13,8 @@ log = logging.getLogger("fedcommons.web")
 
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
-          415: "Unsupported media type", 500: "Internal error", 502: "Bad gateway",
-          503: "Service unavailable"}
+          415: "Unsupported media type", 429: "Too many requests", 500: "Internal error",
+          502: "Bad gateway", 503: "Service unavailable"}
 
 
 def problem(status: int, detail: str, request: web.Request | None = None) -> web.Response:
@@ -29,22 +29,25 @@ def problem(status: int, detail: str, request: web.Request | None = None) -> web
                         content_type="application/problem+json")
 
 
+def error_response(exc: FedcommonsError, request: web.Request | None = None) -> web.Response:
+    """The problem details for an error, with ``Retry-After`` when it says when to come back."""
+    response = problem(exc.status, str(exc), request)
+    if isinstance(exc, TryLater):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler):
     """Map fedcommons errors and HTTP errors to problem details; hide internal ones."""
     try:
         return await handler(request)
-    except Busy as exc:
-        log.warning("%s %s -> 503: %s", request.method, request.path, exc)
-        response = problem(exc.status, str(exc), request)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
     except FedcommonsError as exc:
-        if exc.status >= 500:
+        if exc.status >= 500 and not isinstance(exc, TryLater):
             log.exception("error handling %s %s", request.method, request.path)
         else:
             log.info("%s %s -> %s: %s", request.method, request.path, exc.status, exc)
-        return problem(exc.status, str(exc), request)
+        return error_response(exc, request)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.empty_body:
             raise

@@ -9,11 +9,10 @@ import logging
 
 from aiohttp import web
 
-from ..app import CLIENT, INBOX, INBOX_WRITER, MAX_BODY
-from ..errors import FedcommonsError, VerificationError
+from ..app import INBOX, INBOX_WRITER, MAX_BODY
 from ..sig.proof import proof_verification_method, verify_proof
 from .actors import local_actor
-from .signatures import verify_request
+from .signatures import refusal, unverified_key, verify_request
 
 log = logging.getLogger("fedcommons.inbox")
 
@@ -68,13 +67,9 @@ async def _verify_forwarded(request: web.Request, activity: dict, actor: str, ow
     contribution to its followers)."""
     method = proof_verification_method(activity)
     if method is None:
-        raise VerificationError(f"the signing key belongs to {owner}, not to the actor {actor}")
-    client = request.app[CLIENT]
+        raise refusal("the signing key belongs to %s, not to the actor %s", owner, actor)
     for refresh in (False, True):
-        try:
-            key, key_owner = await client.public_key(method, refresh=refresh)
-        except FedcommonsError as exc:
-            raise VerificationError(f"cannot fetch key {method}: {exc}") from None
+        key, key_owner = await unverified_key(request, method, refresh=refresh)
         if key_owner == actor and verify_proof(activity, key).ok:
             return
-    raise VerificationError(f"forwarded by {owner}, and its proof does not verify as {actor}")
+    raise refusal("forwarded by %s, and its proof does not verify as %s", owner, actor)

@@ -3,6 +3,8 @@
 
 Errors here are the JSON bodies RFC 6749 §5.2 defines (``error``,
 ``error_description``), not problem details: that is what OAuth client libraries read.
+Only a registration over its rate limit gets a 429 with ``Retry-After`` and problem
+details, as anything else that says "later" does.
 The person-facing authorization page is in web.consent.
 """
 
@@ -11,11 +13,14 @@ import json
 from aiohttp import web
 
 from ..app import NODE, WRITER
-from ..errors import OAuthError
+from ..errors import OAuthError, TryLater
+from ..rate_limit import TokenBuckets
 from ..services import oauth, oauth_clients
+from .errors import error_response
 
 AUTHORIZE, TOKEN, REGISTER, REVOKE = oauth.AUTHORIZE_PATH, oauth.TOKEN_PATH, oauth.REGISTER_PATH, oauth.REVOKE_PATH
 MAX_REGISTRATION = 16 * 1024
+REGISTRATIONS = web.AppKey("registrations", TokenBuckets)
 
 # Clients in a browser call these from another origin; no cookie is involved, so any
 # origin may read the answers.
@@ -112,7 +117,12 @@ async def register(request: web.Request) -> web.Response:
             metadata = json.loads(raw)
         except (ValueError, RecursionError):
             raise OAuthError("invalid_client_metadata", "send the client metadata as a JSON object") from None
-        answer = await request.app[WRITER].run(oauth_clients.register_client, metadata)
+        answer = await request.app[WRITER].run(oauth_clients.register_client, metadata,
+                                               limits=request.app[REGISTRATIONS], address=request.remote)
     except OAuthError as exc:
         return _error(exc)
+    except TryLater as exc:
+        response = error_response(exc, request)
+        response.headers.update(_CORS)
+        return response
     return web.json_response(answer, status=201, headers={**_CORS, **_NO_STORE})

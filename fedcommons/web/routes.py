@@ -4,6 +4,7 @@ from aiohttp import web
 
 from . import actors, c2s, consent, coops, inbox, oauth, objects, site, standing, wellknown
 from . import logapi, session, sign_in, witness
+from ..services import oauth_clients
 from .errors import error_middleware
 from .pages import contribute, home, log as log_pages, review
 from .authfetch import authorized_fetch_middleware
@@ -19,6 +20,7 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(wake_middleware)
     app.middlewares.append(authorized_fetch_middleware)
     app.middlewares.append(session.session_middleware)
+    app[oauth.REGISTRATIONS] = oauth_clients.registration_limits()  # counted per process
     r = app.router
     r.add_get("/.well-known/webfinger", wellknown.webfinger)
     r.add_get("/.well-known/nodeinfo", wellknown.nodeinfo_links)

@@ -1,0 +1,47 @@
+"""Periodic clean-up while the server runs: registered OAuth clients nobody uses, and
+expired OAuth codes and tokens, are deleted (see services.oauth_clients)."""
+
+import asyncio
+import logging
+import sqlite3
+
+from ..errors import FedcommonsError
+from ..node import Node
+from ..services.oauth_clients import expire_unused_clients
+from ..store.writer import Direct, Writer
+from .background import Background
+
+log = logging.getLogger("fedcommons.housekeeping")
+
+INTERVAL = 3600.0
+FIRST_DELAY = 60.0
+
+
+class Housekeeping(Background):
+    """Runs the clean-up FIRST_DELAY seconds after start, then every INTERVAL seconds."""
+
+    name = "housekeeping"
+
+    def __init__(self, node: Node, *, interval: float = INTERVAL, first_delay: float = FIRST_DELAY,
+                 writer: Writer | Direct | None = None):
+        super().__init__()
+        self.node, self.interval, self.first_delay = node, interval, first_delay
+        self.writer = writer or Direct(node)
+        self.rounds = 0
+
+    async def _run(self) -> None:
+        await asyncio.sleep(self.first_delay)
+        while True:
+            await self.clean()
+            await asyncio.sleep(self.interval)
+
+    async def clean(self) -> None:
+        """One round; a failure is logged and the next round tries again."""
+        try:
+            removed = await self.writer.run(expire_unused_clients)
+        except (FedcommonsError, sqlite3.Error) as exc:
+            log.warning("housekeeping: could not expire unused OAuth clients: %s", exc)
+        else:
+            if removed:
+                log.info("housekeeping: deleted %d unused OAuth client(s)", removed)
+        self.rounds += 1
