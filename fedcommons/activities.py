@@ -9,6 +9,7 @@ from functools import lru_cache
 from html import escape
 
 from .effort import format_effort
+from .fields import object_id, types  # noqa: F401  (the log code reads activities with these)
 from .ld.canonical import freeze_plain
 from .ld.context import AS, DATA_INTEGRITY_V2, MULTIKEY_V1, SECURITY_V1, fc_context
 
@@ -145,24 +146,3 @@ def update_object(*, activity_id: str, actor: str, obj: dict, published: str) ->
         "to": [PUBLIC],
         "object": obj,
     }
-
-
-def object_id(activity: dict) -> str | None:
-    """The id of an activity's object, whether it is embedded or a bare URL."""
-    obj = activity.get("object")
-    if isinstance(obj, str):
-        return obj
-    if isinstance(obj, dict):
-        value = obj.get("id")
-        return value if isinstance(value, str) else None
-    return None
-
-
-def types(value: dict) -> list[str]:
-    """An object's types as a list (AS2 allows a string or an array)."""
-    t = value.get("type") if isinstance(value, dict) else None
-    if isinstance(t, str):
-        return [t]
-    if isinstance(t, list):
-        return [x for x in t if isinstance(x, str)]
-    return []

@@ -1,4 +1,5 @@
-"""POST to an inbox: cap, parse, verify, check the key's owner, deduplicate, persist, 202.
+"""POST to an inbox: cap, parse, verify, check the key's owner and the ids' hosts,
+deduplicate, persist, 202.
 
 Processing happens after the answer, from the persisted copy (federation.inbox_worker),
 so a crash right after the 202 loses nothing.
@@ -10,7 +11,8 @@ import logging
 from aiohttp import web
 
 from ..app import CLIENT, INBOX, INBOX_WRITER, MAX_BODY
-from ..errors import FedcommonsError, VerificationError
+from ..errors import FedcommonsError, Forbidden, VerificationError
+from ..federation import ownership
 from ..sig.proof import proof_verification_method, verify_proof
 from .actors import local_actor
 from .signatures import verify_request
@@ -29,6 +31,7 @@ async def receive(request: web.Request) -> web.Response:
     signed, owner = await verify_request(request, body)
     if owner != actor:
         await _verify_forwarded(request, activity, actor, owner)
+    await _check_ids(request, activity, actor)
     fresh = await request.app[INBOX_WRITER].persist(activity["id"], body, actor, signed.key_id, recipient)
     if fresh:
         worker = request.app.get(INBOX)
@@ -66,15 +69,40 @@ async def _verify_forwarded(request: web.Request, activity: dict, actor: str, ow
     """An activity signed in transport by someone other than its actor counts only when
     its own Data Integrity proof verifies with the actor's key (a pool forwarding a
     contribution to its followers)."""
-    method = proof_verification_method(activity)
-    if method is None:
+    if proof_verification_method(activity) is None:
         raise VerificationError(f"the signing key belongs to {owner}, not to the actor {actor}")
+    if not await _proven_by(request, activity, actor):
+        raise VerificationError(f"forwarded by {owner}, and its proof does not verify as {actor}")
+
+
+async def _check_ids(request: web.Request, activity: dict, actor: str) -> None:
+    """Refuse ids the actor does not own (see federation.ownership): an activity's id must
+    be on its actor's server, and so must an object it creates, unless that object carries
+    a proof by its author, who is on the object's server."""
+    activity_id, object_id = ownership.foreign_ids(activity, actor)  # Malformed: a 400
+    if activity_id is not None:
+        raise Forbidden(f"the activity id {activity_id} is not on the server of its actor {actor}; "
+                        "an actor publishes only under ids of its own server")
+    if object_id is not None:
+        obj = ownership.authored_object(activity)
+        author = obj.get("attributedTo")
+        if not (isinstance(author, str) and ownership.same_origin(author, object_id)
+                and await _proven_by(request, obj, author)):
+            raise Forbidden(f"the object id {object_id} is not on the server of the actor {actor}, "
+                            "and no proof by its author vouches for it")
+
+
+async def _proven_by(request: web.Request, document: dict, author: str) -> bool:
+    """Whether the document's Data Integrity proof verifies with a key of `author`."""
+    method = proof_verification_method(document)
+    if method is None:
+        return False
     client = request.app[CLIENT]
     for refresh in (False, True):
         try:
             key, key_owner = await client.public_key(method, refresh=refresh)
         except FedcommonsError as exc:
             raise VerificationError(f"cannot fetch key {method}: {exc}") from None
-        if key_owner == actor and verify_proof(activity, key).ok:
-            return
-    raise VerificationError(f"forwarded by {owner}, and its proof does not verify as {actor}")
+        if key_owner == author and verify_proof(document, key).ok:
+            return True
+    return False
