@@ -145,24 +145,3 @@ def update_object(*, activity_id: str, actor: str, obj: dict, published: str) ->
         "to": [PUBLIC],
         "object": obj,
     }
-
-
-def object_id(activity: dict) -> str | None:
-    """The id of an activity's object, whether it is embedded or a bare URL."""
-    obj = activity.get("object")
-    if isinstance(obj, str):
-        return obj
-    if isinstance(obj, dict):
-        value = obj.get("id")
-        return value if isinstance(value, str) else None
-    return None
-
-
-def types(value: dict) -> list[str]:
-    """An object's types as a list (AS2 allows a string or an array)."""
-    t = value.get("type") if isinstance(value, dict) else None
-    if isinstance(t, str):
-        return [t]
-    if isinstance(t, list):
-        return [x for x in t if isinstance(x, str)]
-    return []

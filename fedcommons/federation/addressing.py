@@ -15,7 +15,7 @@ worker fetches it with :func:`resolve_inbox` under its usual limits and backoff.
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .. import urls
+from .. import fields, urls
 from ..errors import NotFound
 from ..node import Node
 from ..store import actors as actor_store
@@ -39,7 +39,10 @@ class Plan:
 def host_of(url: str) -> str:
     """The host a URL is served from, as the delivery queue keys it: lowercase
     ``host[:port]`` without credentials, the port only when it is not the scheme's default."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced [ in a URL some peer published
+        return ""
     host = (parts.hostname or "").lower()
     if ":" in host:
         host = f"[{host}]"
@@ -67,12 +70,12 @@ def inbox_of(actor: ActorRow) -> str | None:
 def remote_recipients(node: Node, recipients: list[str]) -> list[str]:
     """The remote actors behind a list of recipients, each once, in the order first named.
 
-    Local followers collections are expanded; the public collection and local actors
-    are dropped (see the module docstring).
+    Local followers collections are expanded; the public collection, local actors and
+    anything that is not a URL are dropped (see the module docstring).
     """
     seen: dict[str, None] = {}
     for recipient in recipients:
-        if recipient in PUBLIC:
+        if not fields.is_http_url(recipient) or recipient in PUBLIC:
             continue
         if urls.is_local(node.url, recipient):
             for follower in _local_followers(node, recipient):

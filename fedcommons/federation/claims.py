@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from .. import fields
 from ..effort import find_effort
 
 
@@ -35,11 +36,12 @@ class _Text(HTMLParser):
 
 def note_text(note: dict) -> str:
     """The Note's plain text: `source.content` when a client sent it, else `content` without HTML."""
-    source = note.get("source")
-    if isinstance(source, dict) and isinstance(source.get("content"), str):
-        return " ".join(source["content"].split())
-    content = note.get("content")
-    if not isinstance(content, str):
+    source = fields.embedded(note, "source")
+    plain = fields.text(source, "content") if source is not None else None
+    if plain is not None:
+        return " ".join(plain.split())
+    content = fields.text(note, "content")
+    if content is None:
         return ""
     parser = _Text()
     parser.feed(content)
@@ -49,9 +51,10 @@ def note_text(note: dict) -> str:
 def hashtags(note: dict, text: str) -> list[str]:
     """Hashtag names, from `Hashtag` tags (whatever their href) and from the text itself."""
     names = []
-    for tag in note.get("tag") or []:
-        if isinstance(tag, dict) and tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
-            names.append(tag["name"].lstrip("#").lower())
+    for tag in fields.objects(note, "tag"):
+        name = fields.text(tag, "name")
+        if tag.get("type") == "Hashtag" and name:
+            names.append(name.lstrip("#").lower())
     names += [m.lower() for m in re.findall(r"(?<![\w/])#(\w+)", text)]
     return list(dict.fromkeys(names))
 
@@ -76,11 +79,6 @@ def read_claim(note: dict, kinds: tuple[str, ...]) -> NoteClaim:
 
 def mentioned(note: dict) -> list[str]:
     """Every actor a Note mentions or addresses: Mention hrefs, to and cc."""
-    found = []
-    for tag in note.get("tag") or []:
-        if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
-            found.append(tag["href"])
-    for field in ("to", "cc"):
-        value = note.get(field)
-        found += [v for v in ([value] if isinstance(value, str) else value or []) if isinstance(v, str)]
-    return list(dict.fromkeys(found))
+    found = [fields.ref(tag, "href") for tag in fields.objects(note, "tag") if tag.get("type") == "Mention"]
+    found += fields.refs(note, "to") + fields.refs(note, "cc")
+    return list(dict.fromkeys(href for href in found if href))

@@ -1,16 +1,20 @@
 """Processing accepted inbox items in the background, in the order they arrived.
 
-An item whose processing fails (it needs a document from a server that is down, say) is
-tried again after a wait that grows with each failure (``store.inbox.retry_delay``), and
-marked failed after ``store.inbox.MAX_ATTEMPTS``; the items behind it go on meanwhile.
+Whatever goes wrong with one item is that item's alone: it is recorded with its reason and
+the items behind it go on. An item that failed for a reason that may pass (it needs a
+document from a server that is down, say) is tried again after a wait that grows with
+each failure (``store.inbox.retry_delay``), and marked failed after
+``store.inbox.MAX_ATTEMPTS``; any other failure (a malformed field, a bug) marks it failed
+at once, since trying again would only fail again.
 """
 
 import asyncio
 import logging
+import sqlite3
 import time
 from typing import Callable
 
-from ..errors import FedcommonsError
+from ..errors import Busy, FedcommonsError, FetchError
 from ..node import Node, utc_stamp
 from ..store import inbox as inbox_store
 from ..store.writer import Direct, Writer
@@ -21,6 +25,10 @@ log = logging.getLogger("fedcommons.inbox")
 
 # When nothing signals new work (another process wrote, or a retry is due) look again this often.
 POLL_SECONDS = 1.0
+# Reasons are stored and logged; an exception's message may quote a remote document at length.
+MAX_REASON = 500
+# Answers from another server that mean "not now" rather than "never".
+_TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
 
 class InboxWorker(Background):
@@ -58,29 +66,54 @@ class InboxWorker(Background):
     async def process_waiting(self) -> bool:
         """Process what is waiting; True if anything was.
 
-        Outcomes are recorded for the whole batch in one transaction: a commit per item
-        cost a durable write each and slowed the inbox itself under load. Should the
-        process die before that commit, the batch is processed again, and every handler
-        is idempotent (the log deduplicates, follows are upserts, claims are looked up).
+        An item with effects commits its outcome in the transaction that makes them
+        (processing._effects), so a crash or a retried batch never applies them twice.
+        The outcomes of the other items (ignored, failed, to retry) are recorded together
+        at the end: a commit per item would cost a durable write each and slow the inbox
+        itself under load, and processing such an item again changes nothing.
         """
-        moment = self.clock()
-        items = inbox_store.waiting(self.node.db, utc_stamp(moment))
+        items = inbox_store.waiting(self.node.db, utc_stamp(self.clock()))
         outcomes: list[tuple[int, str, str | None]] = []
-        failures: list[tuple[inbox_store.InboxItem, str]] = []
+        retries: list[tuple[inbox_store.InboxItem, str]] = []
         for item in items:
             try:
                 state, note = await process(self.node, self.writer, self.client, item)
-            except FedcommonsError as exc:
-                log.warning("inbox item %s (%s) failed: %s", item.id, item.activity_id, exc)
-                failures.append((item, str(exc)))
+            except Exception as exc:  # noqa: BLE001  one item's failure is its own
+                reason = _reason(exc)
+                if transient(exc):
+                    log.warning("inbox item %s (%s) failed, will retry: %s", item.id, item.activity_id, reason)
+                    retries.append((item, reason))
+                else:
+                    # Our own errors say what was wrong; anything else is a bug worth one traceback.
+                    log.warning("inbox item %s (%s) failed: %s", item.id, item.activity_id, reason,
+                                exc_info=not isinstance(exc, FedcommonsError))
+                    outcomes.append((item.id, "failed", reason))
                 continue
             outcomes.append((item.id, state, note))
             log.info("inbox %s %s%s", item.activity_id, state, f" ({note})" if note else "")
         if items:
             at = utc_stamp(self.clock())
-            retries = [(item, error, utc_stamp(self.clock() + inbox_store.retry_delay(item.attempts + 1)))
-                       for item, error in failures]
-            await self.writer.transact(inbox_store.record_outcomes, outcomes, retries, at)
+            later = [(item, error, utc_stamp(self.clock() + inbox_store.retry_delay(item.attempts + 1)))
+                     for item, error in retries]
+            await self.writer.transact(inbox_store.record_outcomes, outcomes, later, at)
             if self.delivery is not None:
                 self.delivery.notify()
         return bool(items)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether trying again later can help: another server down, slow or busy, or our own
+    database busy. A server that answered "not found" or "gone" will answer the same."""
+    if isinstance(exc, Busy):
+        return True
+    if isinstance(exc, FetchError):
+        status = exc.upstream_status
+        return status is None or status >= 500 or status in _TRANSIENT_STATUSES
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "busy" in str(exc)
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, FedcommonsError) else f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"

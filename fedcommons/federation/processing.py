@@ -5,26 +5,37 @@ Each handler returns (state, note): 'processed' when the activity changed someth
 (contributions to our pools, validations of our contributions, endorsements, their
 Undo and Delete) are appended to it with the server they came from and the key that
 verified them.
+
+Every field is read with the typed readers of `fedcommons.fields`: a field of the wrong
+shape raises `Malformed`, and the worker marks that item failed with the reason.
+
+Handlers read on `node` (in the server, the event loop's connection, which refuses writes)
+and hand what they change to the `writer` as an effect: a function of the writer's own
+node, run in one transaction with the item's outcome, so its effects happen once whatever
+becomes of the rest of the batch.
 """
 
 import json
 import logging
+from typing import Callable
 from urllib.parse import urlsplit
 
-from .. import urls
-from ..activities import object_id, types
+from .. import fields
 from ..effort import MAX_MINUTES
-from ..errors import FedcommonsError
+from ..errors import FedcommonsError, FetchError
+from ..fields import Malformed, types
 from ..node import Node, now
 from ..services import follows, log_writer
 from ..services.note_claims import addressed_pools, record_note_claim
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
 from ..store import follows as follow_store
+from ..store import inbox as inbox_store
 from ..store import log as log_store
 from ..store import outgoing as outgoing_store
 from ..store.db import transaction
 from ..store.inbox import InboxItem
+from .ownership import same_origin
 
 log = logging.getLogger("fedcommons.processing")
 
@@ -34,6 +45,8 @@ Result = tuple[str, str | None]
 async def process(node: Node, writer, client, item: InboxItem) -> Result:
     """Handle one accepted activity: `node` reads, `writer` writes."""
     activity = json.loads(item.body)
+    if not isinstance(activity, dict):
+        raise Malformed(f"the activity is {fields.describe(activity)}, not an object")
     kind = (types(activity) or [""])[0]
     handler = HANDLERS.get(kind)
     if handler is None:
@@ -41,44 +54,74 @@ async def process(node: Node, writer, client, item: InboxItem) -> Result:
     return await handler(node, writer, client, item, activity)
 
 
-def _origin(actor: str) -> str:
-    parts = urlsplit(actor)
-    return f"{parts.scheme}://{parts.netloc}"
+Effect = Callable[[Node], Result]
+
+
+async def _apply(writer, item: InboxItem, effect: Effect) -> Result:
+    """Run `effect` on the writer's node, recording the item's outcome in its transaction."""
+    return await writer.run(_with_outcome, item, effect)
+
+
+def _with_outcome(node: Node, item: InboxItem, effect: Effect) -> Result:
+    with transaction(node.db):
+        state, note = effect(node)
+        inbox_store.finish(node.db, item.id, state, note, now())
+    return state, note
+
+
+def _logged(item: InboxItem, activity: dict) -> Effect:
+    """The effect of an activity that only goes into the log."""
+    def log_it(node: Node) -> Result:
+        _log_remote(node, item, activity)
+        return "processed", None
+    return log_it
 
 
 def _log_remote(node: Node, item: InboxItem, activity: dict) -> None:
-    log_writer.append(node, [log_writer.Pending(activity, origin=_origin(item.actor), verified_by=item.key_id)])
+    # The log and its projections read `actor` as the URL that verified the activity.
+    if activity.get("actor") != item.actor:
+        raise Malformed("an activity for the log must name its actor by URL")
+    parts = urlsplit(item.actor)
+    pending = log_writer.Pending(activity, origin=f"{parts.scheme}://{parts.netloc}", verified_by=item.key_id)
+    log_writer.append(node, [pending])
 
 
 # --- follows -------------------------------------------------------------------------
 
 
 async def _follow(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
-    target = object_id(activity)
+    target = fields.ref(activity, "object")
     followee = actor_store.actor(node.db, target) if target else None
     if followee is None or not followee.local:
         return "ignored", f"{target} is not an actor on this node"
     pool = actor_store.pool(node.db, followee.id) if followee.kind == "pool" else None
-    if pool is not None and pool.requires_approval:
-        await writer.transact(follow_store.upsert_follow, item.actor, followee.id, activity["id"], "pending", now())
-        return "processed", "waiting for a steward's approval"
-    await writer.run(follows.answer, followee, item.actor, activity["id"], accept=True)
-    return "processed", None
+
+    def follow(node: Node) -> Result:
+        if pool is not None and pool.requires_approval:
+            follow_store.upsert_follow(node.db, item.actor, followee.id, item.activity_id, "pending", now())
+            return "processed", "waiting for a steward's approval"
+        follows.answer(node, followee, item.actor, item.activity_id, accept=True)
+        return "processed", None
+
+    return await _apply(writer, item, follow)
 
 
 async def _undo(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
-    obj = activity.get("object")
-    inner_id = object_id(activity)
-    inner_type = (types(obj) or [""])[0] if isinstance(obj, dict) else ""
+    obj = fields.embedded(activity, "object")
+    inner_id = fields.ref(activity, "object")
     follow = follow_store.follow_by_activity(node.db, inner_id) if inner_id else None
-    if inner_type == "Follow" or follow:
-        followee = follow[1] if follow else (obj.get("object") if isinstance(obj, dict) else None)
-        removed = await writer.transact(follow_store.remove_follow, item.actor, object_id({"object": followee}) or "")
-        return ("processed", None) if removed else ("ignored", "no such follow")
+    if types(obj)[:1] == ["Follow"] or follow:
+        followee = follow[1] if follow else fields.ref(obj, "object")
+
+        def unfollow(node: Node) -> Result:
+            if follow_store.remove_follow(node.db, item.actor, followee or ""):
+                return "processed", None
+            return "ignored", "no such follow"
+
+        return await _apply(writer, item, unfollow)
     like = log_store.entry_by_activity(node.db, inner_id) if inner_id else None
     if like is not None and like.type == "Like" and like.actor == item.actor:
-        await writer.run(_log_remote, item, activity)
-        return "processed", None
+        return await _apply(writer, item, _logged(item, activity))
     return "ignored", "nothing of ours to undo"
 
 
@@ -86,53 +129,56 @@ async def _undo(node: Node, writer, client, item: InboxItem, activity: dict) -> 
 
 
 async def _create(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
-    obj = activity.get("object")
-    if not isinstance(obj, dict):
+    obj = fields.embedded(activity, "object")
+    if obj is None:
         return "ignored", "Create without an embedded object"
     obj_types = types(obj)
     if "Contribution" in obj_types:
         return await _contribution(node, writer, item, activity, obj)
     if "Note" in obj_types:
-        return await _note_claim(node, writer, client, item, activity, obj)
+        return await _note_claim(node, writer, client, item, obj)
     return "ignored", f"Create of {obj_types} is not handled"
 
 
 async def _contribution(node: Node, writer, item: InboxItem, activity: dict, obj: dict) -> Result:
-    pool = actor_store.actor(node.db, obj.get("receiver") or "")
+    receiver = fields.ref(obj, "receiver")
+    pool = actor_store.actor(node.db, receiver) if receiver else None
     if pool is None or not pool.local or pool.kind != "pool":
-        return "ignored", f"{obj.get('receiver')} is not a pool on this node"
-    provider = obj.get("provider") or obj.get("attributedTo")
-    if provider != item.actor:
+        return "ignored", f"{receiver} is not a pool on this node"
+    if (fields.ref(obj, "provider") or fields.ref(obj, "attributedTo")) != item.actor:
         return "ignored", "a contribution must come from its provider"
-    if not isinstance(obj.get("id"), str) or not urls.same_origin(obj["id"], item.actor):
+    contribution_id = fields.url(obj, "id")
+    if contribution_id is None or not same_origin(contribution_id, item.actor):
         return "ignored", "the contribution's id is not on its author's server"
-    problem = _effort_problem(obj.get("effortQuantity"))
+    problem = _effort_problem(obj)
     if problem:
         return "ignored", problem
-    if obj.get("kind") not in node.config.kinds:
-        return "ignored", f"unknown kind {obj.get('kind')!r}"
-    if contribution_store.contribution(node.db, obj["id"]):
+    kind = fields.text(obj, "kind")
+    if kind not in node.config.kinds:
+        return "ignored", f"unknown kind {kind!r}"
+    for field in ("name", "published", "claim"):  # what the log's projection reads as text
+        fields.text(obj, field)
+    if contribution_store.contribution(node.db, contribution_id):
         return "ignored", "already recorded"
-    await writer.run(_record_contribution, pool, item, activity)
-    return "processed", None
 
-
-def _record_contribution(node: Node, pool, item: InboxItem, activity: dict) -> None:
-    with transaction(node.db):
+    def record(node: Node) -> Result:
         _log_remote(node, item, activity)
-        _forward_to_followers(node, pool, item.body, activity["id"])
+        _forward_to_followers(node, pool, item.body, item.activity_id)
+        return "processed", None
+
+    return await _apply(writer, item, record)
 
 
-def _effort_problem(effort) -> str | None:
-    if not isinstance(effort, dict):
+def _effort_problem(obj: dict) -> str | None:
+    effort = fields.embedded(obj, "effortQuantity")
+    if effort is None:
         return "no effortQuantity"
-    value = effort.get("hasNumericalValue")
-    unit = effort.get("hasUnit")
-    try:
-        minutes = float(value) * (60 if unit == "hour" else 1)
-    except (TypeError, ValueError):
+    value = fields.number(effort, "hasNumericalValue")
+    unit = fields.text(effort, "hasUnit")
+    if value is None:
         return "effort is not a number"
-    if unit not in ("minute", "hour") or not 0 < minutes <= MAX_MINUTES or minutes != int(minutes):
+    minutes = value * (60 if unit == "hour" else 1)
+    if unit not in ("minute", "hour") or not 0 < minutes <= MAX_MINUTES or minutes != minutes.to_integral_value():
         return "effort must be a positive whole number of minutes, at most a week"
     return None
 
@@ -143,14 +189,16 @@ def _forward_to_followers(node: Node, pool, body: bytes, activity_id: str) -> No
         outgoing_store.enqueue(node.db, activity_id, pool.id, body, [f"{pool.id}/followers"], now())
 
 
-async def _note_claim(node: Node, writer, client, item: InboxItem, activity: dict, note: dict) -> Result:
+async def _note_claim(node: Node, writer, client, item: InboxItem, note: dict) -> Result:
     pools = addressed_pools(node, note)
     if not pools:
         return "ignored", "a Note that mentions no pool of ours"
-    author = note.get("attributedTo") or item.actor
-    if author != item.actor:
+    if (fields.ref(note, "attributedTo") or item.actor) != item.actor:
         return "ignored", "the Note is not by the activity's actor"
-    note_id = note.get("id") if isinstance(note.get("id"), str) else activity["id"]
+    # Claims are keyed by the Note's id: only its author's server may mint it.
+    note_id = fields.url(note, "id") or item.activity_id
+    if not same_origin(note_id, item.actor):
+        return "ignored", "the Note's id is not on its author's server"
     if contribution_store.claimed(node.db, note_id):
         return "ignored", "already recorded"
     try:
@@ -158,20 +206,27 @@ async def _note_claim(node: Node, writer, client, item: InboxItem, activity: dic
         name = person.display_name or person.name or item.actor
     except FedcommonsError:
         name = item.actor
-    return await writer.run(record_note_claim, pools[0], note, author=item.actor, author_name=name,
-                            note_id=note_id)
+    return await _apply(writer, item, lambda node: record_note_claim(
+        node, pools[0], note, author=item.actor, author_name=name, note_id=note_id))
 
 
 async def _decision(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
-    target = object_id(activity)
+    target = fields.ref(activity, "object")
+    accept = types(activity)[0] == "Accept"
     follow = follow_store.follow_by_activity(node.db, target) if target else None
     if follow is not None:
         follower, followee, _ = follow
         if followee != item.actor:
             return "ignored", "only the followed actor answers a Follow"
-        answer = follow_store.accept_follow if types(activity)[0] == "Accept" else follow_store.remove_follow
-        await writer.transact(answer, follower, followee)
-        return "processed", None
+
+        def answer(node: Node) -> Result:
+            if accept:
+                follow_store.accept_follow(node.db, follower, followee)
+            else:
+                follow_store.remove_follow(node.db, follower, followee)
+            return "processed", None
+
+        return await _apply(writer, item, answer)
     contribution = contribution_store.contribution(node.db, target) if target else None
     if contribution is None:
         return "ignored", "neither a Follow we sent nor a contribution we hold"
@@ -180,21 +235,26 @@ async def _decision(node: Node, writer, client, item: InboxItem, activity: dict)
     pool = actor_store.actor(node.db, contribution.pool)
     if pool is not None and pool.local:
         return "ignored", "our own pools are validated by our own stewards"
-    try:
-        pool_row = await client.actor(contribution.pool)
-        stewards = json.loads(pool_row.document or "{}").get("stewards") or []
-    except FedcommonsError as exc:
-        raise FedcommonsError(f"cannot check the pool's stewards: {exc}") from exc
-    if item.actor not in stewards:
+    fields.text(activity, "content")  # a Reject's reason, which the log's projection keeps
+    if item.actor not in await _stewards(client, contribution.pool):
         return "ignored", f"{item.actor} is not a steward of {contribution.pool}"
     if item.actor == contribution.contributor:
         return "ignored", "a steward cannot validate their own contribution"
-    await writer.run(_log_remote, item, activity)
-    return "processed", None
+    return await _apply(writer, item, _logged(item, activity))
+
+
+async def _stewards(client, pool: str) -> list[str]:
+    """The stewards a remote pool's document names (fetched again when the cache is old)."""
+    try:
+        row = await client.actor(pool)
+    except FetchError as exc:
+        raise FetchError(f"cannot check the pool's stewards: {exc}", upstream_status=exc.upstream_status) from exc
+    document = json.loads(row.document or "{}")
+    return fields.refs(document, "stewards") if isinstance(document, dict) else []
 
 
 async def _like(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
-    target = object_id(activity)
+    target = fields.ref(activity, "object")
     contribution = contribution_store.contribution(node.db, target) if target else None
     if contribution is None:
         return "ignored", "not a contribution we hold"
@@ -202,26 +262,28 @@ async def _like(node: Node, writer, client, item: InboxItem, activity: dict) -> 
         return "ignored", "self-endorsement counts for nothing"
     if contribution_store.has_endorsed(node.db, contribution.id, item.actor):
         return "ignored", "already endorsed"
-    await writer.run(_log_remote, item, activity)
-    return "processed", None
+    return await _apply(writer, item, _logged(item, activity))
 
 
 async def _update(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
-    if object_id(activity) != item.actor:
+    if fields.ref(activity, "object") != item.actor:
         return "ignored", "only updates of the actor itself are handled"
-    await client.actor(item.actor, refresh=True)  # picks up a rotated key
+    await client.actor(item.actor, refresh=True)  # picks up a rotated key; doing it twice is harmless
     return "processed", None
 
 
 async def _delete(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
-    target = object_id(activity)
+    target = fields.ref(activity, "object")
     if target == item.actor:
-        await writer.transact(follow_store.remove_follows_of, item.actor)
-        return "processed", "actor deleted: follows removed"
+
+        def forget(node: Node) -> Result:
+            follow_store.remove_follows_of(node.db, item.actor)
+            return "processed", "actor deleted: follows removed"
+
+        return await _apply(writer, item, forget)
     contribution = contribution_store.contribution(node.db, target) if target else None
     if contribution is not None and contribution.contributor == item.actor:
-        await writer.run(_log_remote, item, activity)
-        return "processed", None
+        return await _apply(writer, item, _logged(item, activity))
     return "ignored", "nothing of ours to delete"
 
 

@@ -10,7 +10,7 @@ nodes' logs both read keys this way.
 
 from __future__ import annotations
 
-from ..activities import types
+from ..fields import types
 from ..errors import FedcommonsError
 from ..sig.keys import ed25519_public_from_multibase
 from ..urls import same_origin

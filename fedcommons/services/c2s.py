@@ -22,7 +22,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from .. import activities, urls
-from ..activities import PUBLIC, types
+from ..activities import PUBLIC
+from ..fields import types
 from ..effort import find_effort
 from ..errors import BadInput, Conflict, FetchError, Forbidden, NotFound
 from ..federation.claims import hashtags, note_text

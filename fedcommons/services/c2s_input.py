@@ -11,7 +11,8 @@ import copy
 from html import escape
 
 from .. import activities, urls
-from ..activities import PUBLIC, types
+from ..activities import PUBLIC
+from ..fields import types
 from ..errors import BadInput, Forbidden
 from ..node import now
 from ..store.actors import ActorRow

@@ -4,7 +4,7 @@ checkpoint, all in one transaction so a crash leaves either everything or nothin
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..activities import object_id, types
+from ..fields import object_id, types
 from ..federation import outbox
 from ..ld.canonical import canonicalize
 from ..log.checkpoint import Checkpoint, format_checkpoint

@@ -66,6 +66,9 @@ def record_note_claim(node: Node, pool: ActorRow, note: dict, *, author: str, au
 
     ('processed', None) when recorded; ('processed', why) when the Note could not be read
     as a claim (the reply says why); ('ignored', why) when it was already recorded.
+    Claims are keyed by `note_id`, so the caller passes only an id it has checked is the
+    author's (on the author's server, or minted here). Malformed when a field of the Note
+    has a shape it may not have.
     """
     if contribution_store.claimed(node.db, note_id):
         return "ignored", "already recorded"

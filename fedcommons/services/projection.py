@@ -7,7 +7,7 @@ all (who may validate what) happen before, in the services that build or accept 
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from ..activities import object_id, types
+from ..fields import object_id, types
 from ..node import Node
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store

@@ -9,7 +9,7 @@ import asyncio
 from typing import Awaitable, Callable, TypeVar
 
 from .. import activities, urls
-from ..activities import types
+from ..fields import types
 from ..errors import BadInput, NotFound
 from ..node import Node, now
 from ..store.actors import ActorRow

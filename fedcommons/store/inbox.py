@@ -7,6 +7,7 @@ from sqlite_utils import Database
 MAX_ATTEMPTS = 5
 # Seconds before the attempt after the n-th failed one (index n - 1): an item that needs a
 # server that is down is tried over about an hour and a half before it is marked failed.
+# Only such transient failures are retried; an item that can never succeed fails at once.
 RETRY_DELAYS = (30, 2 * 60, 10 * 60, 60 * 60)
 
 
@@ -55,9 +56,12 @@ def waiting(db: Database, at: str, limit: int = 50) -> list[InboxItem]:
 
 
 def finish(db: Database, item_id: int, state: str, note: str | None, at: str) -> None:
-    """Record how an item was handled ('processed' or 'ignored', with why)."""
+    """Record how an item was handled ('processed' or 'ignored', with why; or 'failed' for
+    good, with the reason). An item already recorded keeps its first outcome: the one
+    committed with its effects."""
     db.conn.execute(
-        "UPDATE inbox_items SET state = ?, error = ?, processed_at = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE inbox_items SET state = ?, error = ?, processed_at = ?, attempts = attempts + 1 "
+        "WHERE id = ? AND state = 'received'",
         (state, note, at, item_id),
     )
 
@@ -67,7 +71,7 @@ def retry_later(db: Database, item: InboxItem, error: str, at: str, next_attempt
     MAX_ATTEMPTS the item is marked failed."""
     db.conn.execute(
         "UPDATE inbox_items SET attempts = attempts + 1, error = ?, processed_at = ?, next_attempt_at = ?, "
-        "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE id = ?",
+        "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE id = ? AND state = 'received'",
         (error, at, next_attempt_at, MAX_ATTEMPTS, item.id),
     )
 

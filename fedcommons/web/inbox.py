@@ -1,4 +1,5 @@
-"""POST to an inbox: cap, parse, verify, check the key's owner, deduplicate, persist, 202.
+"""POST to an inbox: cap, parse, verify, check the key's owner and the ids' hosts,
+deduplicate, persist, 202.
 
 Processing happens after the answer, from the persisted copy (federation.inbox_worker),
 so a crash right after the 202 loses nothing.
@@ -10,6 +11,8 @@ import logging
 from aiohttp import web
 
 from ..app import INBOX, INBOX_WRITER, MAX_BODY
+from ..errors import Forbidden
+from ..federation import ownership
 from ..sig.proof import proof_verification_method, verify_proof
 from .actors import local_actor
 from .signatures import refusal, unverified_key, verify_request
@@ -28,6 +31,7 @@ async def receive(request: web.Request) -> web.Response:
     signed, owner = await verify_request(request, body)
     if owner != actor:
         await _verify_forwarded(request, activity, actor, owner)
+    await _check_ids(request, activity, actor)
     fresh = await request.app[INBOX_WRITER].persist(activity["id"], body, actor, signed.key_id, recipient)
     if fresh:
         worker = request.app.get(INBOX)
@@ -65,11 +69,36 @@ async def _verify_forwarded(request: web.Request, activity: dict, actor: str, ow
     """An activity signed in transport by someone other than its actor counts only when
     its own Data Integrity proof verifies with the actor's key (a pool forwarding a
     contribution to its followers)."""
-    method = proof_verification_method(activity)
-    if method is None:
+    if proof_verification_method(activity) is None:
         raise refusal("the signing key belongs to %s, not to the actor %s", owner, actor)
+    if not await _proven_by(request, activity, actor):
+        raise refusal("forwarded by %s, and its proof does not verify as %s", owner, actor)
+
+
+async def _check_ids(request: web.Request, activity: dict, actor: str) -> None:
+    """Refuse ids the actor does not own (see federation.ownership): an activity's id must
+    be on its actor's server, and so must an object it creates, unless that object carries
+    a proof by its author, who is on the object's server."""
+    activity_id, object_id = ownership.foreign_ids(activity, actor)  # Malformed: a 400
+    if activity_id is not None:
+        raise Forbidden(f"the activity id {activity_id} is not on the server of its actor {actor}; "
+                        "an actor publishes only under ids of its own server")
+    if object_id is not None:
+        obj = ownership.authored_object(activity)
+        author = obj.get("attributedTo")
+        if not (isinstance(author, str) and ownership.same_origin(author, object_id)
+                and await _proven_by(request, obj, author)):
+            raise Forbidden(f"the object id {object_id} is not on the server of the actor {actor}, "
+                            "and no proof by its author vouches for it")
+
+
+async def _proven_by(request: web.Request, document: dict, author: str) -> bool:
+    """Whether the document's Data Integrity proof verifies with a key of `author`."""
+    method = proof_verification_method(document)
+    if method is None:
+        return False
     for refresh in (False, True):
         key, key_owner = await unverified_key(request, method, refresh=refresh)
-        if key_owner == actor and verify_proof(activity, key).ok:
-            return
-    raise refusal("forwarded by %s, and its proof does not verify as %s", owner, actor)
+        if key_owner == author and verify_proof(document, key).ok:
+            return True
+    return False
