@@ -35,6 +35,14 @@ class KeyStore:
         keys.save_private_key(self.path(kind, name, "rsa"), rsa)
         return ed, rsa
 
+    def discard(self, kind: str, name: str) -> None:
+        """Remove the keys `create` made for an actor whose creation then failed, so that
+        trying again is not refused for keys nobody uses."""
+        for alg in ("ed25519", "rsa"):
+            self.path(kind, name, alg).unlink(missing_ok=True)
+        self._ed25519.cache_clear()
+        self._rsa.cache_clear()
+
     def ed25519(self, kind: str, name: str) -> Ed25519PrivateKey:
         """The Ed25519 key that signs an actor's objects and the node's checkpoints."""
         return self._ed25519(kind, name)

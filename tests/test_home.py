@@ -100,3 +100,6 @@ def test_a_locked_database_is_one_line_and_status_1(tmp_path, monkeypatch):
         holder.close()
     assert result.stderr.splitlines() == ["error: database is locked: another process is writing to it; try again"]
     run(home, "actor", "show", "dave", code=2)  # nothing was recorded
+    assert not list((home / "keys").glob("person/dave.*")), "no keys left for an actor that was not made"
+    run(home, "actor", "add", "dave")  # and trying again works
+    run(home, "actor", "show", "dave")

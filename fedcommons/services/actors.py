@@ -37,6 +37,16 @@ def create_actor(node: Node, kind: str, name: str, *, display_name: str | None =
 def _create(node: Node, kind: str, name: str, *, display_name: str, actor_id: str,
             summary: str | None = None, extra: dict | None = None) -> ActorRow:
     ed, rsa = node.keys.create(kind, name)
+    try:
+        return _record_actor(node, kind, name, ed, rsa, display_name=display_name, actor_id=actor_id,
+                             summary=summary, extra=extra)
+    except BaseException:
+        node.keys.discard(kind, name)
+        raise
+
+
+def _record_actor(node: Node, kind: str, name: str, ed, rsa, *, display_name: str, actor_id: str,
+                  summary: str | None, extra: dict | None) -> ActorRow:
     rsa_key_id, ed_key_id = urls.key_ids(actor_id)
     row = ActorRow(
         id=actor_id, kind=kind, name=name, local=True, display_name=display_name, summary=summary,
