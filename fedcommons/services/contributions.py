@@ -77,12 +77,13 @@ def _published(when: str | None) -> str:
 
 
 def contribution_activity(node: Node, claim: Claim, import_key: str | None = None) -> log_writer.Pending:
-    """The signed Create{Contribution} for a checked claim, ready for the log; `import_key`
-    names the import row it came from."""
+    """The signed Create{Contribution} for a checked claim, ready for the log. One imported
+    from a row names the row's `import_key`, and its id follows from that key."""
     pool, person = claim.pool, claim.person
     activity = activities.contribution(
         activity_id=urls.new_activity(node.url),
-        contribution_id=urls.new_contribution(node.url),
+        contribution_id=(urls.imported_contribution(node.url, pool.id, import_key) if import_key
+                         else urls.new_contribution(node.url)),
         actor=person.id, provider=person.id, pool=pool.id,
         pool_name=pool.display_name or pool.name, provider_name=person.display_name or person.name,
         minutes=claim.minutes, kind=claim.kind, summary=claim.summary, published=claim.published,

@@ -8,8 +8,10 @@ running server) gets the write lock between batches.
 Imports are idempotent. Each row has a key: the one the file gives (`key`), or else one
 derived from what the row says (pool, person, effort, kind, summary, evidence, date), never
 from the file's name or the row's place in it, so a re-exported file is still recognised.
-A batch records its rows' keys in the same transaction as their entries, so importing a
-file again, or again after an interrupted run, appends exactly the rows still missing.
+The key is published with the contribution (`importKey`), and the contribution's id is
+derived from it: a row is imported when its contribution is recorded, which happens in the
+same transaction as its entry, so importing a file again, or again after an interrupted
+run, appends exactly the rows still missing.
 
 Two rows of one file that say exactly the same thing are two contributions (two evenings
 of weeding with no date, say): identical rows are numbered in the order they come, and the
@@ -25,9 +27,10 @@ from typing import Callable, Iterator
 
 import orjson
 
+from .. import urls
 from ..errors import BadInput, FedcommonsError
 from ..node import Node
-from ..store import imports as import_store
+from ..store import contributions as contribution_store
 from ..store.db import transaction
 from . import log_writer
 from .actors import require
@@ -35,18 +38,21 @@ from .contributions import Claim, check_claim, contribution_activity
 
 FIELDS = ("pool", "as", "effort", "kind", "summary")
 OPTIONAL = ("evidence", "date", "key")
-# Rows per transaction: each batch holds the write lock for a few tens of milliseconds.
+# Rows per transaction: a batch holds the write lock for about 0.1 s (bench/append.py);
+# more rows make each wait longer, fewer make the import slower (a commit each).
 BATCH = 1000
 MAX_KEY = 200
+DERIVED = "sha256:"  # what keys derived from a row's content start with
 
 
 @dataclass(frozen=True)
 class Row:
-    """A checked row: where it was, its key, and the contribution it claims."""
+    """A checked row: where it was, its key, the contribution it claims and that one's id."""
 
     line: int
     key: str
     claim: Claim
+    contribution_id: str
 
 
 @dataclass
@@ -114,7 +120,7 @@ def check_rows(node: Node, rows) -> tuple[list[Row], list[tuple[int, str]]]:
     good, bad = [], []
     cache: dict[tuple[str, str], object] = {}
     given: dict[tuple[str, str], int] = {}  # (pool, key) -> line that gave it
-    repeats: dict[bytes, int] = {}  # content -> how many rows said it so far
+    repeats: dict[bytes, int] = {}  # digest of the content -> how many rows said it so far
 
     def actor(name, kind):
         key = (name, kind)
@@ -157,10 +163,10 @@ def check_rows(node: Node, rows) -> tuple[list[Row], list[tuple[int, str]]]:
                 if first != number:
                     raise BadInput(f"key {key!r} was already used on line {first}")
             else:
-                content = _content(claim, dated=when is not None)
+                content = _content_digest(claim, dated=when is not None)
                 repeats[content] = repeats.get(content, 0) + 1
                 key = _derived_key(content, repeats[content])
-            good.append(Row(number, key, claim))
+            good.append(Row(number, key, claim, urls.imported_contribution(node.url, claim.pool.id, key)))
         except FedcommonsError as exc:
             bad.append((number, str(exc)))
     return good, bad
@@ -179,21 +185,25 @@ def _given_key(value) -> str | None:
         raise BadInput(f"key is {len(key)} characters; keep it under {MAX_KEY}")
     if not key.isprintable():
         raise BadInput("key must not contain control characters")
+    if key.startswith(DERIVED):
+        raise BadInput(f"keys starting with {DERIVED!r} are the ones derived from rows; choose another")
     return key
 
 
-def _content(claim: Claim, *, dated: bool) -> bytes:
-    """What a row says, normalised ("90m" and "1.5h" say the same). An undated row is
-    dated at import time, so its time is no part of what it says."""
-    return orjson.dumps([claim.pool.id, claim.person.id, claim.minutes, claim.kind, claim.summary,
-                         list(claim.evidence), claim.published if dated else None])
+def _content_digest(claim: Claim, *, dated: bool) -> bytes:
+    """The SHA-256 of what a row says, normalised ("90m" and "1.5h" say the same). An
+    undated row is dated at import time, so its time is no part of what it says."""
+    # Digests, not orjson's bytes, are what the caller keeps: each of those holds 4 KB.
+    return hashlib.sha256(orjson.dumps([
+        claim.pool.id, claim.person.id, claim.minutes, claim.kind, claim.summary,
+        list(claim.evidence), claim.published if dated else None,
+    ])).digest()
 
 
-def _derived_key(content: bytes, occurrence: int) -> str:
+def _derived_key(content_digest: bytes, occurrence: int) -> str:
     # A hash, not the content: the key is published with the entry, and the content is
     # there already; the hash only makes the key short and fixed in size.
-    digest = hashlib.sha256(content + b"\n%d" % occurrence).hexdigest()
-    return f"sha256:{digest}"
+    return DERIVED + hashlib.sha256(content_digest + b"%d" % occurrence).hexdigest()
 
 
 def plan_import(node: Node, path: Path, *, skip_bad: bool = False) -> ImportPlan:
@@ -211,12 +221,8 @@ def plan_import(node: Node, path: Path, *, skip_bad: bool = False) -> ImportPlan
 
 
 def _not_imported(node: Node, rows: list[Row]) -> list[Row]:
-    by_pool: dict[str, list[str]] = {}
-    for row in rows:
-        by_pool.setdefault(row.claim.pool.id, []).append(row.key)
-    taken = {(pool, key) for pool, keys in by_pool.items()
-             for key in import_store.imported(node.db, pool, keys)}
-    return [row for row in rows if (row.claim.pool.id, row.key) not in taken]
+    known = contribution_store.known(node.db, (row.contribution_id for row in rows))
+    return [row for row in rows if row.contribution_id not in known]
 
 
 def write_import(node: Node, plan: ImportPlan, *, batch: int = BATCH,
@@ -231,13 +237,10 @@ def write_import(node: Node, plan: ImportPlan, *, batch: int = BATCH,
         signed = [(row, contribution_activity(node, row.claim, import_key=row.key)) for row in chunk]
         with transaction(node.db):
             # Another import of the same rows may have run since the plan was made.
-            fresh = _not_imported(node, chunk)
-            wanted = {id(row) for row in fresh}
-            pending = [(row, p) for row, p in signed if id(row) in wanted]
+            fresh = {row.contribution_id for row in _not_imported(node, chunk)}
+            pending = [(row, p) for row, p in signed if row.contribution_id in fresh]
             log_writer.append(node, [p for _, p in pending])
-            import_store.record_imported(node.db, [
-                (row.claim.pool.id, row.key, p.activity["object"]["id"]) for row, p in pending])
-        result.ids.extend(p.activity["object"]["id"] for _, p in pending)
+        result.ids.extend(row.contribution_id for row, _ in pending)
         result.written += len(pending)
         result.already += len(chunk) - len(pending)
         if progress:

@@ -431,22 +431,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
         """,
     ),
-    (
-        8,
-        "keys of imported rows",
-        """
-        -- Each row a bulk import appended, by the row's key within its pool (the key the
-        -- file gave, or a hash of the row's content; the contribution carries the same
-        -- key in the log as importKey). Written in the same transaction as the entries,
-        -- so importing a file again, or again after a crash, adds only what is missing.
-        CREATE TABLE import_keys (
-            pool TEXT NOT NULL,
-            key TEXT NOT NULL,
-            contribution TEXT NOT NULL,
-            PRIMARY KEY (pool, key)
-        ) WITHOUT ROWID;
-        """,
-    ),
 ]
 
 
