@@ -18,6 +18,8 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # full context is ~3 KB, and it would be stored, hashed and signed with every entry.
 CONTRIBUTION_TERMS = ("Contribution", "Measure", "provider", "receiver", "action", "kind",
                       "effortQuantity", "hasUnit", "hasNumericalValue", "evidence", "claim")
+# Only imported contributions carry importKey: the others keep their bytes as they were.
+IMPORTED_CONTRIBUTION_TERMS = (*CONTRIBUTION_TERMS, "importKey")
 # Actor and pool descriptions also carry their keys: security v1 (publicKey) and
 # multikey v1 (Multikey), as on the actor documents we serve.
 ACTOR_TERMS = ("CommonPool", "Cooperative", "assertionMethod", "manuallyApprovesFollowers",
@@ -44,10 +46,12 @@ def contribution(
     *, activity_id: str, contribution_id: str, actor: str, provider: str, pool: str,
     pool_name: str, provider_name: str, minutes: int, kind: str, summary: str, published: str,
     evidence: list[str] | None = None, claim: str | None = None, cc: list[str] | None = None,
+    import_key: str | None = None,
 ) -> dict:
     """Create{["Note", "Contribution"]}: `provider` put `minutes` of `kind` work into `pool`.
 
     `actor` is the provider, or the pool itself when it records a claim read from a Note.
+    `import_key` names the row of a bulk import the contribution was read from.
     """
     text = f"{provider_name} put {format_effort(minutes)} of {kind} into {pool_name}: {summary}"
     to = [pool] if actor != pool else [provider]
@@ -71,8 +75,10 @@ def contribution(
         obj["evidence"] = list(evidence)
     if claim:
         obj["claim"] = claim
+    if import_key:
+        obj["importKey"] = import_key
     return {
-        "@context": _context(CONTRIBUTION_TERMS),
+        "@context": _context(IMPORTED_CONTRIBUTION_TERMS if import_key else CONTRIBUTION_TERMS),
         "id": activity_id,
         "type": "Create",
         "actor": actor,

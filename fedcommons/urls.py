@@ -1,6 +1,7 @@
 """Where things live under a node's base URL. Every id comes from the configured URL,
 never from a request's Host header (nodes run behind TLS-terminating proxies)."""
 
+import hashlib
 import re
 import secrets
 from urllib.parse import urlsplit
@@ -41,6 +42,13 @@ def new_activity(base: str) -> str:
 def new_contribution(base: str) -> str:
     """A fresh contribution id."""
     return f"{base}/contributions/{secrets.token_hex(16)}"
+
+
+def imported_contribution(base: str, pool: str, key: str) -> str:
+    """The id of the contribution imported from the row with this key into this pool: the
+    same every time, so the row can be found again."""
+    digest = hashlib.sha256(f"{pool}\n{key}".encode()).hexdigest()[:32]
+    return f"{base}/contributions/{digest}"
 
 
 def key_ids(actor: str) -> tuple[str, str]:

@@ -52,6 +52,7 @@ SPECIFIED = {
     "parameters": FC + "parameters",
     "weight": FC + "weight",
     "claim": FC + "claim",
+    "importKey": FC + "importKey",
     "pool": FC + "pool",
     "asOf": FC + "asOf",
     "checkpoint": FC + "checkpoint",
@@ -342,8 +343,9 @@ def test_inline_contexts_in_readme_copy_our_definitions_exactly():
 
 
 def test_readme_examples_cover_what_the_design_requires():
-    (create,) = [e for e in examples_with(AS + "Note", FC + "Contribution")
-                 if FC + "claim" not in node_of_type(e, FC + "Contribution")]
+    contributions = examples_with(AS + "Note", FC + "Contribution")
+    (create,) = [e for e in contributions
+                 if not {FC + "claim", FC + "importKey"} & set(node_of_type(e, FC + "Contribution"))]
     contribution = node_of_type(create, FC + "Contribution")
     assert node_of_type(create, AS + "Create")[AS + "object"][0]["@id"] == contribution["@id"]
     assert contribution[VF + "action"] == [{"@id": VF + "work"}]
@@ -351,6 +353,10 @@ def test_readme_examples_cover_what_the_design_requires():
     assert effort["@type"] == [OM2 + "Measure"]
     assert effort[OM2 + "hasUnit"] == [{"@id": OM2 + "minute-Time"}]
     assert effort[OM2 + "hasNumericalValue"] == [{"@value": 150}]
+
+    (imported,) = [e for e in contributions if FC + "importKey" in node_of_type(e, FC + "Contribution")]
+    (key,) = node_of_type(imported, FC + "Contribution")[FC + "importKey"]
+    assert key["@value"].startswith("sha256:")
 
     (accept,) = examples_with(AS + "Accept")
     accepted = node_of_type(accept, AS + "Accept")[AS + "object"]

@@ -6,9 +6,9 @@ import click
 
 from ..services import contributions as service
 from ..services import remote
+from ..services.importing import BATCH, plan_import, write_import
 from ..store import contributions as contribution_store
 from ..urls import is_local
-from ..services.importing import import_contributions, read_rows
 from . import main
 from .common import FORMAT, echo_json, node_from, progressbar
 
@@ -66,23 +66,29 @@ def import_() -> None:
 @import_.command("contributions")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Import the good rows and list the bad ones.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH, show_default=True,
+              help="Rows per transaction; the server can write between batches.")
 @FORMAT
 @click.pass_context
-def import_contributions_cmd(ctx, file: Path, skip_bad: bool, fmt: str) -> None:
+def import_contributions_cmd(ctx, file: Path, skip_bad: bool, batch_size: int, fmt: str) -> None:
     """Append contributions from FILE (JSON lines, or CSV with a header).
 
     Fields: pool, as, effort, kind, summary, and optionally evidence (a list in JSON,
-    space-separated in CSV) and date. Every row is checked first: a bad row stops the import
-    with its line number and writes nothing, unless --skip-bad is given.
+    space-separated in CSV), date and key. Every row is checked first: a bad row stops the
+    import with its line number and writes nothing, unless --skip-bad is given.
+
+    Importing the same rows again writes nothing: a row is known by its key (published
+    with the contribution; never put private data in it) or, without one, by what it says.
+    An interrupted import can simply be run again.
     """
     node = node_from(ctx)
-    total = sum(1 for _ in read_rows(file))
-    with progressbar(total, "importing") as bar:
-        result = import_contributions(node, file, skip_bad=skip_bad, progress=bar.update)
+    plan = plan_import(node, file, skip_bad=skip_bad)
+    with progressbar(len(plan.rows), "importing") as bar:
+        result = write_import(node, plan, batch=batch_size, progress=bar.update)
     if fmt == "json":
-        echo_json({"written": result.written, "ids": result.ids,
+        echo_json({"written": result.written, "already_imported": result.already, "ids": result.ids,
                    "bad": [{"line": line, "error": reason} for line, reason in result.bad]})
         return
-    click.echo(f"imported {result.written} contributions")
+    click.echo(f"{result.written} written, {result.already} already imported")
     for line, reason in result.bad:
         click.echo(f"skipped line {line}: {reason}", err=True)

@@ -76,16 +76,18 @@ def _published(when: str | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def contribution_activity(node: Node, claim: Claim) -> log_writer.Pending:
-    """The signed Create{Contribution} for a checked claim, ready for the log."""
+def contribution_activity(node: Node, claim: Claim, import_key: str | None = None) -> log_writer.Pending:
+    """The signed Create{Contribution} for a checked claim, ready for the log. One imported
+    from a row names the row's `import_key`, and its id follows from that key."""
     pool, person = claim.pool, claim.person
     activity = activities.contribution(
         activity_id=urls.new_activity(node.url),
-        contribution_id=urls.new_contribution(node.url),
+        contribution_id=(urls.imported_contribution(node.url, pool.id, import_key) if import_key
+                         else urls.new_contribution(node.url)),
         actor=person.id, provider=person.id, pool=pool.id,
         pool_name=pool.display_name or pool.name, provider_name=person.display_name or person.name,
         minutes=claim.minutes, kind=claim.kind, summary=claim.summary, published=claim.published,
-        evidence=list(claim.evidence), cc=followers_of(person, pool),
+        evidence=list(claim.evidence), cc=followers_of(person, pool), import_key=import_key,
     )
     # Built from checked strings and a minute count under a week, with our own ASCII keys:
     # nothing in it needs the careful canonical path.

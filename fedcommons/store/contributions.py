@@ -1,7 +1,8 @@
 """SQL for the contribution and endorsement projections."""
 
 from dataclasses import dataclass
-from typing import Sequence
+from itertools import islice
+from typing import Iterable, Sequence
 
 from sqlite_utils import Database
 
@@ -49,6 +50,18 @@ def contribution(db: Database, contribution_id: str) -> ContributionRow | None:
         f"SELECT {_COLUMNS} FROM contributions WHERE id = ?", (contribution_id,)
     ).fetchone()
     return ContributionRow(*row) if row else None
+
+
+def known(db: Database, contribution_ids: Iterable[str]) -> set[str]:
+    """Those of the ids that are recorded contributions."""
+    found: set[str] = set()
+    ids = iter(contribution_ids)
+    # Chunks well under SQLite's limit on bound parameters (999 before 3.32).
+    while chunk := list(islice(ids, 500)):
+        marks = ", ".join("?" * len(chunk))
+        found.update(row[0] for row in db.conn.execute(
+            f"SELECT id FROM contributions WHERE id IN ({marks})", chunk))
+    return found
 
 
 def decide(db: Database, contribution_id: str, status: str, decided_by: str,
