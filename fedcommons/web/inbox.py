@@ -12,6 +12,7 @@ from aiohttp import web
 from ..app import CLIENT, INBOX, INBOX_WRITER, MAX_BODY
 from ..errors import FedcommonsError, VerificationError
 from ..sig.proof import proof_verification_method, verify_proof
+from ..untrusted import load_json
 from .actors import local_actor
 from .signatures import verify_request
 
@@ -41,7 +42,7 @@ async def receive(request: web.Request) -> web.Response:
 
 def _parse(body: bytes) -> dict:
     try:
-        activity = json.loads(body)
+        activity = load_json(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
     if not isinstance(activity, dict):

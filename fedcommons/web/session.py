@@ -22,7 +22,7 @@ from ..errors import Forbidden
 from ..services import accounts, sessions
 from ..services.sessions import Session
 from . import csrf, html, password_failures
-from .forms import browser_form, csrf_input, hidden, text_field
+from .forms import browser_form, csrf_input, hidden, read_form, text_field
 
 COOKIE = "fc_session"
 LOGIN_COOKIE = "fc_login"
@@ -135,7 +135,7 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     """POST /login: check the password and start a session."""
     node = request.app[NODE]
-    form = await request.post()
+    form = await read_form(request)
     nonce = request.cookies.get(LOGIN_COOKIE)
     sent = form.get(csrf.FIELD)
     if not csrf.genuine(node, nonce, sent if isinstance(sent, str) else None, "login"):
@@ -168,7 +168,7 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     """POST /logout: end the session (the form's token must be the session's)."""
     node = request.app[NODE]
-    form = await request.post()
+    form = await read_form(request)
     if viewer(request) is not None:
         session = check_form(request, form, "logout")
         sessions.end(node, session.token)
