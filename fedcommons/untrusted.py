@@ -26,8 +26,8 @@ _MAX_NUMBER = sys.float_info.max
 # The largest whole number a JSON number carries exactly; it and any sum of two of them
 # fit SQLite's 64-bit integers.
 MAX_WHOLE = 2**53 - 1
-# Dates are kept a day inside what datetime can hold, so that taking the end of a day
-# or moving to UTC cannot overflow; nothing this node records is older than 1970.
+# Dates are kept well inside what datetime can hold, so that taking the end of a day or
+# moving to UTC cannot overflow; a log, a pool or a standing before 1970 is a typing slip.
 FIRST_YEAR, LAST_YEAR = 1970, 9998
 
 

@@ -208,6 +208,39 @@ def test_standing_as_of_the_edge_of_the_calendar_is_400(served, as_of, accept):
     assert b"asOf" in body
 
 
+# -- what the fuzz found besides -----------------------------------------------------------------
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(("path", "body", "content_type", "status"), [
+    ("/oauth/token", b"grant_type=\xff", FORM, 400),  # not UTF-8
+    ("/oauth/token", b"grant_type=x", FORM + "; charset=no-such-charset", 400),
+    ("/oauth/revoke", b"", "multipart/form-data; boundary=x", 400),  # no boundary in the body
+    ("/oauth/register", b'{"client_name": ' + b"9" * 5000 + b"}", "application/json", 400),
+    ("/witness/add-checkpoint", b"old " + b"9" * 5000 + b"\n\nexample.com/log\n1\nAAAA\n", "text/plain", 400),
+])
+def test_bodies_that_crashed_a_parser_are_refused(served, path, body, content_type, status):
+    answer_status, answer = served.request("POST", path, body, {"Content-Type": content_type})
+    assert answer_status == status, answer
+
+
+@pytest.mark.parametrize("expiry", ["²", "9" * 5000])
+def test_a_consent_form_token_with_a_strange_expiry_is_refused(served, expiry):
+    body = urlencode({"csrf": f"{expiry}.x", "decision": "approve"}).encode()
+    status, answer = served.request("POST", "/oauth/authorize", body,
+                                    {"Content-Type": FORM, "Cookie": f"{CONSENT_COOKIE}=nonce"})
+    assert status == 403, answer
+
+
+@pytest.mark.parametrize("target", ["0", "mailto:x@example.com", "http://[::1"])
+def test_following_what_is_not_a_url_is_400(served, target):
+    body = json.dumps({"type": "Follow", "object": target}).encode()
+    status, answer = served.request("POST", "/users/carol/outbox", body,
+                                    {"Content-Type": AP, "Authorization": f"Bearer {served.access}"})
+    assert status == 400 and b"http(s) URL" in answer, answer
+
+
 async def test_an_unexpected_error_is_a_500_problem_without_its_trace(aiohttp_client, caplog):
     """The last resort, for whatever the fixes above missed."""
     async def broken(request):
