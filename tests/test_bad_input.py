@@ -428,6 +428,10 @@ def raw_json_bodies():
     return st.one_of(inner, inner.map(activity_with), st.binary(max_size=64))
 
 
+RAW_JSON = raw_json_bodies()
+
+
+JSON_VALUES = json_values()
 FIELD_VALUES = json_values(max_leaves=6)
 ACTIVITY_TYPES = st.sampled_from(["Create", "Update", "Delete", "Follow", "Undo", "Like", "Announce", "Accept",
                                   "Reject", "Add", "Remove", "Offer"])
@@ -456,7 +460,7 @@ def activities(draw, actor: str, own: str):
 
 
 def bodies(actor: str, own: str):
-    return st.one_of(raw_json_bodies(), json_values().map(lambda v: json.dumps(v).encode()),
+    return st.one_of(RAW_JSON, JSON_VALUES.map(lambda v: json.dumps(v).encode()),
                      activities(actor, own))
 
 
@@ -492,7 +496,7 @@ def form_bodies(draw, names: tuple[str, ...], extra: dict | None = None):
     if kind == "form":
         return urlencode(fields).encode("utf-8", "surrogatepass"), "application/x-www-form-urlencoded"
     if kind == "json":
-        body = draw(st.just(json.dumps(fields).encode()) | raw_json_bodies())
+        body = draw(st.just(json.dumps(fields).encode()) | RAW_JSON)
         return body, "application/json"
     return draw(st.binary(max_size=80)), draw(st.sampled_from([
         "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=no-such-charset",
@@ -510,8 +514,8 @@ def test_no_oauth_post_gets_a_server_error(served, data):
         metadata = data.draw(st.fixed_dictionaries({}, optional={
             "client_name": OAUTH_VALUES, "redirect_uris": st.lists(OAUTH_VALUES, max_size=3) | OAUTH_VALUES,
             "grant_types": st.lists(OAUTH_VALUES, max_size=2), "token_endpoint_auth_method": OAUTH_VALUES,
-            "scope": OAUTH_VALUES, "client_uri": OAUTH_VALUES}) | json_values())
-        body = data.draw(st.just(json.dumps(metadata).encode()) | raw_json_bodies())
+            "scope": OAUTH_VALUES, "client_uri": OAUTH_VALUES}) | JSON_VALUES)
+        body = data.draw(st.just(json.dumps(metadata).encode()) | RAW_JSON)
         content_type = "application/json"
     else:
         body, content_type = data.draw(form_bodies(TOKEN_FIELDS + ("token", "token_type_hint")))
