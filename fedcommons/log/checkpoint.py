@@ -80,9 +80,10 @@ def parse_checkpoint(body: str) -> Checkpoint:
         raise BadInput(
             f"checkpoint size {size_text!r} is not a decimal number without sign or leading zeros"
         )
+    # Length first: int() raises ValueError past 4,300 digits.
+    if len(size_text) > len(str(MAX_TREE_SIZE)) or int(size_text) > MAX_TREE_SIZE:
+        raise BadInput(f"checkpoint size {size_text:.40} is larger than {MAX_TREE_SIZE}")
     size = int(size_text)
-    if size > MAX_TREE_SIZE:
-        raise BadInput(f"checkpoint size {size} is larger than {MAX_TREE_SIZE}")
     # The regex pins the alphabet and the length of 32 encoded bytes; re-encoding then
     # rejects non-zero unused bits in the last character, so each root has one spelling.
     if not _ROOT.fullmatch(root_text):

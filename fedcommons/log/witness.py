@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import BadInput
+from ..untrusted import whole_number
+from .checkpoint import MAX_TREE_SIZE
 from .merkle import HASH_SIZE
 
 MAX_PROOF_LINES = 63
@@ -71,4 +73,4 @@ def parse_add_checkpoint(body: bytes) -> AddCheckpoint:
         if len(value) != HASH_SIZE:
             raise BadInput(f"consistency proof line {number} is not a {HASH_SIZE}-byte hash")
         proof.append(value)
-    return AddCheckpoint(int(match.group(1)), proof, note)
+    return AddCheckpoint(whole_number("the old size", match.group(1), maximum=MAX_TREE_SIZE), proof, note)

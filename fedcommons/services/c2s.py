@@ -26,6 +26,7 @@ from ..activities import PUBLIC
 from ..fields import types
 from ..effort import find_effort
 from ..errors import BadInput, Conflict, FetchError, Forbidden, NotFound
+from ..federation import netguard
 from ..federation.claims import hashtags, note_text
 from ..node import Node, now
 from ..store import actors as actor_store
@@ -90,6 +91,16 @@ def _fresh(node: Node, person: ActorRow, kind: str, obj, to: list[str], cc: list
 def _plain(value) -> str | None:
     """Plain text of an HTML string (a rejection's reason, a summary)."""
     return (note_text({"content": value}) or None) if isinstance(value, str) else None
+
+
+def _fetchable(node: Node, url: str, what: str) -> str:
+    """``url``, when the node would fetch it; BadInput when not: the person named something
+    no server can answer for (a 502 is for servers that do not answer)."""
+    try:
+        netguard.check_url(url, allow_private=node.config.allow_private_addresses)
+    except FetchError as exc:
+        raise BadInput(f"{what} must be an http(s) URL of another server: {exc}") from None
+    return url
 
 
 # --- Create ------------------------------------------------------------------------------
@@ -169,6 +180,8 @@ async def _contribution_pool(node: Node, client, person: ActorRow, obj: dict) ->
     for candidate in candidates[:MAX_POOL_CANDIDATES]:
         row = local_pool(node, candidate)
         if row is None and not urls.is_local(node.url, candidate):
+            if receiver:
+                _fetchable(node, receiver, "the receiver of a contribution")
             try:
                 row = await client.actor(candidate)
             except FetchError:
@@ -256,7 +269,7 @@ async def _follow(node: Node, writer, client, person: ActorRow, activity: dict, 
         raise BadInput("a Follow names whom to follow as its object")
     if urls.is_local(node.url, target):
         raise BadInput("following actors on this node is not needed: they share its log")
-    followee = await client.actor(target)
+    followee = await client.actor(_fetchable(node, target, "the object of a Follow"))
     follow = _fresh(node, person, "Follow", followee.id, [followee.id])
     return await writer.run(_send_follow, person, followee.id, follow)
 

@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -51,6 +51,7 @@ from ..standing import (
 from ..store import actors as actor_store
 from ..store import log as log_store
 from ..store import mirrors as mirror_store
+from ..untrusted import calendar_day, instant, whole_number
 from . import mirrors as mirror_service
 from .log_writer import lookup
 
@@ -176,23 +177,10 @@ def parse_as_of(text: str | None, *, now: datetime | None = None) -> datetime:
         return current.replace(microsecond=0)
     text = text.strip()
     if "T" not in text and " " not in text:
-        try:
-            day = date.fromisoformat(text) if len(text) == 10 else None
-        except ValueError:
-            day = None
-        if day is None:
-            raise BadInput(f"asOf {text!r} is not a date: write YYYY-MM-DD, or a time like 2024-06-30T12:00:00Z")
+        day = calendar_day("asOf", text)
         moment = datetime.combine(day + timedelta(days=1), time(), timezone.utc) - ONE_MICROSECOND
     else:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise BadInput(
-                f"asOf {text!r} is neither a date nor an ISO 8601 time: write 2024-06-30 or 2024-06-30T12:00:00Z"
-            ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        moment = moment.astimezone(timezone.utc)
+        moment = instant("asOf", text)
     if moment > current:
         raise BadInput(f"asOf {text} is in the future; leave it out for the standing as of now")
     return moment
@@ -308,10 +296,8 @@ def query_standing(node: Node, slug: str, query) -> Standing:
     if method is not None:
         validate_parameters(method, None)  # an unknown method is refused before reading the log
     tree = query.get("treeSize") or None
-    if tree is not None and not (tree.isascii() and tree.isdigit()):
-        raise BadInput(f"treeSize must be a whole number of log entries, got {tree!r}")
     return local_pool_standing(node, slug, method=method, as_of=parse_as_of(query.get("asOf")),
-                               tree_size=None if tree is None else int(tree))
+                               tree_size=None if tree is None else whole_number("treeSize", tree, minimum=1))
 
 
 # -- verifying ------------------------------------------------------------------------

@@ -6,15 +6,15 @@ another actor, or one without the scope needed, is 403. Without a token, GET of 
 stays the public view of what the actor logged (web.actors.outbox).
 """
 
-import json
 from functools import wraps
 
 from aiohttp import web
 
 from ..app import CLIENT, DELIVERY, MAX_BODY, NODE, WRITER
-from ..errors import BadInput, Unauthorized
+from ..errors import Unauthorized
 from ..services import c2s, mailbox, oauth
 from ..store.actors import ActorRow
+from ..untrusted import load_json
 from . import actors
 from .collections import paged
 from .errors import problem
@@ -58,10 +58,7 @@ async def post_outbox(request: web.Request, person: ActorRow) -> web.Response:
         raise web.HTTPUnsupportedMediaType(text=f"post {ACTIVITY_JSON}, not {request.content_type or 'no Content-Type'}")
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
-    try:
-        body = json.loads(await request.read())
-    except (ValueError, RecursionError) as exc:
-        raise BadInput(f"the body is not JSON: {exc}") from None
+    body = load_json(await request.read())
     activity = await c2s.submit(node, request.app[WRITER], request.app[CLIENT], person, body)
     worker = request.app.get(DELIVERY)
     if worker is not None:

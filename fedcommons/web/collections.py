@@ -5,6 +5,7 @@ from typing import Callable
 from aiohttp import web
 
 from ..ld.context import AS
+from ..untrusted import whole_number
 
 PAGE_SIZE = 20
 
@@ -21,12 +22,7 @@ def paged(request: web.Request, url: str, total: int,
         else:
             doc["orderedItems"] = []
         return doc
-    try:
-        number = int(raw)
-    except ValueError:
-        raise web.HTTPBadRequest(text="page must be a positive integer") from None
-    if number < 1:
-        raise web.HTTPBadRequest(text="page must be a positive integer")
+    number = whole_number("page", raw, minimum=1, kind="a page number")
     offset = (number - 1) * page_size
     page = {
         "@context": AS,

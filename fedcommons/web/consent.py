@@ -25,10 +25,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from ..app import CLIENT, NODE, WRITER
-from ..errors import Forbidden, OAuthError
+from ..errors import BadInput, Forbidden, OAuthError
 from ..services import oauth
 from ..services.oauth_clients import resolve_client
+from ..untrusted import whole_number
 from . import csrf, html, sign_in
+from .forms import read_form
 
 COOKIE = "fc_oauth"
 FORM_SECONDS = 600
@@ -56,10 +58,13 @@ def _mac(node, nonce: str, expires: int, fields: dict) -> str:
 def _form_is_genuine(node, nonce: str | None, token: str | None, fields: dict) -> bool:
     if not nonce or not token or "." not in token:
         return False
-    expires_text = token.split(".", 1)[0]
-    if not expires_text.isdigit() or int(expires_text) < time.time():
+    try:
+        expires = whole_number("expiry", token.split(".", 1)[0])
+    except BadInput:
         return False
-    return hmac.compare_digest(_mac(node, nonce, int(expires_text), fields), token)
+    if expires < time.time():
+        return False
+    return hmac.compare_digest(_mac(node, nonce, expires, fields), token)
 
 
 async def authorize_page(request: web.Request) -> web.Response:
@@ -84,7 +89,7 @@ async def authorize_page(request: web.Request) -> web.Response:
 async def authorize_answer(request: web.Request) -> web.Response:
     """POST /oauth/authorize: the person approved or denied."""
     node = request.app[NODE]
-    form = await request.post()
+    form = await read_form(request)
     fields = {name: str(form.get(name, "")) for name in SIGNED}
     nonce = request.cookies.get(COOKIE)
     if not _form_is_genuine(node, nonce, str(form.get("csrf", "")), fields):

@@ -1,5 +1,5 @@
 """Pieces of HTML forms: fields that show their error beside them and keep what was typed,
-the CSRF input, and error pages for form posts.
+the CSRF input, reading a posted form, and error pages for form posts.
 
 Every value is escaped here, so a page builds a form from plain strings.
 """
@@ -7,8 +7,9 @@ Every value is escaped here, so a page builds a form from plain strings.
 import functools
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
-from ..errors import FedcommonsError
+from ..errors import BadInput, FedcommonsError
 from . import csrf, html
 from .errors import TITLES
 
@@ -70,6 +71,16 @@ def select_field(name: str, label: str, options: list[tuple[str, str]], selected
         for value, text in options)
     return (f'{opening}<select id="{html.esc(field_id)}" name="{html.esc(name)}"{described}>{items}</select>'
             f"{message}</div>")
+
+
+async def read_form(request: web.Request) -> MultiDictProxy:
+    """The posted form; BadInput when the body is not one (bytes that are not UTF-8, an
+    unknown charset, a multipart body without its boundary), which aiohttp raises as
+    ValueError or LookupError."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError) as exc:
+        raise BadInput(f"the body is not a well-formed form: {exc}") from None
 
 
 def error_page(request: web.Request, status: int, detail: str, *, title: str | None = None) -> web.Response:

@@ -5,7 +5,6 @@ Processing happens after the answer, from the persisted copy (federation.inbox_w
 so a crash right after the 202 loses nothing.
 """
 
-import json
 import logging
 
 from aiohttp import web
@@ -14,6 +13,7 @@ from ..app import INBOX, INBOX_WRITER, MAX_BODY
 from ..errors import Forbidden
 from ..federation import ownership
 from ..sig.proof import proof_verification_method, verify_proof
+from ..untrusted import load_json
 from .actors import local_actor
 from .signatures import refusal, unverified_key, verify_request
 
@@ -43,10 +43,7 @@ async def receive(request: web.Request) -> web.Response:
 
 
 def _parse(body: bytes) -> dict:
-    try:
-        activity = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
+    activity = load_json(body)  # BadInput (400) for anything that is not plain, bounded JSON
     if not isinstance(activity, dict):
         raise web.HTTPBadRequest(text="an activity must be a JSON object")
     if not isinstance(activity.get("id"), str) or not activity["id"].startswith(("https://", "http://")):

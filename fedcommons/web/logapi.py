@@ -34,6 +34,7 @@ from ..services.log_writer import lookup
 from ..store import log as log_store
 from ..store import mirrors as mirror_store
 from ..store import witness as witness_store
+from ..untrusted import whole_number
 from .errors import problem
 
 MAX_LIMIT = 1000
@@ -143,17 +144,7 @@ def _proof_response(doc: dict) -> web.Response:
 
 
 def _int(request: web.Request, name: str, *, default: int | None = None, minimum: int = 0) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        if default is None:
-            raise BadInput(f"the query parameter {name} is required")
-        return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise BadInput(f"{name} must be a non-negative integer, got {raw!r}")
-    value = int(raw)
-    if value < minimum:
-        raise BadInput(f"{name} must be at least {minimum}")
-    return value
+    return whole_number(name, request.query.get(name), default=default, minimum=minimum)
 
 
 def _b64(value: bytes) -> str:

@@ -8,15 +8,15 @@ details, as anything else that says "later" does.
 The person-facing authorization page is in web.consent.
 """
 
-import json
-
 from aiohttp import web
 
 from ..app import NODE, WRITER
-from ..errors import OAuthError, TryLater
+from ..errors import BadInput, OAuthError, TryLater
 from ..rate_limit import TokenBuckets
 from ..services import oauth, oauth_clients
+from ..untrusted import load_json
 from .errors import error_response
+from .forms import read_form
 
 AUTHORIZE, TOKEN, REGISTER, REVOKE = oauth.AUTHORIZE_PATH, oauth.TOKEN_PATH, oauth.REGISTER_PATH, oauth.REVOKE_PATH
 MAX_REGISTRATION = 16 * 1024
@@ -63,13 +63,16 @@ async def _form(request: web.Request) -> dict:
     """The request's parameters: a form, as RFC 6749 requires, or JSON, which some send."""
     if request.content_type == "application/json":
         try:
-            data = json.loads(await request.read())
-        except (ValueError, RecursionError):
-            raise OAuthError("invalid_request", "the body is not JSON") from None
+            data = load_json(await request.read())
+        except BadInput as exc:
+            raise OAuthError("invalid_request", str(exc)) from None
         if not isinstance(data, dict):
             raise OAuthError("invalid_request", "send the parameters as a form or a JSON object")
         return {k: v for k, v in data.items() if isinstance(v, str)}
-    form = await request.post()
+    try:
+        form = await read_form(request)
+    except BadInput as exc:
+        raise OAuthError("invalid_request", str(exc)) from None
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -114,9 +117,9 @@ async def register(request: web.Request) -> web.Response:
         if len(raw) > MAX_REGISTRATION:
             raise OAuthError("invalid_client_metadata", f"client metadata is at most {MAX_REGISTRATION} bytes")
         try:
-            metadata = json.loads(raw)
-        except (ValueError, RecursionError):
-            raise OAuthError("invalid_client_metadata", "send the client metadata as a JSON object") from None
+            metadata = load_json(raw)
+        except BadInput as exc:
+            raise OAuthError("invalid_client_metadata", f"send the client metadata as a JSON object: {exc}") from None
         answer = await request.app[WRITER].run(oauth_clients.register_client, metadata,
                                                limits=request.app[REGISTRATIONS], address=request.remote)
     except OAuthError as exc:

@@ -21,7 +21,7 @@ from ..errors import Forbidden
 from ..services import sessions
 from ..services.sessions import Session
 from . import csrf, html, sign_in
-from .forms import browser_form, csrf_input, hidden, text_field
+from .forms import browser_form, csrf_input, hidden, read_form, text_field
 
 COOKIE = "fc_session"
 LOGIN_COOKIE = "fc_login"
@@ -134,7 +134,7 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     """POST /login: check the password and start a session."""
     node = request.app[NODE]
-    form = await request.post()
+    form = await read_form(request)
     nonce = request.cookies.get(LOGIN_COOKIE)
     sent = form.get(csrf.FIELD)
     if not csrf.genuine(node, nonce, sent if isinstance(sent, str) else None, "login"):
@@ -165,7 +165,7 @@ async def login(request: web.Request) -> web.Response:
 @browser_form
 async def logout(request: web.Request) -> web.Response:
     """POST /logout: end the session (the form's token must be the session's)."""
-    form = await request.post()
+    form = await read_form(request)
     if viewer(request) is not None:
         session = check_form(request, form, "logout")
         await request.app[WRITER].run(sessions.end, session.token)

@@ -16,7 +16,7 @@ from ...errors import BadInput
 from ...services import contributions
 from ...store import actors as actor_store
 from .. import html
-from ..forms import browser_form, csrf_input, select_field, text_field, textarea_field
+from ..forms import browser_form, csrf_input, read_form, select_field, text_field, textarea_field
 from ..session import check_form, form_token, require_viewer
 from .common import respond
 
@@ -36,7 +36,7 @@ async def submit(request: web.Request) -> web.Response:
     """Check the form; on success log the contribution and show it, else show the form again."""
     node = request.app[NODE]
     require_viewer(request)
-    form = await request.post()
+    form = await read_form(request)
     session = check_form(request, form, PURPOSE)
     values = {name: str(form.get(name, "")) for name in FIELDS}
     errors = _check(node, values)

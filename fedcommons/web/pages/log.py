@@ -9,9 +9,9 @@ endpoints themselves (``/log/checkpoint``, ``/log/entries``, ``/log/proof/...``)
 from aiohttp import web
 
 from ...app import NODE
-from ...errors import BadInput
 from ...store import log as log_store
 from ...store import witness as witness_store
+from ...untrusted import whole_number
 from .. import html
 from ..negotiation import wants_activity_json
 from .common import actor_link, log_size, proof_url, respond
@@ -57,11 +57,7 @@ def _index(node, size: int) -> dict:
 
 def _number(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise BadInput(f"{name} must be an entry number (0, 1, 2, ...), not {raw!r}")
-    return int(raw)
+    return whole_number(name, raw, kind="an entry number") if raw else None
 
 
 def _checkpoint(node, size: int) -> str:

@@ -20,7 +20,7 @@ from ...store import log as log_store
 from ...store.actors import ActorRow
 from ...store.contributions import ContributionRow
 from .. import html
-from ..forms import browser_form, csrf_input, hidden, textarea_field
+from ..forms import browser_form, csrf_input, hidden, read_form, textarea_field
 from ..session import check_form, form_token, require_viewer
 from .common import actor_link, respond
 
@@ -58,7 +58,7 @@ async def queue(request: web.Request) -> web.Response:
 async def decide(request: web.Request) -> web.Response:
     """Validate or reject one contribution, then back to the queue."""
     node = request.app[NODE]
-    form = await request.post()
+    form = await read_form(request)
     check_form(request, form, PURPOSE)
     pool, steward = _steward_pool(request)
     contribution = str(form.get("contribution", ""))
