@@ -279,14 +279,11 @@ def sign(node: Node, document: dict, *, created: str) -> tuple[dict, bytes]:
 
 
 def reader(node: Node) -> Node:
-    """Another handle on ``node`` with its own database connection, for a worker thread.
-
-    The server's connection is shared with its write transactions; a long read on it from
-    another thread could see one half done.
-    """
+    """Another handle on ``node`` with its own read-only connection, for a worker thread:
+    a long read there sees only committed writes and never holds up the event loop's."""
     from ..store.db import open_db
 
-    return Node(node.config, open_db(node.config.database))
+    return Node(node.config, open_db(node.config.database, readonly=True))
 
 
 def query_standing(node: Node, slug: str, query) -> Standing:
