@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from .. import activities, urls
 from ..activities import PUBLIC
 from ..fields import types
-from ..effort import find_effort
+from ..effort import claimed_minutes, find_effort
 from ..errors import BadInput, Conflict, FetchError, Forbidden, NotFound
 from ..federation import netguard
 from ..federation.claims import hashtags, note_text
@@ -157,10 +157,7 @@ def _effort(obj: dict, text: str) -> str:
     """The effort as `check_claim` reads it: from `effortQuantity`, else from the text."""
     quantity = obj.get("effortQuantity")
     if isinstance(quantity, dict):
-        value, unit = quantity.get("hasNumericalValue"), quantity.get("hasUnit")
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)) or unit not in ("minute", "hour"):
-            raise BadInput("effortQuantity needs hasUnit 'minute' or 'hour' and a numeric hasNumericalValue")
-        return f"{value}{'h' if unit == 'hour' else 'm'}"
+        return f"{claimed_minutes(quantity)}m"
     minutes = find_effort(text)
     if minutes is None:
         raise BadInput("the contribution has no effortQuantity and its text names no effort such as 3h or 90m")
