@@ -54,10 +54,11 @@ def check_fields(kinds: tuple[str, ...], *, kind: object, summary: object, evide
     A remote contribution is checked as it was signed, so nothing here rewrites a field."""
     if kind not in kinds:
         raise BadInput(f"unknown kind {kind!r}: use one of {', '.join(kinds)}")
-    if not isinstance(summary, str) or not summary.strip():
+    shown = " ".join(summary.split()) if isinstance(summary, str) else ""  # as pages show it
+    if not shown:
         raise BadInput("a contribution needs a summary of what was done (--summary TEXT)")
-    if len(summary) > MAX_SUMMARY:
-        raise BadInput(f"the summary is {len(summary)} characters; keep it under {MAX_SUMMARY}")
+    if len(shown) > MAX_SUMMARY:
+        raise BadInput(f"the summary is {len(shown)} characters; keep it under {MAX_SUMMARY}")
     if len(evidence) > MAX_EVIDENCE:
         raise BadInput(f"at most {MAX_EVIDENCE} evidence links")
     for link in evidence:
