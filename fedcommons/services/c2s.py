@@ -79,15 +79,6 @@ def _log(node: Node, person: ActorRow, activity: dict) -> dict:
     return pending.activity
 
 
-def _fresh(node: Node, person: ActorRow, kind: str, obj, to: list[str], cc: list[str] = ()) -> dict:
-    """An activity of ours to replace what the client sent, when its shape is fixed."""
-    activity = {"@context": list(activities.context_for()), "id": urls.new_activity(node.url), "type": kind,
-                "actor": person.id, "object": obj, "published": now(), "to": list(to)}
-    if cc:
-        activity["cc"] = list(cc)
-    return activity
-
-
 def _plain(value) -> str | None:
     """Plain text of an HTML string (a rejection's reason, a summary)."""
     return (note_text({"content": value}) or None) if isinstance(value, str) else None
@@ -267,7 +258,8 @@ async def _follow(node: Node, writer, client, person: ActorRow, activity: dict, 
     if urls.is_local(node.url, target):
         raise BadInput("following actors on this node is not needed: they share its log")
     followee = await client.actor(_fetchable(node, target, "the object of a Follow"))
-    follow = _fresh(node, person, "Follow", followee.id, [followee.id])
+    follow = activities.follow(activity_id=urls.new_activity(node.url), actor=person.id, target=followee.id,
+                               published=now())
     return await writer.run(_send_follow, person, followee.id, follow)
 
 
@@ -289,13 +281,14 @@ async def _undo(node: Node, writer, client, person: ActorRow, activity: dict, ev
         raise BadInput("an Undo names the activity it undoes as its object")
     follow = follow_store.follow_by_activity(node.db, target)
     if follow is not None and follow[0] == person.id:
-        undo = _fresh(node, person, "Undo", {"id": target, "type": "Follow", "actor": person.id,
-                                              "object": follow[1]}, [follow[1]])
+        undo = activities.undo_follow(activity_id=urls.new_activity(node.url), actor=person.id,
+                                      follow_id=target, followee=follow[1], published=now())
         return await writer.run(_send_unfollow, person, follow[1], undo)
     entry = log_store.entry_by_activity(node.db, target)
     if entry is not None and entry.type == "Like" and entry.actor == person.id:
         like = json.loads(entry.body) if entry.body else {}
-        undo = _fresh(node, person, "Undo", target, like.get("to", []), like.get("cc", []))
+        undo = activities.undo(activity_id=urls.new_activity(node.url), actor=person.id, obj=target,
+                               published=now(), to=like.get("to", []), cc=like.get("cc", []))
         return await writer.run(_log, person, undo)
     original = _own_activity(node, person, target)
     if original is None:
@@ -330,7 +323,8 @@ async def _delete(node: Node, writer, client, person: ActorRow, activity: dict, 
             raise Forbidden("only its contributor may withdraw a contribution")
         if row.status != "pending":
             raise Conflict(f"{target} was already {row.status}; it stays in the log")
-        delete = _fresh(node, person, "Delete", target, [row.pool], [f"{person.id}/followers"])
+        delete = activities.delete(activity_id=urls.new_activity(node.url), actor=person.id, obj=target,
+                                   published=now(), to=[row.pool], cc=[f"{person.id}/followers"])
         return await writer.run(_log, person, delete)
     original = _own_activity(node, person, target)
     if original is None:
