@@ -151,3 +151,107 @@ def update_object(*, activity_id: str, actor: str, obj: dict, published: str) ->
         "to": [PUBLIC],
         "object": obj,
     }
+
+
+def create_signed(*, activity_id: str, actor: str, obj: dict, published: str, to: list[str],
+                  cc: list[str]) -> dict:
+    """Create of an object that carries its own context and proof (a Distribution)."""
+    return {
+        "@context": _context(),
+        "id": activity_id,
+        "type": "Create",
+        "actor": actor,
+        "published": published,
+        "to": list(to),
+        "cc": list(cc),
+        "object": obj,
+    }
+
+
+def reply(*, activity_id: str, actor: str, to: str, in_reply_to: str, text: str, published: str) -> dict:
+    """Create{Note}: `actor` answers the Note `in_reply_to` of `to`, mentioning them."""
+    return {
+        "@context": _context(),
+        "id": activity_id,
+        "type": "Create",
+        "actor": actor,
+        "published": published,
+        "to": [to],
+        "object": {
+            "id": activity_id + "#note",
+            "type": "Note",
+            "attributedTo": actor,
+            "inReplyTo": in_reply_to,
+            "content": f"<p>{escape(text)}</p>",
+            "to": [to],
+            "tag": [{"type": "Mention", "href": to}],
+            "published": published,
+        },
+    }
+
+
+def follow(*, activity_id: str, actor: str, target: str, published: str) -> dict:
+    """Follow of `target` by `actor`."""
+    return {
+        "@context": _context(),
+        "id": activity_id,
+        "type": "Follow",
+        "actor": actor,
+        "object": target,
+        "to": [target],
+        "published": published,
+    }
+
+
+def follow_answer(*, activity_id: str, actor: str, follower: str, follow_id: str, accept: bool,
+                  published: str) -> dict:
+    """Accept or Reject, by the followed `actor`, of the Follow `follow_id` by `follower`."""
+    return {
+        "@context": _context(),
+        "id": activity_id,
+        "type": "Accept" if accept else "Reject",
+        "actor": actor,
+        "object": {"id": follow_id, "type": "Follow", "actor": follower, "object": actor},
+        "to": [follower],
+        "published": published,
+    }
+
+
+def undo_follow(*, activity_id: str, actor: str, follow_id: str, followee: str, published: str) -> dict:
+    """Undo of the Follow `follow_id` of `followee` by `actor`."""
+    return undo(activity_id=activity_id, actor=actor, published=published, to=[followee],
+                obj={"id": follow_id, "type": "Follow", "actor": actor, "object": followee})
+
+
+def undo(*, activity_id: str, actor: str, obj, published: str, to: list[str], cc: list[str] = ()) -> dict:
+    """Undo of one of `actor`'s activities (a Like, a Follow)."""
+    return _addressed("Undo", activity_id, actor, obj, published, to, cc)
+
+
+def delete(*, activity_id: str, actor: str, obj, published: str, to: list[str], cc: list[str] = ()) -> dict:
+    """Delete of something `actor` posted (a contribution they withdraw)."""
+    return _addressed("Delete", activity_id, actor, obj, published, to, cc)
+
+
+def _addressed(kind: str, activity_id: str, actor: str, obj, published: str, to, cc) -> dict:
+    activity = {"@context": _context(), "id": activity_id, "type": kind, "actor": actor, "object": obj,
+                "published": published, "to": list(to)}
+    if cc:
+        activity["cc"] = list(cc)
+    return activity
+
+
+def flag(*, activity_id: str, actor: str, target: str, text: str, published: str, to: list[str],
+         attachment: list[dict]) -> dict:
+    """Flag of `target`: `text` says why, `attachment` carries the evidence."""
+    return {
+        "@context": _context(),
+        "id": activity_id,
+        "type": "Flag",
+        "actor": actor,
+        "object": target,
+        "content": f"<p>{escape(text, quote=False)}</p>",
+        "published": published,
+        "to": to,
+        "attachment": attachment,
+    }

@@ -51,6 +51,13 @@ def imported_contribution(base: str, pool: str, key: str) -> str:
     return f"{base}/contributions/{digest}"
 
 
+def home_of_pool(pool: str) -> str | None:
+    """The base URL of the node a fedcommons pool lives on (pools are at ``{base}/pools/{slug}``,
+    and a node served under a path keeps it in its base); None for a URL of another shape."""
+    base, found, _ = pool.rpartition("/pools/")
+    return base if found else None
+
+
 def key_ids(actor: str) -> tuple[str, str]:
     """(RSA key id, Ed25519 key id) of an actor."""
     return f"{actor}#main-key", f"{actor}#ed25519-key"

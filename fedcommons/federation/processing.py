@@ -21,11 +21,12 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from .. import fields
-from ..effort import MAX_MINUTES
-from ..errors import FedcommonsError, FetchError
+from ..effort import claimed_minutes
+from ..errors import BadInput, FedcommonsError, FetchError
 from ..fields import Malformed, types
 from ..node import Node, now
 from ..services import follows, log_writer
+from ..services.contributions import check_fields
 from ..services.note_claims import addressed_pools, record_note_claim
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
@@ -153,11 +154,12 @@ async def _contribution(node: Node, writer, item: InboxItem, activity: dict, obj
     problem = _effort_problem(obj)
     if problem:
         return "ignored", problem
-    kind = fields.text(obj, "kind")
-    if kind not in node.config.kinds:
-        return "ignored", f"unknown kind {kind!r}"
-    for field in ("name", "published", "claim"):  # what the log's projection reads as text
+    for field in ("kind", "name", "published", "claim"):  # what the log's projection reads as text
         fields.text(obj, field)
+    try:  # the checks a contribution made on this node meets
+        check_fields(node.config.kinds, kind=obj.get("kind"), summary=obj.get("name"), evidence=_evidence(obj))
+    except BadInput as exc:
+        return "ignored", str(exc)
     if contribution_store.contribution(node.db, contribution_id):
         return "ignored", "already recorded"
 
@@ -169,17 +171,21 @@ async def _contribution(node: Node, writer, item: InboxItem, activity: dict, obj
     return await _apply(writer, item, record)
 
 
+def _evidence(obj: dict) -> list:
+    value = obj.get("evidence")
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
 def _effort_problem(obj: dict) -> str | None:
     effort = fields.embedded(obj, "effortQuantity")
     if effort is None:
         return "no effortQuantity"
-    value = fields.number(effort, "hasNumericalValue")
-    unit = fields.text(effort, "hasUnit")
-    if value is None:
-        return "effort is not a number"
-    minutes = value * (60 if unit == "hour" else 1)
-    if unit not in ("minute", "hour") or not 0 < minutes <= MAX_MINUTES or minutes != minutes.to_integral_value():
-        return "effort must be a positive whole number of minutes, at most a week"
+    fields.number(effort, "hasNumericalValue")  # a field of the wrong shape fails the item
+    fields.text(effort, "hasUnit")
+    try:
+        claimed_minutes(effort)
+    except BadInput as exc:
+        return str(exc)
     return None
 
 

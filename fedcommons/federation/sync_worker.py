@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from .. import urls
 from ..errors import FedcommonsError
 from ..node import Node
 from ..store import actors as actor_store
@@ -41,9 +42,10 @@ def followed_nodes(node: Node) -> list[str]:
     for local in actor_store.local_actors(node.db):
         for followee in follow_store.following(node.db, local.id):
             row = actor_store.actor(node.db, followee)
-            if row is None or row.local or row.kind != "pool" or "/pools/" not in followee:
+            home = urls.home_of_pool(followee)
+            if row is None or row.local or row.kind != "pool" or home is None:
                 continue
-            found.setdefault(followee.rsplit("/pools/", 1)[0])
+            found.setdefault(home)
     return list(found)[:MAX_PEERS]
 
 

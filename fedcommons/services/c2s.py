@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from .. import activities, urls
 from ..activities import PUBLIC
 from ..fields import types
-from ..effort import find_effort
+from ..effort import claimed_minutes, find_effort
 from ..errors import BadInput, Conflict, FetchError, Forbidden, NotFound
 from ..federation import netguard
 from ..federation.claims import hashtags, note_text
@@ -77,15 +77,6 @@ def _log(node: Node, person: ActorRow, activity: dict) -> dict:
     pending = sign_as(node, person, activity)
     log_writer.append(node, [pending])
     return pending.activity
-
-
-def _fresh(node: Node, person: ActorRow, kind: str, obj, to: list[str], cc: list[str] = ()) -> dict:
-    """An activity of ours to replace what the client sent, when its shape is fixed."""
-    activity = {"@context": list(activities.context_for()), "id": urls.new_activity(node.url), "type": kind,
-                "actor": person.id, "object": obj, "published": now(), "to": list(to)}
-    if cc:
-        activity["cc"] = list(cc)
-    return activity
 
 
 def _plain(value) -> str | None:
@@ -157,10 +148,7 @@ def _effort(obj: dict, text: str) -> str:
     """The effort as `check_claim` reads it: from `effortQuantity`, else from the text."""
     quantity = obj.get("effortQuantity")
     if isinstance(quantity, dict):
-        value, unit = quantity.get("hasNumericalValue"), quantity.get("hasUnit")
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)) or unit not in ("minute", "hour"):
-            raise BadInput("effortQuantity needs hasUnit 'minute' or 'hour' and a numeric hasNumericalValue")
-        return f"{value}{'h' if unit == 'hour' else 'm'}"
+        return f"{claimed_minutes(quantity)}m"
     minutes = find_effort(text)
     if minutes is None:
         raise BadInput("the contribution has no effortQuantity and its text names no effort such as 3h or 90m")
@@ -270,7 +258,8 @@ async def _follow(node: Node, writer, client, person: ActorRow, activity: dict, 
     if urls.is_local(node.url, target):
         raise BadInput("following actors on this node is not needed: they share its log")
     followee = await client.actor(_fetchable(node, target, "the object of a Follow"))
-    follow = _fresh(node, person, "Follow", followee.id, [followee.id])
+    follow = activities.follow(activity_id=urls.new_activity(node.url), actor=person.id, target=followee.id,
+                               published=now())
     return await writer.run(_send_follow, person, followee.id, follow)
 
 
@@ -292,13 +281,14 @@ async def _undo(node: Node, writer, client, person: ActorRow, activity: dict, ev
         raise BadInput("an Undo names the activity it undoes as its object")
     follow = follow_store.follow_by_activity(node.db, target)
     if follow is not None and follow[0] == person.id:
-        undo = _fresh(node, person, "Undo", {"id": target, "type": "Follow", "actor": person.id,
-                                              "object": follow[1]}, [follow[1]])
+        undo = activities.undo_follow(activity_id=urls.new_activity(node.url), actor=person.id,
+                                      follow_id=target, followee=follow[1], published=now())
         return await writer.run(_send_unfollow, person, follow[1], undo)
     entry = log_store.entry_by_activity(node.db, target)
     if entry is not None and entry.type == "Like" and entry.actor == person.id:
         like = json.loads(entry.body) if entry.body else {}
-        undo = _fresh(node, person, "Undo", target, like.get("to", []), like.get("cc", []))
+        undo = activities.undo(activity_id=urls.new_activity(node.url), actor=person.id, obj=target,
+                               published=now(), to=like.get("to", []), cc=like.get("cc", []))
         return await writer.run(_log, person, undo)
     original = _own_activity(node, person, target)
     if original is None:
@@ -333,7 +323,8 @@ async def _delete(node: Node, writer, client, person: ActorRow, activity: dict, 
             raise Forbidden("only its contributor may withdraw a contribution")
         if row.status != "pending":
             raise Conflict(f"{target} was already {row.status}; it stays in the log")
-        delete = _fresh(node, person, "Delete", target, [row.pool], [f"{person.id}/followers"])
+        delete = activities.delete(activity_id=urls.new_activity(node.url), actor=person.id, obj=target,
+                                   published=now(), to=[row.pool], cc=[f"{person.id}/followers"])
         return await writer.run(_log, person, delete)
     original = _own_activity(node, person, target)
     if original is None:

@@ -18,6 +18,7 @@ from .signing import sign_as
 
 MAX_SUMMARY = 500
 MAX_EVIDENCE = 20
+MAX_SHOWN = 100  # characters of a refused value quoted back in an error
 # An http(s) URL with a host, and no whitespace anywhere (it is shown and linked as is).
 _EVIDENCE_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
 
@@ -41,20 +42,29 @@ def check_claim(node: Node, *, pool: ActorRow, person: ActorRow, effort: str, ki
     """Check every field of a contribution; BadInput says which one is wrong."""
     minutes = parse_effort(effort)
     kind = (kind or "").strip().lower().lstrip("#")
-    if kind not in node.config.kinds:
-        raise BadInput(f"unknown kind {kind!r}: use one of {', '.join(node.config.kinds)}")
     summary = " ".join((summary or "").split())
-    if not summary:
-        raise BadInput("a contribution needs a summary of what was done (--summary TEXT)")
-    if len(summary) > MAX_SUMMARY:
-        raise BadInput(f"the summary is {len(summary)} characters; keep it under {MAX_SUMMARY}")
     evidence = tuple(evidence)
+    check_fields(node.config.kinds, kind=kind, summary=summary, evidence=evidence)
+    return Claim(pool, person, minutes, kind, summary, evidence, _published(when))
+
+
+def check_fields(kinds: tuple[str, ...], *, kind: object, summary: object, evidence: list | tuple) -> None:
+    """The rules every contribution meets, whichever way it came in (the command line, a
+    form, the ActivityPub API, an import, another server); BadInput says which one it breaks.
+    A remote contribution is checked as it was signed, so nothing here rewrites a field."""
+    if kind not in kinds:
+        raise BadInput(f"unknown kind {kind!r}: use one of {', '.join(kinds)}")
+    shown = " ".join(summary.split()) if isinstance(summary, str) else ""  # as pages show it
+    if not shown:
+        raise BadInput("a contribution needs a summary of what was done (--summary TEXT)")
+    if len(shown) > MAX_SUMMARY:
+        raise BadInput(f"the summary is {len(shown)} characters; keep it under {MAX_SUMMARY}")
     if len(evidence) > MAX_EVIDENCE:
         raise BadInput(f"at most {MAX_EVIDENCE} evidence links")
     for link in evidence:
         if not isinstance(link, str) or not _EVIDENCE_URL.fullmatch(link):
-            raise BadInput(f"evidence must be http(s) URLs, not {link!r}")
-    return Claim(pool, person, minutes, kind, summary, evidence, _published(when))
+            # a link from another server may be of any size: name only its start
+            raise BadInput(f"evidence must be http(s) URLs, not {repr(link)[:MAX_SHOWN]}")
 
 
 def _published(when: str | None) -> str:

@@ -163,8 +163,8 @@ def unsustain(node: Node, slug: str, pool_reference: str, *, member: str) -> Sus
 
 def home_node(pool: ActorRow) -> str:
     """The base URL of a remote fedcommons pool's node (pools live at ``{base}/pools/{slug}``)."""
-    base, found, _ = pool.id.rpartition("/pools/")
-    if not found:
+    base = urls.home_of_pool(pool.id)
+    if base is None:
         raise BadInput(f"{pool.id} is not a fedcommons pool URL, so its node's log cannot be replicated")
     return base
 

@@ -14,15 +14,8 @@ from .signing import sign_as
 
 def answer(node: Node, followee: ActorRow, follower: str, follow_id: str, *, accept: bool) -> dict:
     """Record the answer to a Follow and queue the Accept or Reject for the follower."""
-    reply = {
-        "@context": list(activities.context_for()),
-        "id": urls.new_activity(node.url),
-        "type": "Accept" if accept else "Reject",
-        "actor": followee.id,
-        "object": {"id": follow_id, "type": "Follow", "actor": follower, "object": followee.id},
-        "to": [follower],
-        "published": now(),
-    }
+    reply = activities.follow_answer(activity_id=urls.new_activity(node.url), actor=followee.id,
+                                     follower=follower, follow_id=follow_id, accept=accept, published=now())
     pending = sign_as(node, followee, reply)
     with transaction(node.db):
         if accept:
@@ -36,15 +29,8 @@ def answer(node: Node, followee: ActorRow, follower: str, follow_id: str, *, acc
 def send_follow(node: Node, follower: ActorRow, target: ActorRow) -> dict:
     """`follower` (local) follows `target` (remote): recorded as pending, and queued for the
     running server to deliver; the other side's Accept makes it a follow."""
-    activity = {
-        "@context": list(activities.context_for()),
-        "id": urls.new_activity(node.url),
-        "type": "Follow",
-        "actor": follower.id,
-        "object": target.id,
-        "to": [target.id],
-        "published": now(),
-    }
+    activity = activities.follow(activity_id=urls.new_activity(node.url), actor=follower.id, target=target.id,
+                                 published=now())
     pending = sign_as(node, follower, activity)
     with transaction(node.db):
         follow_store.upsert_follow(node.db, follower.id, target.id, activity["id"], "pending", now())

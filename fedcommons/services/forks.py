@@ -58,24 +58,9 @@ def flag_activity(node: Node, sender: str, forked_actor: str, evidence: dict, pu
                        "content": json.dumps(evidence, sort_keys=True)})
     text = (f"The log {evidence['origin']} forked: {evidence['explanation']}. "
             "This node no longer trusts its new entries; the evidence is attached.")
-    return {
-        "@context": list(activities.context_for()),
-        "id": urls.new_activity(node.url),
-        "type": "Flag",
-        "actor": sender,
-        "object": forked_actor,
-        "content": f"<p>{_escape(text)}</p>",
-        "published": published,
-        "to": recipients,
-        "attachment": attachment,
-    }
+    return activities.flag(activity_id=urls.new_activity(node.url), actor=sender, target=forked_actor,
+                           text=text, published=published, to=recipients, attachment=attachment)
 
 
 def _reason(origin: str, evidence: dict) -> str:
     return f"fork: {evidence['explanation']} (see `fedcommons fork show {origin}`)"
-
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text, quote=False)

@@ -7,7 +7,6 @@ own name, with the person as provider and the Note as `claim`, and answers the a
 with a reply saying what it recorded or why it could not.
 """
 
-from html import escape
 from urllib.parse import urlsplit, urlunsplit
 
 from .. import activities, urls
@@ -95,24 +94,7 @@ def record_note_claim(node: Node, pool: ActorRow, note: dict, *, author: str, au
 
 def _reply(node: Node, pool: ActorRow, to: str, in_reply_to: str, text: str) -> None:
     """The pool answers the Note's author (queued; a local author reads it in their inbox)."""
-    activity_id = urls.new_activity(node.url)
-    reply = {
-        "@context": list(activities.context_for()),
-        "id": activity_id,
-        "type": "Create",
-        "actor": pool.id,
-        "published": now(),
-        "to": [to],
-        "object": {
-            "id": activity_id + "#note",
-            "type": "Note",
-            "attributedTo": pool.id,
-            "inReplyTo": in_reply_to,
-            "content": f"<p>{escape(text)}</p>",
-            "to": [to],
-            "tag": [{"type": "Mention", "href": to}],
-            "published": now(),
-        },
-    }
+    reply = activities.reply(activity_id=urls.new_activity(node.url), actor=pool.id, to=to,
+                             in_reply_to=in_reply_to, text=text, published=now())
     pending = sign_as(node, pool, reply)
     outgoing_store.enqueue(node.db, reply["id"], pool.id, pending.body, [to], now())

@@ -158,7 +158,7 @@ def _recompute_standing(node: Node, check: DistributionCheck, standing: dict) ->
         if origin == node.config.origin:
             log = standing_service.local_log(node)
         else:  # replicated from the pool's home node first when this node holds too little
-            log = standing_service.mirror_log(node, origin, peer=_base(pool), need=size)
+            log = standing_service.mirror_log(node, origin, peer=_home(pool), need=size)
     except FedcommonsError as exc:
         check.notes.append(f"the figures of {name} were taken as signed, not recomputed: {exc}")
         return
@@ -260,6 +260,8 @@ def _with_client(node: Node, action) -> None:
     asyncio.run(run())
 
 
-def _base(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+def _home(pool: str) -> str:
+    """Where to replicate a pool's log from: its home node, else (a pool of another shape)
+    its server's root, the best guess left."""
+    parts = urlsplit(pool)
+    return urls.home_of_pool(pool) or f"{parts.scheme}://{parts.netloc}"

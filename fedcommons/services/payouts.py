@@ -296,17 +296,8 @@ def _standing(node: Node, coop: ActorRow, sustain: Sustain, as_of: datetime, ove
 
 
 def _create(node: Node, actor: str, obj: dict, to: list[str], cc: list[str]) -> dict:
-    """A Create of an object that carries its own context and proof."""
-    return {
-        "@context": list(activities.context_for()),
-        "id": urls.new_activity(node.url),
-        "type": "Create",
-        "actor": actor,
-        "published": now(),
-        "to": list(to),
-        "cc": list(cc),
-        "object": obj,
-    }
+    return activities.create_signed(activity_id=urls.new_activity(node.url), actor=actor, obj=obj,
+                                    published=now(), to=to, cc=cc)
 
 
 def _audience(node: Node, coop: ActorRow, sustains: list[Sustain]) -> list[str]:

@@ -5,8 +5,9 @@ one activity as it is appended. Checks that decide whether an activity may be ap
 all (who may validate what) happen before, in the services that build or accept it.
 """
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
+from ..effort import quantity_minutes
 from ..fields import object_id, types
 from ..node import Node
 from ..store import actors as actor_store
@@ -59,18 +60,12 @@ def _new_contribution(idx: int, activity: dict) -> contribution_store.Contributi
 
 
 def _minutes(effort) -> int:
-    """Whole minutes of an effortQuantity (hours are converted exactly, then rounded)."""
-    effort = effort if isinstance(effort, dict) else {}
-    value = effort.get("hasNumericalValue", 0)
-    if type(value) is int and effort.get("hasUnit") == "minute":
-        return value  # what this node writes, so the common case
-    try:
-        value = Decimal(str(effort.get("hasNumericalValue", 0)))
-    except InvalidOperation:
-        return 0
-    if effort.get("hasUnit") == "hour":
-        value *= 60
-    return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
+    """Whole minutes of an effortQuantity, rounded; 0 for one the standing ledger would not
+    count (absent, unreadable or over a week), so the tables and the standings agree."""
+    minutes = quantity_minutes(effort)
+    if type(minutes) is int or minutes is None:
+        return minutes or 0
+    return int(minutes.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def _create(node: Node, idx: int, activity: dict) -> None:

@@ -137,10 +137,10 @@ def log_of_pool(node: Node, pool: str) -> LogView:
     node's (fedcommons pools live at ``{node}/pools/{slug}``)."""
     if urls.is_local(node.url, pool):
         return local_log(node)
-    base, found, _ = pool.rpartition("/pools/")
-    row = mirror_store.mirror_by_url(node.db, base) if found else None
+    base = urls.home_of_pool(pool)
+    row = mirror_store.mirror_by_url(node.db, base) if base else None
     if row is None:
-        peer = base if found else "PEER_URL"
+        peer = base or "PEER_URL"
         raise FedcommonsError(
             f"{pool} is not a pool of this node, and the log of its home node is not replicated here: "
             f"replicate the log first with `fedcommons sync {peer}`"

@@ -14,8 +14,8 @@ What is read (compact ActivityStreams JSON; ``@context`` and ``proof`` are not l
   activity's ``actor`` must be that contributor or the pool itself (a claim the pool
   recorded from a fediverse Note). ``action``, when given, must be ``work``. Effort is
   ``effortQuantity`` in ``minute`` or ``hour`` (a number or decimal string, at most a
-  week, :data:`MAX_MINUTES`); a contribution without one records
-  zero effort; one with an unreadable one counts for nothing. Its time is the object's
+  week, as :func:`fedcommons.effort.quantity_minutes` reads it for every part of the node);
+  a contribution without one records zero effort; one with an unreadable one counts for nothing. Its time is the object's
   ``published``, else the activity's.
 - ``Create`` / ``Update`` of the pool object itself (stewards and standing method).
 - ``Accept`` / ``Reject`` whose object is a contribution URL (or an object with that id).
@@ -31,15 +31,14 @@ contribution), or anything malformed (no actor, unreadable ``published``), is sk
 from __future__ import annotations
 
 import json
-import math
-import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN
 
 import numpy as np
 
+from fedcommons.effort import plain_decimal, quantity_minutes
 from fedcommons.errors import BadInput
 
 from .clock import parse_micros
@@ -47,17 +46,10 @@ from .clock import parse_micros
 ACCEPT = 1
 REJECT = 2
 
-# A week of continuous work, the most the node accepts as input (fedcommons.effort); kept
-# as its own constant because changing it would change what every method computes.
-MAX_MINUTES = 7 * 24 * 60
-
 WEIGHT_SCALE = 1_000_000
 MAX_WEIGHT = 10
 DEFAULT_WEIGHT_UNITS = WEIGHT_SCALE
 
-# JSON has no decimal type, so servers send amounts as strings too; allow plain decimals only.
-_DECIMAL_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
-_UNIT_MINUTES = {"minute": 1, "hour": 60}
 
 
 @dataclass(frozen=True)
@@ -260,9 +252,14 @@ class PoolLedger:
         published = parse_micros(when if when is not None else activity.get("published"))
         if published is None:
             return
-        minutes = _minutes(obj.get("effortQuantity"))
-        if minutes is None:
-            return
+        effort = obj.get("effortQuantity")
+        if effort is None:
+            minutes = 0.0
+        else:
+            exact = quantity_minutes(effort)
+            if exact is None:
+                return
+            minutes = float(exact)
         kind = obj.get("kind")
         ids = self._ids
         self._c_id.append(ids.setdefault(cid, len(ids)))
@@ -405,49 +402,11 @@ def _ref(value: object) -> str | None:
     return None
 
 
-def _decimal(value: object) -> Decimal | None:
-    """A JSON number or plain decimal string as an exact Decimal; None for anything else."""
-    kind = type(value)
-    if kind is int:
-        return Decimal(value)
-    if kind is float:
-        # repr is the shortest text that reads back as this float: what the sender wrote.
-        return Decimal(repr(value)) if math.isfinite(value) else None
-    if kind is str and _DECIMAL_TEXT.match(value):
-        try:
-            return Decimal(value)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-            return None
-    return None
-
-
-def _minutes(effort: object) -> float | None:
-    """Minutes of an ``effortQuantity``; 0.0 when absent, None when unreadable or out of range."""
-    if effort is None:
-        return 0.0
-    if type(effort) is not dict:
-        return None
-    scale = _UNIT_MINUTES.get(effort.get("hasUnit"))
-    value = effort.get("hasNumericalValue")
-    if scale is None:
-        return None
-    if type(value) is int:
-        minutes = value * scale
-        return float(minutes) if 0 <= minutes <= MAX_MINUTES else None
-    amount = _decimal(value)
-    if amount is None:
-        return None
-    minutes_exact = amount * scale
-    if minutes_exact < 0 or minutes_exact > MAX_MINUTES:
-        return None
-    return float(minutes_exact)
-
-
 def _weight_units(value: object) -> int | None:
     """An endorsement weight in millionths; the default when absent, None when invalid."""
     if value is MISSING:
         return DEFAULT_WEIGHT_UNITS
-    amount = _decimal(value)
+    amount = plain_decimal(value)
     if amount is None or amount > MAX_WEIGHT:
         return None
     units = int((amount * WEIGHT_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))
