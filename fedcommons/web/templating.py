@@ -91,7 +91,7 @@ async def static(request: web.Request) -> web.Response:
 def render(request: web.Request, template: str, context: dict, *, status: int = 200,
            headers: dict | None = None) -> web.Response:
     """The page ``template`` shows for ``context``, inside the layout."""
-    context = {**layout(request), **context}
+    context = {**_layout(request), **context}
     if aiohttp_jinja2.APP_KEY in request.app:
         response = aiohttp_jinja2.render_template(template, request, context, status=status)
     else:  # an application without the node's routes (a test of one middleware)
@@ -106,7 +106,7 @@ def render_fragment(template: str, context: dict) -> str:
     return ENV.get_template(template).render(context)
 
 
-def layout(request: web.Request) -> dict:
+def _layout(request: web.Request) -> dict:
     """What the layout shows on every page: the node's name and who is signed in."""
     node = request.app.get(NODE)
     return {"host": node.config.host if node else "", "nav": request.get(NAV)}
