@@ -1,7 +1,8 @@
-"""Charts drawn on the server as inline SVG: no script, nothing loaded from another host.
+"""Charts drawn on the server as inline SVG (templates/chart.svg): no script, nothing loaded
+from another host.
 
 The SVG scales to the width of the page (a phone's included) and takes its colours from
-the page's CSS variables, so it follows the light and dark themes.
+the stylesheet, so it follows the light and dark themes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..services.standing import percent
-from .html import esc
+from markupsafe import Markup
+
+from .templating import render_fragment
 
 # In user units; the SVG is drawn 320-416 px wide (a phone to max-width), so text at
 # 13 units shows at about 14-17 px.
@@ -33,14 +35,14 @@ class Bar:
     title: str | None = None
 
 
-def share_bars(bars: Sequence[Bar], *, limit: int = 12, title: str = "Shares") -> str:
+def share_bars(bars: Sequence[Bar], *, limit: int = 12, title: str = "Shares") -> Markup:
     """Horizontal bars for shares, largest first as given; beyond ``limit``, one bar for the rest.
 
     Bar lengths are relative to the largest share; each bar is labelled with its percentage.
-    Empty string when there is nothing to draw.
+    Empty when there is nothing to draw.
     """
     if not bars:
-        return ""
+        return Markup("")
     shown = list(bars[:limit])
     rest = bars[limit:]
     if rest:
@@ -48,29 +50,16 @@ def share_bars(bars: Sequence[Bar], *, limit: int = 12, title: str = "Shares") -
         shown.append(Bar(f"{len(rest)} others", str(total), title=f"{len(rest)} more contributors together"))
     largest = max(Decimal(b.share) for b in shown) or Decimal(1)
     span = WIDTH - VALUE_ROOM
-    height = ROW * len(shown) + 4
-    parts = [
-        (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-         f'aria-labelledby="chart-title" style="width:100%;max-width:26rem;height:auto;display:block" '
-         f'font-family="system-ui, sans-serif" font-size="{LABEL_SIZE}">'),
-        f'<title id="chart-title">{esc(title)}</title>',
-    ]
+    drawn = []
     for position, bar in enumerate(shown):
-        top = position * ROW
         share = Decimal(bar.share)
-        length = max(float(share / largest) * span, 1.0) if share > 0 else 0.0
-        colour = "var(--muted)" if rest and position == len(shown) - 1 else "var(--accent)"
-        label = bar.label if len(bar.label) <= MAX_LABEL else bar.label[:MAX_LABEL - 1] + "…"
-        text = f'<text x="0" y="{top + LABEL_SIZE}" fill="currentColor">{esc(label)}</text>'
-        if bar.href:
-            text = f'<a href="{esc(bar.href)}">{text}</a>'
-        parts.append(
-            f"<g><title>{esc(bar.title or bar.label)}: {esc(percent(bar.share))}</title>{text}"
-            f'<rect x="0" y="{top + LABEL_SIZE + 5}" width="{length:.1f}" height="{BAR_HEIGHT}" rx="2" '
-            f'style="fill:{colour}"/>'
-            f'<text x="{length + 6:.1f}" y="{top + LABEL_SIZE + 5 + BAR_HEIGHT - 1}" fill="currentColor" '
-            f'font-size="{LABEL_SIZE - 1}">{esc(percent(bar.share))}</text></g>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
+        drawn.append({
+            "top": position * ROW,
+            "length": max(float(share / largest) * span, 1.0) if share > 0 else 0.0,
+            "rest": bool(rest) and position == len(shown) - 1,
+            "label": bar.label if len(bar.label) <= MAX_LABEL else bar.label[:MAX_LABEL - 1] + "…",
+            "href": bar.href, "title": bar.title or bar.label, "share": bar.share,
+        })
+    return Markup(render_fragment("chart.svg", {
+        "bars": drawn, "title": title, "width": WIDTH, "height": ROW * len(shown) + 4,
+        "label_size": LABEL_SIZE, "bar_height": BAR_HEIGHT}))

@@ -29,8 +29,10 @@ from ..errors import BadInput, Forbidden, OAuthError
 from ..services import oauth
 from ..services.oauth_clients import resolve_client
 from ..untrusted import whole_number
-from . import csrf, html, sign_in
+from . import csrf, sign_in
+from .errors import message_page
 from .forms import read_form
+from .templating import render
 
 COOKIE = "fc_oauth"
 FORM_SECONDS = 600
@@ -41,7 +43,7 @@ _HEADERS = {
     # The page must not be framed (clickjacking the Approve button) or cached.
     "X-Frame-Options": "DENY",
     # No form-action: browsers would then block the redirect to the client after the POST.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'; "
                                "base-uri 'none'",
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -133,38 +135,15 @@ def _form_page(request: web.Request, fields: dict, *, nonce: str, account: str =
                status: int = 200) -> web.Response:
     node = request.app[NODE]
     token = _mac(node, nonce, int(time.time()) + FORM_SECONDS, fields)
-    scopes = fields["scope"].split()
-    who = (f"<strong>{html.esc(fields['client_name'])}</strong>"
-           + (f" <span class=muted>({html.esc(fields['client_id'])})</span>"
-              if fields["client_name"] != fields["client_id"] else ""))
-    warning = "" if fields["verified"] else (
-        "<p class=error>This application's description could not be fetched from its id, so its name "
-        "is not confirmed. It runs on your own computer and the answer goes only there; approve only if "
-        "you started it.</p>")
-    hidden = "".join(f'<input type=hidden name="{name}" value="{html.esc(fields[name])}">' for name in SIGNED)
-    body = (
-        f"<h1>Sign in to {html.esc(node.config.host)}</h1>"
-        f"<p>{who} asks to:</p><ul>"
-        + "".join(f"<li><strong>{html.esc(s)}</strong>: {html.esc(oauth.SCOPE_TEXT[s])}</li>" for s in scopes)
-        + f"</ul>{warning}"
-        f"<p class=muted>Afterwards your browser goes to <code>{html.esc(fields['redirect_uri'])}</code>.</p>"
-        + (f"<p class=error>{html.esc(error)}</p>" if error else "")
-        + f'<form method=post action="{html.esc(request.path)}">{hidden}'
-        f'<input type=hidden name=csrf value="{html.esc(token)}">'
-        f'<label>Account name <input name=account value="{html.esc(account)}" autocomplete=username '
-        "autocapitalize=none required></label>"
-        "<label>Password <input name=password type=password autocomplete=current-password required></label>"
-        "<p><button name=decision value=approve>Approve</button> "
-        "<button name=decision value=deny formnovalidate>Deny</button></p></form>"
-    )
-    response = web.Response(text=html.page("Authorize an application", body, request.app),
-                            content_type="text/html", status=status, headers=_HEADERS)
+    scopes = [(scope, oauth.SCOPE_TEXT[scope]) for scope in fields["scope"].split()]
+    response = render(request, "consent.html",
+                      {"title": "Authorize an application", "fields": fields, "signed": SIGNED, "scopes": scopes,
+                       "token": token, "account": account, "error": error, "action": request.path},
+                      status=status, headers=_HEADERS)
     response.set_cookie(COOKIE, nonce, max_age=FORM_SECONDS, path=oauth.AUTHORIZE_PATH, httponly=True,
                         samesite="Strict", secure=node.url.startswith("https://"))
     return response
 
 
 def _problem_page(request: web.Request, status: int, title: str, detail: str) -> web.Response:
-    body = f"<h1>{html.esc(title)}</h1><p>{html.esc(detail)}</p>"
-    return web.Response(text=html.page(title, body, request.app), content_type="text/html",
-                        status=status, headers=_HEADERS)
+    return message_page(request, status, title, detail, headers=_HEADERS)

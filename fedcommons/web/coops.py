@@ -22,10 +22,10 @@ from ..services import payouts as service
 from ..store import actors as actor_store
 from ..store import coops as coop_store
 from ..store.actors import ActorRow
-from . import html
 from .charts import Bar, share_bars
 from .collections import paged
 from .negotiation import activity_response, wants_activity_json
+from .templating import render
 
 TABLE_ROWS = 500
 
@@ -59,21 +59,9 @@ async def distributions(request: web.Request) -> web.Response:
                     coop_store.distributions(node.db, coop.id, limit=limit, offset=offset)]
 
         return activity_response(paged(request, url, total, items))
-    rows = coop_store.distributions(node.db, coop.id, limit=200)
-    title = f"Distributions of {coop.display_name or coop.name}"
-    if not rows:
-        body = "<p class=muted>Nothing has been paid out yet.</p>"
-    else:
-        lines = "".join(
-            f"<tr><td>{html.esc(r.published[:10])}</td><td>{html.esc(r.period or '')}</td>"
-            f"<td class=num>{html.esc(r.amount)} {html.esc(r.currency)}</td><td>{html.esc(r.policy)}</td>"
-            f"<td class=num>{r.recipients:,}</td><td>{html.link(r.id, 'details')} · "
-            f"{html.link(r.id + '.csv', 'CSV')}</td></tr>" for r in rows)
-        body = ("<table><thead><tr><th>Published</th><th>Period</th><th class=num>Amount</th><th>Policy</th>"
-                f"<th class=num>People</th><th></th></tr></thead><tbody>{lines}</tbody></table>")
-    page = (f"<h1>{html.esc(title)}</h1><p class=muted>{html.link(coop.id, coop.display_name or coop.name)} · "
-            f"{html.link(url + '?format=json', 'JSON-LD')}</p>{body}")
-    return web.Response(text=html.page(title, page, request.app), content_type="text/html")
+    return render(request, "distributions.html", {
+        "title": f"Distributions of {coop.display_name or coop.name}", "coop": coop, "url": url,
+        "rows": coop_store.distributions(node.db, coop.id, limit=200)})
 
 
 def _summary(coop: ActorRow, row: coop_store.DistributionRow) -> dict:
@@ -91,7 +79,7 @@ async def distribution(request: web.Request) -> web.Response:
         return _csv(coop, document)
     if wants_activity_json(request):
         return activity_response(document)
-    return web.Response(text=_distribution_page(request, coop, document), content_type="text/html")
+    return _distribution_page(request, coop, document)
 
 
 async def distribution_csv(request: web.Request) -> web.Response:
@@ -107,14 +95,25 @@ def _csv(coop: ActorRow, document: dict) -> web.Response:
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _distribution_page(request: web.Request, coop: ActorRow, document: dict) -> str:
+def _distribution_page(request: web.Request, coop: ActorRow, document: dict) -> web.Response:
     node = request.app[NODE]
     terms = read_distribution(document)
     unit = terms.unit
     period = f" for {terms.period}" if terms.period else ""
-    title = f"{coop.display_name or coop.name} pays {unit.display(terms.amount)}{period}"
     ranked = sorted(terms.payouts.items(), key=lambda item: (-item[1], item[0]))
     names = {who: _name(node, who) for who, _ in ranked[:TABLE_ROWS]}
+    chart = share_bars([Bar(names.get(who) or who, f"{float(Fraction(minor, terms.amount)):.9f}", who, who)
+                        for who, minor in ranked], title=f"Shares of {unit.display(terms.amount)}")
+    return render(request, "distribution.html", {
+        "title": f"{coop.display_name or coop.name} pays {unit.display(terms.amount)}{period}", "coop": coop,
+        "document": document, "terms": terms, "people": len(ranked), "limits": "; ".join(_limits(document)),
+        "chart": chart, "more": max(0, len(ranked) - TABLE_ROWS),
+        "rows": [(who, names[who], unit.to_string(minor), f"{float(Fraction(minor, terms.amount)) * 100:.2f} %")
+                 for who, minor in ranked[:TABLE_ROWS]]})
+
+
+def _limits(document: dict) -> list[str]:
+    """The constraints a distribution was computed under, in words."""
     constraints = document.get("constraints") or {}
     limits = [f"highest at most {constraints['maxRatio']} × lowest" if "maxRatio" in constraints else "no ratio limit"]
     if "floor" in constraints:
@@ -124,36 +123,7 @@ def _distribution_page(request: web.Request, coop: ActorRow, document: dict) -> 
     if "basicShare" in constraints:
         share = format(Decimal(constraints["basicShare"]) * 100, "f")
         limits.append(f"{share.rstrip('0').rstrip('.') if '.' in share else share} % shared equally")
-    parts = [
-        f"<h1>{html.esc(title)}</h1>",
-        (f"<p class=muted>Published {html.esc(document.get('published', ''))} by "
-         f"{html.link(coop.id, coop.display_name or coop.name)} · {len(ranked):,} people · "
-         f"{html.esc(terms.policy)} policy · {html.esc('; '.join(limits))}</p>"),
-        share_bars([Bar(names.get(who) or who, f"{float(Fraction(minor, terms.amount)):.9f}", who, who)
-                    for who, minor in ranked], title=f"Shares of {unit.display(terms.amount)}"),
-    ]
-    rows = "".join(
-        f"<tr><td>{html.link(who, names[who])}</td><td class=num>{html.esc(unit.to_string(minor))}</td>"
-        f"<td class=num>{float(Fraction(minor, terms.amount)) * 100:.2f} %</td></tr>"
-        for who, minor in ranked[:TABLE_ROWS])
-    more = (f"<p class=muted>… and {len(ranked) - TABLE_ROWS:,} more in the CSV.</p>"
-            if len(ranked) > TABLE_ROWS else "")
-    parts.append(f"<table><thead><tr><th>Recipient</th><th class=num>Amount ({html.esc(unit.code)})</th>"
-                 f"<th class=num>Share</th></tr></thead><tbody>{rows}</tbody></table>{more}")
-    inputs = "".join(
-        f"<li>{html.link(ref.id, 'Standing')} of {html.link(ref.pool)}, weight {html.esc(str(ref.weight))}, "
-        f"from the first {ref.checkpoint['treeSize']} entries of the log {html.esc(ref.checkpoint['origin'])}</li>"
-        for ref in terms.standings)
-    inputs += "".join(f"<li>{html.link(url, 'earlier distribution')}, counted as already paid</li>"
-                      for url in terms.previous)
-    parts.append(f"<h2>Computed from</h2><ul>{inputs}</ul>")
-    parts.append(
-        f"<p class=muted>Signed by the cooperative. Anyone can recompute it: "
-        f"<code>fedcommons payout verify {html.esc(document['id'])}</code></p>"
-        f"<p class=muted>{html.link(document['id'] + '.csv', 'CSV')} · "
-        f"{html.link(document['id'] + '?format=json', 'JSON-LD')} · "
-        f"{html.link(coop.id + '/distributions', 'all distributions')}</p>")
-    return html.page(title, "".join(parts), request.app)
+    return limits
 
 
 async def standing(request: web.Request) -> web.Response:
@@ -164,23 +134,12 @@ async def standing(request: web.Request) -> web.Response:
         return activity_response(document)
     node = request.app[NODE]
     rows = document.get("standings") or []
-    checkpoint = document.get("checkpoint") or {}
-    title = f"Standing in {_name(node, document.get('pool', ''))}"
-    body = "".join(
-        f"<tr><td class=num>{rank}</td><td>{html.link(row['contributor'], _name(node, row['contributor']))}</td>"
-        f"<td class=num>{html.esc(row['score'])}</td><td class=num>{float(row['share']) * 100:.2f} %</td></tr>"
-        for rank, row in enumerate(rows[:TABLE_ROWS], start=1))
-    more = f"<p class=muted>… and {len(rows) - TABLE_ROWS:,} more in the JSON-LD.</p>" if len(rows) > TABLE_ROWS else ""
-    page = (
-        f"<h1>{html.esc(title)}</h1>"
-        f"<p class=muted>{html.esc(document.get('method'))} as of {html.esc(document.get('asOf'))} · log "
-        f"{html.esc(checkpoint.get('origin'))} at {checkpoint.get('treeSize')} entries · used by "
-        f"{html.link(coop.id + '/distributions', coop.display_name or coop.name)}</p>"
-        f"<table><thead><tr><th class=num>#</th><th>Contributor</th><th class=num>Score</th>"
-        f"<th class=num>Share</th></tr></thead><tbody>{body}</tbody></table>{more}"
-        f"<p class=muted>Parameters: <code>{html.esc(json.dumps(document.get('parameters'), sort_keys=True))}</code></p>"
-        f"<p class=muted>{html.link(document['id'] + '?format=json', 'JSON-LD')}</p>")
-    return web.Response(text=html.page(title, page, request.app), content_type="text/html")
+    return render(request, "coop_standing.html", {
+        "title": f"Standing in {_name(node, document.get('pool', ''))}", "coop": coop, "document": document,
+        "checkpoint": document.get("checkpoint") or {}, "more": max(0, len(rows) - TABLE_ROWS),
+        "rows": [(row, _name(node, row["contributor"]), f"{float(row['share']) * 100:.2f} %")
+                 for row in rows[:TABLE_ROWS]],
+        "parameters": json.dumps(document.get("parameters"), sort_keys=True)})
 
 
 def _name(node, url: str) -> str:

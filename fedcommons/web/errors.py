@@ -6,8 +6,8 @@ import logging
 from aiohttp import web
 
 from ..errors import FedcommonsError, TryLater
-from . import html
 from .negotiation import wants_activity_json
+from .templating import render
 
 log = logging.getLogger("fedcommons.web")
 
@@ -21,12 +21,23 @@ def problem(status: int, detail: str, request: web.Request | None = None) -> web
     """A problem+json response (or an HTML page for a browser)."""
     title = TITLES.get(status, "Error")
     if request is not None and request.method == "GET" and not wants_activity_json(request):
-        page = html.page(title, f"<h1>{status} {html.esc(title)}</h1><p>{html.esc(detail)}</p>",
-                         request.app)
-        return web.Response(status=status, text=page, content_type="text/html")
+        return error_page(request, status, detail)
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     return web.Response(status=status, body=json.dumps(body).encode(),
                         content_type="application/problem+json")
+
+
+def message_page(request: web.Request, status: int, heading: str, detail: str, *, title: str | None = None,
+                 headers: dict | None = None) -> web.Response:
+    """A page saying what went wrong: a heading and one paragraph."""
+    return render(request, "message.html", {"title": title or heading, "heading": heading, "detail": detail},
+                  status=status, headers=headers)
+
+
+def error_page(request: web.Request, status: int, detail: str) -> web.Response:
+    """The page a browser gets for an error."""
+    title = TITLES.get(status, "Error")
+    return message_page(request, status, f"{status} {title}", detail, title=title)
 
 
 def error_response(exc: FedcommonsError, request: web.Request | None = None) -> web.Response:

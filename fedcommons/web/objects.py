@@ -5,12 +5,11 @@ import json
 from aiohttp import web
 
 from ..app import NODE
-from ..effort import format_effort
 from ..store import contributions as contribution_store
 from ..store import log as log_store
 from ..store import outgoing as outgoing_store
-from . import html
 from .negotiation import activity_response, wants_activity_json
+from .templating import render
 
 
 async def activity(request: web.Request) -> web.Response:
@@ -23,11 +22,8 @@ async def activity(request: web.Request) -> web.Response:
     doc = json.loads(entry.body)
     if wants_activity_json(request):
         return activity_response(doc)
-    body = (f"<h1>{html.esc(entry.type)}</h1><p>by {html.link(entry.actor)}</p>"
-            f"<p>Log entry {html.link(f'/log/entries?start={entry.idx}&limit=1', str(entry.idx))}, "
-            f"leaf hash <span class=hash>{entry.leaf_hash.hex()}</span></p>"
-            f"<pre>{html.esc(json.dumps(doc, indent=2, ensure_ascii=False))}</pre>")
-    return web.Response(text=html.page(entry.type, body, request.app), content_type="text/html")
+    return render(request, "activity.html", {"title": entry.type, "entry": entry,
+                                             "json": json.dumps(doc, indent=2, ensure_ascii=False)})
 
 
 def _sent_activity(request: web.Request, url: str) -> web.Response:
@@ -38,8 +34,8 @@ def _sent_activity(request: web.Request, url: str) -> web.Response:
     doc = json.loads(body)
     if wants_activity_json(request):
         return activity_response(doc)
-    page = f"<h1>{html.esc(doc.get('type'))}</h1><pre>{html.esc(json.dumps(doc, indent=2, ensure_ascii=False))}</pre>"
-    return web.Response(text=html.page(str(doc.get("type")), page, request.app), content_type="text/html")
+    return render(request, "activity.html", {"title": str(doc.get("type")), "heading": doc.get("type"),
+                                             "json": json.dumps(doc, indent=2, ensure_ascii=False)})
 
 
 async def contribution(request: web.Request) -> web.Response:
@@ -54,14 +50,5 @@ async def contribution(request: web.Request) -> web.Response:
     if wants_activity_json(request):
         doc = {"@context": json.loads(entry.body)["@context"], **obj}
         return activity_response(doc)
-    body = (
-        f"<h1>{html.esc(row.summary)}</h1>"
-        f"<p>{html.link(row.contributor)} put {html.esc(format_effort(row.minutes))} of "
-        f"{html.esc(row.kind)} into {html.link(row.pool)}</p>"
-        f"<p>Status: <span class='status-{html.esc(row.status)}'>{html.esc(row.status)}</span>"
-        + (f" by {html.link(row.decided_by)}" if row.decided_by else "")
-        + (f": {html.esc(row.reason)}" if row.reason else "") + "</p>"
-        + "".join(f"<p>Evidence: {html.link(e)}</p>" for e in obj.get("evidence", []))
-        + f"<p class=muted>Log entry {entry.idx}, leaf hash <span class=hash>{entry.leaf_hash.hex()}</span></p>"
-    )
-    return web.Response(text=html.page(row.summary, body, request.app), content_type="text/html")
+    return render(request, "contribution.html", {"title": row.summary, "row": row, "entry": entry,
+                                                 "evidence": obj.get("evidence", [])})

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from . import actors, c2s, consent, coops, inbox, oauth, objects, site, standing, wellknown
-from . import logapi, session, sign_in, witness
+from . import logapi, session, sign_in, templating, witness
 from ..services import oauth_clients
 from .errors import error_middleware
 from .pages import contribute, home, log as log_pages, review
@@ -16,6 +16,7 @@ ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"
 def setup(app: web.Application) -> None:
     """Register routes and middleware on the node's application."""
     app[sign_in.LIMITS] = sign_in.SignInLimits()
+    templating.setup(app)
     app.middlewares.append(error_middleware)
     app.middlewares.append(wake_middleware)
     app.middlewares.append(authorized_fetch_middleware)

@@ -20,8 +20,9 @@ from ..app import NODE, WRITER
 from ..errors import Forbidden
 from ..services import sessions
 from ..services.sessions import Session
-from . import csrf, html, sign_in
-from .forms import browser_form, csrf_input, hidden, read_form, text_field
+from . import csrf, sign_in
+from .forms import browser_form, read_form
+from .templating import NAV, render
 
 COOKIE = "fc_session"
 LOGIN_COOKIE = "fc_login"
@@ -35,7 +36,7 @@ STALE_FORM = ("This form was not issued to this browser, or it has expired. "
 # Pages are built on the server from this node's own data: nothing needs another host,
 # and no page may be framed (a framed Validate button could be clicked by deceit).
 _HTML_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -51,7 +52,7 @@ async def session_middleware(request: web.Request, handler):
     session = sessions.resume(node, request.cookies.get(COOKIE))
     request[VIEWER] = session
     # aiohttp runs each request in its own task, so this never reaches another request.
-    html.header_nav.set(_nav(request, session))
+    request[NAV] = _nav(request, session)
     response = await handler(request)
     if response.content_type == "text/html" and not response.prepared:
         for name, value in _HTML_HEADERS.items():
@@ -103,16 +104,13 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _nav(request: web.Request, session: Session | None) -> str:
+def _nav(request: web.Request, session: Session | None) -> dict:
+    """The header's part: who is signed in and their sign-out token, or where signing in returns to."""
     if session is None:
         here = "" if request.path in ("/login", "/logout") or request.method != "GET" else \
             f"?next={quote(request.path_qs, safe='/')}"
-        return f'<nav><a href="/login{html.esc(here)}">sign in</a></nav>'
-    person = session.person
-    token = csrf.token(request.app[NODE], session.token, "logout")
-    return (f"<nav>{html.link(person.id, person.name)}{html.link('/contribute', 'log work')}"
-            f'<form class=inline method=post action="/logout">{csrf_input(token)}'
-            "<button class=link>sign out</button></form></nav>")
+        return {"person": None, "next": here}
+    return {"person": session.person, "token": csrf.token(request.app[NODE], session.token, "logout")}
 
 
 # -- /login and /logout -----------------------------------------------------------------
@@ -122,10 +120,8 @@ async def login_page(request: web.Request) -> web.Response:
     """GET /login: the sign-in form (or, when signed in, who you are)."""
     session = viewer(request)
     if session is not None:
-        body = (f"<h1>Signed in</h1><p>You are signed in as {html.link(session.person.id, session.person.name)}.</p>"
-                f'<form method=post action="/logout">{csrf_input(form_token(request, "logout"))}'
-                "<button>Sign out</button></form>")
-        return web.Response(text=html.page("Signed in", body, request.app), content_type="text/html")
+        return render(request, "signed_in.html", {"title": "Signed in", "person": session.person,
+                                                  "token": form_token(request, "logout")})
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     return _login_form(request, nonce, next_path=safe_next(request.query.get("next")))
 
@@ -178,20 +174,9 @@ def _login_form(request: web.Request, nonce: str, *, account: str = "", next_pat
                 errors: dict | None = None, status: int = 200) -> web.Response:
     node = request.app[NODE]
     errors = errors or {}
-    body = (
-        f"<h1>Sign in to {html.esc(node.config.host)}</h1>"
-        "<p class=muted>With the password your node's operator set for you "
-        "(<code>fedcommons actor passwd NAME</code>).</p>"
-        '<form class=stacked method=post action="/login">'
-        f'{csrf_input(csrf.token(node, nonce, "login"))}{hidden("next", next_path)}'
-        + text_field("account", "Account name", account, errors.get("account"),
-                     attrs="autocomplete=username autocapitalize=none required")
-        + text_field("password", "Password", "", errors.get("password"), kind="password",
-                     attrs="autocomplete=current-password required")
-        + "<p><button>Sign in</button></p></form>"
-    )
-    response = web.Response(text=html.page("Sign in", body, request.app), content_type="text/html",
-                            status=status, headers={"Cache-Control": "no-store"})
+    response = render(request, "login.html", {"title": "Sign in", "token": csrf.token(node, nonce, "login"),
+                                              "next": next_path, "account": account, "errors": errors},
+                      status=status, headers={"Cache-Control": "no-store"})
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_SECONDS, path="/login", httponly=True,
                         samesite="Lax", secure=_secure(node))
     return response

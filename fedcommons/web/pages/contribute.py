@@ -15,10 +15,9 @@ from ...effort import parse_effort
 from ...errors import BadInput
 from ...services import contributions
 from ...store import actors as actor_store
-from .. import html
-from ..forms import browser_form, csrf_input, read_form, select_field, text_field, textarea_field
+from ..forms import browser_form, read_form
 from ..session import check_form, form_token, require_viewer
-from .common import respond
+from ..templating import render
 
 PURPOSE = "contribute"
 FIELDS = ("pool", "effort", "kind", "summary", "evidence", "date")
@@ -91,30 +90,10 @@ def _render(request: web.Request, values: dict, errors: dict, *, status: int = 2
     pools = actor_store.local_actors(node.db, "pool")
     pool_options = [("", "Choose a pool")] + [(p.name, p.display_name or p.name) for p in pools]
     kind_options = [("", "Choose a kind")] + [(k, k) for k in node.config.kinds]
-    summary = ""
-    if errors:
-        count = len([k for k in errors if k])
-        summary = ('<p class=error role=alert>'
-                   + (html.esc(errors[""]) if "" in errors else
-                      f"{count} field{'s need' if count != 1 else ' needs'} fixing; see below.") + "</p>")
-    body = (
-        "<h1>Log a contribution</h1>"
-        "<p class=muted>It is signed as you, written to the log and shown as pending until a steward "
-        "of the pool validates it.</p>" + summary
-        + f'<form class=stacked method=post action="/contribute" novalidate>{csrf_input(form_token(request, PURPOSE))}'
-        + select_field("pool", "Pool", pool_options, values.get("pool", ""), errors.get("pool"))
-        + text_field("effort", "Effort", values.get("effort", ""), errors.get("effort"),
-                     hint="Time spent, like 2h30m, 90m or 1.5h.", attrs="autocomplete=off required")
-        + select_field("kind", "Kind of work", kind_options, values.get("kind", ""), errors.get("kind"))
-        + textarea_field("summary", "What was done", values.get("summary", ""), errors.get("summary"),
-                         attrs=f"maxlength={contributions.MAX_SUMMARY} required")
-        + textarea_field("evidence", "Evidence links (optional, one per line)", values.get("evidence", ""),
-                         errors.get("evidence"), hint="Commits, documents, photos: anything that shows the work.")
-        + text_field("date", "When", values.get("date", ""), errors.get("date"), kind="date",
-                     attrs=f"max={_today().isoformat()}")
-        + "<p><button>Log contribution</button></p></form>"
-    )
-    return respond(request, "Log a contribution", body, status=status)
+    return render(request, "contribute.html", {
+        "title": "Log a contribution", "values": values, "errors": errors, "pools": pool_options,
+        "kinds": kind_options, "token": form_token(request, PURPOSE), "max_summary": contributions.MAX_SUMMARY,
+        "today": _today().isoformat(), "wrong": len([k for k in errors if k])}, status=status)
 
 
 def _links(text: str) -> list[str]:

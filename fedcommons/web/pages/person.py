@@ -10,20 +10,13 @@ from ...errors import FedcommonsError
 from ...node import Node
 from ...payout import read_distribution
 from ...services.payouts import logged_object
-from ...services.standing import percent
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import coops as coop_store
 from ...store.actors import ActorRow
-from .. import html
 from ..session import viewer
-from .common import (
-    actor_link,
-    contribution_table,
-    in_worker,
-    respond,
-    standing_or_reason,
-)
+from ..templating import render
+from .common import Named, contribution_table, in_worker, named, standing_or_reason
 
 SHOWN = 100
 # Distributions read per cooperative when looking for someone's payouts (newest first).
@@ -34,7 +27,8 @@ DISTRIBUTIONS_READ = 200
 class PoolStanding:
     """Where a person stands in one pool: rank among how many, score and share; or why not."""
 
-    pool: str
+    pool: Named
+    local: bool
     rank: int | None = None
     of: int = 0
     score: str = ""
@@ -46,7 +40,7 @@ class PoolStanding:
 class Payout:
     """One payout a person received, from one Distribution."""
 
-    coop: str
+    coop: Named
     distribution: str
     published: str
     period: str | None
@@ -62,42 +56,32 @@ async def page(request: web.Request, person: ActorRow, doc: dict) -> web.Respons
     pools = sorted({r.pool for r in rows})
     standings, payouts = await in_worker(node, lambda reader: (_standings(reader, person.id, pools),
                                                                _payouts(reader, person.id)))
-    title = person.display_name or person.name
-    parts = [f"<h1>{html.esc(title)}</h1>",
-             f"<p class=muted>@{html.esc(person.name)}@{html.esc(node.config.host)} · contributor</p>"]
-    if person.summary:
-        parts.append(f"<p>{html.esc(person.summary)}</p>")
     session = viewer(request)
-    if session is not None and session.person.id == person.id:
-        parts.append(f"<p class=notice>This is you. {html.link('/contribute', 'Log a contribution')}</p>")
-    parts.append("<h2>Standing</h2>" + _standing_table(node, standings))
-    parts.append("<h2>Payouts received</h2>" + _payout_table(node, payouts))
-    parts.append(f"<h2>Contributions</h2><p class=muted>{min(len(rows), SHOWN)} newest of {len(rows)}, "
-                 "across every pool.</p>")
-    parts.append(contribution_table(node, rows[:SHOWN], show_contributor=False))
-    parts.append(f"<p class=muted>{html.link(person.id + '?format=json', 'JSON-LD')} · "
-                 f"{html.link(person.id + '/outbox?format=json', 'outbox')} · "
-                 f"{html.link(person.id + '/followers?format=json', 'followers')}</p>")
-    return respond(request, title, "".join(parts))
+    return render(request, "person.html", {
+        "title": person.display_name or person.name, "person": person,
+        "me": session is not None and session.person.id == person.id, "standings": standings, "payouts": payouts,
+        "contributions": contribution_table(node, rows[:SHOWN]), "total": len(rows)})
 
 
 def _standings(node: Node, person: str, pools: list[str]) -> list[PoolStanding]:
     found = []
-    for pool in pools:
-        if not urls.is_local(node.url, pool):
-            found.append(PoolStanding(pool, note="kept by the pool's own node"))
+    for url in pools:
+        pool = named(node, url)
+        if not urls.is_local(node.url, url):
+            found.append(PoolStanding(pool, False, note="kept by the pool's own node"))
             continue
-        standing = standing_or_reason(node, pool)
+        standing = standing_or_reason(node, url)
         if isinstance(standing, str):
-            found.append(PoolStanding(pool, note=standing))
+            found.append(PoolStanding(pool, True, note=standing))
             continue
         rows = standing.result.rows
         for rank, row in enumerate(rows, start=1):
             if row.contributor == person:
-                found.append(PoolStanding(pool, rank, len(rows), row.score, row.share))
+                found.append(PoolStanding(pool, True, rank, len(rows), row.score, row.share))
                 break
         else:
-            found.append(PoolStanding(pool, of=len(rows), note="none yet: it comes from validated contributions"))
+            found.append(PoolStanding(pool, True, of=len(rows),
+                                      note="none yet: it comes from validated contributions"))
     return found
 
 
@@ -114,38 +98,6 @@ def _payouts(node: Node, person: str) -> list[Payout]:
             except FedcommonsError:
                 continue
             if person in terms.payouts:
-                found.append(Payout(coop.id, row.id, row.published, row.period, row.policy,
+                found.append(Payout(named(node, coop.id), row.id, row.published, row.period, row.policy,
                                     terms.unit.to_string(terms.payouts[person]), row.currency))
     return sorted(found, key=lambda p: p.published, reverse=True)
-
-
-def _standing_table(node: Node, standings: list[PoolStanding]) -> str:
-    if not standings:
-        return "<p class=muted>No contributions yet, so no standing.</p>"
-    body = []
-    for s in standings:
-        link = html.link(s.pool + "/standing", "details") if urls.is_local(node.url, s.pool) else ""
-        if s.rank is None:
-            body.append(f"<tr><td>{actor_link(node, s.pool)}</td><td colspan=3 class=muted>{html.esc(s.note)}</td>"
-                        f"<td>{link}</td></tr>")
-        else:
-            body.append(f"<tr><td>{actor_link(node, s.pool)}</td><td class=num>{s.rank} of {s.of}</td>"
-                        f"<td class=num>{html.esc(s.score)}</td><td class=num>{html.esc(percent(s.share))}</td>"
-                        f"<td>{link}</td></tr>")
-    return ("<div class=scroll><table class=standings><thead><tr><th>Pool</th><th class=num>Rank</th>"
-            "<th class=num>Score</th><th class=num>Share</th><th></th></tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
-
-
-def _payout_table(node: Node, payouts: list[Payout]) -> str:
-    if not payouts:
-        return "<p class=muted>No payouts from this node's cooperatives yet.</p>"
-    body = "".join(
-        f"<tr><td>{html.esc(p.published[:10])}</td><td>{actor_link(node, p.coop)}</td>"
-        f"<td class=opt>{html.esc(p.period or '')}</td><td class=opt>{html.esc(p.policy)}</td>"
-        f"<td class=num>{html.esc(p.amount)} {html.esc(p.currency)}</td>"
-        f"<td>{html.link(p.distribution, 'distribution')} · {html.link(p.distribution + '.csv', 'CSV')}</td></tr>"
-        for p in payouts)
-    return ("<div class=scroll><table class=payouts><thead><tr><th>Published</th><th>Cooperative</th>"
-            "<th class=opt>Period</th><th class=opt>Policy</th><th class=num>Amount</th><th></th></tr></thead>"
-            f"<tbody>{body}</tbody></table></div>")

@@ -11,7 +11,6 @@ import json
 from aiohttp import web
 
 from ...app import NODE, WRITER
-from ...effort import format_effort
 from ...errors import BadInput, Conflict, Forbidden, NotFound
 from ...services import contributions
 from ...store import actors as actor_store
@@ -19,10 +18,10 @@ from ...store import contributions as contribution_store
 from ...store import log as log_store
 from ...store.actors import ActorRow
 from ...store.contributions import ContributionRow
-from .. import html
-from ..forms import browser_form, csrf_input, hidden, read_form, textarea_field
+from ..forms import browser_form, read_form
 from ..session import check_form, form_token, require_viewer
-from .common import actor_link, respond
+from ..templating import render
+from .common import named
 
 PURPOSE = "review"
 SHOWN = 100
@@ -87,40 +86,19 @@ def _render(request: web.Request, pool: ActorRow, steward: ActorRow, *, status: 
     typed, errors = typed or {}, errors or {}
     # Oldest first: a queue is worked through in the order it filled.
     waiting = contribution_store.contributions_of_pool(node.db, pool.id, status="pending", limit=10_000)[::-1]
-    title = f"Waiting for review in {pool.display_name or pool.name}"
-    parts = [f"<h1>{html.esc(title)}</h1>",
-             f"<p class=muted>{len(waiting)} pending · {html.link(pool.id, 'back to the pool')}</p>"]
-    if notice:
-        parts.append(f"<p class=notice role=status>{html.esc(notice)}</p>")
-    if problem:
-        parts.append(f"<p class=error role=alert>{html.esc(problem)}</p>")
-    if not waiting:
-        parts.append("<p>Nothing waits for review.</p>")
     token = form_token(request, PURPOSE)
-    for c in waiting[:SHOWN]:
-        parts.append(_item(node, pool, steward, c, token, typed.get(c.id, ""), errors.get(c.id)))
-    if len(waiting) > SHOWN:
-        parts.append(f"<p class=muted>… and {len(waiting) - SHOWN} more after these.</p>")
-    return respond(request, title, "".join(parts), status=status)
+    return render(request, "review.html", {
+        "title": f"Waiting for review in {pool.display_name or pool.name}", "pool": pool, "count": len(waiting),
+        "items": [_item(node, steward, c, typed.get(c.id, ""), errors.get(c.id)) for c in waiting[:SHOWN]],
+        "more": max(0, len(waiting) - SHOWN), "notice": notice, "problem": problem, "token": token},
+        status=status)
 
 
-def _item(node, pool: ActorRow, steward: ActorRow, c: ContributionRow, token: str, reason: str,
-          error: str | None) -> str:
-    evidence = "".join(f"<li>{html.link(e)}</li>" for e in _evidence(node, c))
-    head = (f"<h2>{html.link(c.id, c.summary)}</h2>"
-            f"<p>{actor_link(node, c.contributor)} · {html.esc(format_effort(c.minutes))} of "
-            f"{html.esc(c.kind)} · {html.esc(c.published[:10])}</p>"
-            + (f"<ul class=evidence>{evidence}</ul>" if evidence else ""))
-    if c.contributor == steward.id:
-        action = "<p class=muted>Your own contribution: another steward decides on it.</p>"
-    else:
-        field = textarea_field("reason", "Reason (needed to reject)", reason, error, rows=2,
-                               field_id=f"reason-{c.id.rsplit('/', 1)[-1]}")
-        action = (f'<form class="stacked decision" method=post action="{html.esc(pool.id)}/pending">'
-                  f"{csrf_input(token)}{hidden('contribution', c.id)}{field}"
-                  "<p><button name=decision value=validate>Validate</button> "
-                  "<button name=decision value=reject>Reject</button></p></form>")
-    return f"<article class=pending-item>{head}{action}</article>"
+def _item(node, steward: ActorRow, c: ContributionRow, reason: str, error: str | None) -> dict:
+    """One waiting contribution with what its form shows; no form on the steward's own."""
+    return {"row": c, "contributor": named(node, c.contributor), "evidence": _evidence(node, c),
+            "own": c.contributor == steward.id, "reason": reason, "error": error,
+            "field_id": f"reason-{c.id.rsplit('/', 1)[-1]}"}
 
 
 def _evidence(node, c: ContributionRow) -> list[str]:
