@@ -41,7 +41,7 @@ OPTIONS = ["--currency", "EUR", "--policy", "immediate", "--period", "2025-03", 
 
 
 def _people(args: tuple[str, range]) -> None:
-    from fedcommons.node import open_node
+    from fedcommons.home import open_node
     from fedcommons.services.actors import create_actor
 
     home, numbers = args
@@ -58,7 +58,8 @@ def prepare(home: Path, contributors: int) -> None:
     import random
 
     from fedcommons import activities, urls
-    from fedcommons.node import init_node, now, open_node
+    from fedcommons.node import now
+    from fedcommons.home import init_node, open_node
     from fedcommons.services import log_writer
     from fedcommons.services.actors import create_actor, require
     from fedcommons.services.coops import create_coop, sustain
@@ -127,7 +128,7 @@ def amount_for(contributors: int) -> str:
 
 def phases(home: Path, amount_text: str) -> list[tuple[str, float]]:
     """The payout's steps in-process, as services.payouts runs them, timed one by one."""
-    from fedcommons.node import open_node
+    from fedcommons.home import open_node
     from fedcommons.payout import (
         PoolStanding,
         compute_payouts,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services import remote
 from fedcommons.services.actors import create_actor
 from fedcommons.services.contributions import contribute, decide

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.payout import read_distribution
 from fedcommons.services import payouts
 from fedcommons.services.actors import create_actor

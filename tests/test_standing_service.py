@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fedcommons.errors import BadInput, FedcommonsError, Forbidden, NotFound
 from fedcommons.ld.canonical import canonicalize
-from fedcommons.node import init_node, open_node
+from fedcommons.home import init_node, open_node
 from fedcommons.services import contributions, log_writer, pools
 from fedcommons.services import standing as service
 from fedcommons.services.actors import create_actor

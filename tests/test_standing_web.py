@@ -11,7 +11,7 @@ from support_nodes import RunningNode
 
 from fedcommons.errors import FedcommonsError
 from fedcommons.ld.canonical import canonicalize
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services import contributions, pools
 from fedcommons.services import standing as service
 from fedcommons.services.actors import create_actor

@@ -24,7 +24,7 @@ from fedcommons.federation.sync import sync_peer
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.fork import verify_evidence
 from fedcommons.log.merkle import leaf_hash
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services import mirror_verify, remote
 from fedcommons.services import mirrors as mirror_service
 from fedcommons.services.actors import create_actor

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from ..node import Node, open_node
+from ..home import open_node
+from ..node import Node
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,

@@ -4,7 +4,7 @@ import click
 
 from ..config import load_config, normalise_url
 from ..errors import HomeError
-from ..node import init_node
+from ..home import init_node
 from .common import node_from
 from .serving import HEADER_TIMEOUT, quiet_rejected_requests, runner_options
 from . import main

@@ -19,9 +19,9 @@ from ..store import actors as actor_store
 from ..store import follows as follow_store
 from ..store import log as log_store
 from ..store import witness as witness_store
-from ..store.db import open_db
 from ..store.writer import Writer
 from .background import Background
+from .client import Client
 from .sync import sync_peer
 from .witnessing import request_cosignature
 
@@ -68,11 +68,9 @@ class SyncWorker(Background):
 
     def start(self) -> None:
         """Start the loop (in the running event loop)."""
-        from .client import Client
-
         # A connection of its own, to check pages in a worker thread; they are written by
         # the server's writer (or, without one, from that thread).
-        self._own = Node(self.node.config, open_db(self.node.config.database, readonly=self.writer is not None))
+        self._own = self.node.reopen(readonly=self.writer is not None)
         self._client = Client(self._own, timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES, writer=self.writer)
         super().start()
 

@@ -27,7 +27,7 @@ from ..fields import types
 from ..effort import find_effort
 from ..errors import BadInput, Conflict, FetchError, Forbidden, NotFound
 from ..federation import netguard
-from ..federation.claims import hashtags, note_text
+from ..claims import hashtags, note_text
 from ..node import Node, now
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store

@@ -284,9 +284,7 @@ def reader(node: Node) -> Node:
     The server's connection is shared with its write transactions; a long read on it from
     another thread could see one half done.
     """
-    from ..store.db import open_db
-
-    return Node(node.config, open_db(node.config.database))
+    return node.reopen()
 
 
 def query_standing(node: Node, slug: str, query) -> Standing:

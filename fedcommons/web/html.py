@@ -3,6 +3,8 @@
 from contextvars import ContextVar
 from html import escape
 
+from .keys import NODE
+
 STYLE = """
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fdfdfb; --muted: #666; --line: #ddd; --accent: #2f6f3e; }
 @media (prefers-color-scheme: dark) { :root { --fg: #eee; --bg: #161616; --muted: #aaa; --line: #333; --accent: #7cc48d; } }
@@ -56,8 +58,6 @@ def page(title: str, body: str, app=None, *, head: str = "") -> str:
     """A whole page around `body` (already-escaped HTML)."""
     node_name = ""
     if app is not None:
-        from ..app import NODE
-
         node = app.get(NODE)
         node_name = esc(node.config.host) if node else ""
     return (

@@ -4,7 +4,7 @@ import json
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..effort import format_effort
 from ..store import contributions as contribution_store
 from ..store import log as log_store
