@@ -62,6 +62,7 @@ def prepare(home: Path, contributors: int) -> None:
     from fedcommons.home import init_node, open_node
     from fedcommons.services import log_writer
     from fedcommons.services.actors import create_actor, require
+    from fedcommons.cli.network import with_client
     from fedcommons.services.coops import create_coop, sustain
     from fedcommons.services.importing import import_contributions
     from fedcommons.services.pools import create_pool
@@ -75,7 +76,7 @@ def prepare(home: Path, contributors: int) -> None:
         create_actor(node, "person", name)
     create_pool(node, "commons", name="Commons", stewards=["s0", "s1"])
     create_coop(node, "rootwork", name="Rootwork", members=["s0"])
-    sustain(node, "rootwork", "commons", member="s0")
+    with_client(node, lambda client: sustain(node, client, "rootwork", "commons", member="s0"))
     node.close()
     half = contributors // 2
     with Pool(2) as pool:

@@ -32,7 +32,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fedcommons"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("edge", ("fedcommons.cli", "fedcommons.web", "fedcommons.federation",
               "fedcommons.app", "fedcommons.home", "fedcommons.__main__")),
-    ("service", ("fedcommons.services",)),
+    # addresses.py is rules only, but parses numeric hosts with the socket library.
+    ("service", ("fedcommons.services", "fedcommons.addresses")),
     ("store", ("fedcommons.store", "fedcommons.node", "fedcommons.config", "fedcommons.keystore")),
     ("core", (
         "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing",

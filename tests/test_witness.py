@@ -12,7 +12,7 @@ from support_nodes import RunningNode
 from fedcommons.cli import main
 from fedcommons.errors import FetchError
 from fedcommons.federation.client import Client
-from fedcommons.federation.sync import sync_peer
+from fedcommons.services.sync import sync_peer
 from fedcommons.federation.witnessing import request_cosignature
 from fedcommons.log.checkpoint import Checkpoint, format_checkpoint
 from fedcommons.log.fork import verify_evidence

@@ -15,6 +15,7 @@ import logging
 
 from ..errors import FedcommonsError
 from ..node import Node
+from ..services.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
 from ..store import actors as actor_store
 from ..store import follows as follow_store
 from ..store import log as log_store
@@ -22,7 +23,6 @@ from ..store import witness as witness_store
 from ..store.writer import Writer
 from .background import Background
 from .client import Client
-from .sync import sync_peer
 from .witnessing import request_cosignature
 
 log = logging.getLogger("fedcommons.sync")
@@ -31,8 +31,6 @@ INTERVAL = 300.0
 FIRST_DELAY = 5.0
 MAX_PAGES = 20
 MAX_PEERS = 100
-MAX_PAGE_BYTES = 64 * 1024 * 1024
-TIMEOUT = 60.0
 
 
 def followed_nodes(node: Node) -> list[str]:

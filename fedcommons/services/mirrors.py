@@ -1,6 +1,6 @@
 """Keeping mirrors of other nodes' logs: pinning, checkpoints, pages, forks.
 
-The HTTP side lives in ``fedcommons.federation.sync``; everything here reads and writes
+The HTTP side lives in ``fedcommons.services.sync``; everything here reads and writes
 the database and calls the pure checks. The rules:
 
 - The verifier key an origin publishes is pinned the first time it is mirrored; a
