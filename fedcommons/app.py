@@ -22,6 +22,7 @@ from .store.writer import Writer
 from .web import routes
 from .web.keys import CLIENT, DELIVERY, INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC, WRITER
 
+# The keys are web/keys.py's; named here too for whoever holds an application.
 __all__ = ["CLIENT", "DELIVERY", "INBOX", "INBOX_WRITER", "NODE", "SYNC", "WRITER", "make_app", "node_writer"]
 
 

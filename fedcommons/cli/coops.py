@@ -5,6 +5,7 @@ from fractions import Fraction
 
 import click
 
+from ..errors import NotFound
 from ..payout import POLICIES, payouts_csv
 from ..services import coops as service
 from ..services import payouts
@@ -251,8 +252,6 @@ def payout_list(ctx, slug: str, fmt: str) -> None:
 @click.pass_context
 def payout_show(ctx, url: str, fmt: str) -> None:
     """A distribution published on this node, by URL."""
-    from ..errors import NotFound
-
     node = node_from(ctx)
     document = payouts.logged_object(node, url)
     if document is None or "Distribution" not in document.get("type", []):

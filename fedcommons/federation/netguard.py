@@ -14,6 +14,7 @@ import socket
 
 from aiohttp import TCPConnector
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 from ..addresses import (
     CGNAT,
@@ -57,8 +58,6 @@ class GuardedResolver(AbstractResolver):
         """The allowed addresses of ``host``; :class:`FetchError` when there are none."""
         if self._resolver is None:
             # The default resolver wants a running loop, so it is made on first use.
-            from aiohttp.resolver import DefaultResolver
-
             self._resolver = DefaultResolver()
         results = await self._resolver.resolve(host, port, family)
         kept, refused = [], []

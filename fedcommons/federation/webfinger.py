@@ -14,9 +14,9 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from ..addresses import literal_address
 from ..errors import BadInput, FetchError, NotFound, VerificationError
 from ..store import actors as actor_store
-from .netguard import literal_address
 
 if TYPE_CHECKING:
     from .client import Client

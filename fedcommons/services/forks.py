@@ -7,6 +7,7 @@ algorithms instead of taking our word for it.
 """
 
 import json
+from html import escape
 
 from .. import activities, urls
 from ..log.fork import EVIDENCE_TYPE
@@ -76,6 +77,4 @@ def _reason(origin: str, evidence: dict) -> str:
 
 
 def _escape(text: str) -> str:
-    from html import escape
-
     return escape(text, quote=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fedcommons.errors import BadInput
+from fedcommons.ld.context import activity_context
 
 from .clock import micros_of
 from .parameters import read_parameters
@@ -24,8 +25,6 @@ def standing_document(pool: str, method: str, parameters: dict | None, as_of: da
     ``checkpoint`` is ``{"origin", "treeSize", "rootHash"}`` of the log state the
     activities were read from.
     """
-    from fedcommons.ld.context import activity_context
-
     params = read_parameters(method, parameters)
     at = micros_of(as_of)
     if type(pool) is not str or not pool:
