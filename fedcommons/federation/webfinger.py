@@ -18,7 +18,7 @@ from ..addresses import literal_address
 from ..errors import BadInput, FetchError, NotFound, VerificationError
 from ..store import actors as actor_store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client imports this module to resolve handles
     from .client import Client
 
 JRD_ACCEPT = "application/jrd+json, application/json"
