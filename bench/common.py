@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 from fedcommons.services.actors import create_actor
 from fedcommons.services.pools import create_pool
 

@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import machine, peak_rss_mb  # noqa: E402
 
-from fedcommons.node import init_node, now  # noqa: E402
+from fedcommons.node import now  # noqa: E402
+from fedcommons.home import init_node  # noqa: E402
 from fedcommons.store import actors as actor_store  # noqa: E402
 from fedcommons.store import deliveries as delivery_store  # noqa: E402
 from fedcommons.store import follows as follow_store  # noqa: E402

@@ -41,7 +41,7 @@ OPTIONS = ["--currency", "EUR", "--policy", "immediate", "--period", "2025-03", 
 
 
 def _people(args: tuple[str, range]) -> None:
-    from fedcommons.node import open_node
+    from fedcommons.home import open_node
     from fedcommons.services.actors import create_actor
 
     home, numbers = args
@@ -58,9 +58,11 @@ def prepare(home: Path, contributors: int) -> None:
     import random
 
     from fedcommons import activities, urls
-    from fedcommons.node import init_node, now, open_node
+    from fedcommons.node import now
+    from fedcommons.home import init_node, open_node
     from fedcommons.services import log_writer
     from fedcommons.services.actors import create_actor, require
+    from fedcommons.cli.network import with_client
     from fedcommons.services.coops import create_coop, sustain
     from fedcommons.services.importing import import_contributions
     from fedcommons.services.pools import create_pool
@@ -74,7 +76,7 @@ def prepare(home: Path, contributors: int) -> None:
         create_actor(node, "person", name)
     create_pool(node, "commons", name="Commons", stewards=["s0", "s1"])
     create_coop(node, "rootwork", name="Rootwork", members=["s0"])
-    sustain(node, "rootwork", "commons", member="s0")
+    with_client(node, lambda client: sustain(node, client, "rootwork", "commons", member="s0"))
     node.close()
     half = contributors // 2
     with Pool(2) as pool:
@@ -127,7 +129,7 @@ def amount_for(contributors: int) -> str:
 
 def phases(home: Path, amount_text: str) -> list[tuple[str, float]]:
     """The payout's steps in-process, as services.payouts runs them, timed one by one."""
-    from fedcommons.node import open_node
+    from fedcommons.home import open_node
     from fedcommons.payout import (
         PoolStanding,
         compute_payouts,

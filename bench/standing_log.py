@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import fresh_node, machine, peak_rss_mb, write_contributions
 
 from fedcommons import activities, urls
-from fedcommons.node import now, open_node
+from fedcommons.node import now
+from fedcommons.home import open_node
 from fedcommons.services import log_writer
 from fedcommons.services import standing as service
 from fedcommons.services.actors import require

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine
 
 from fedcommons.cli.mirrors import default_workers
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 
 # Peak RSS is read from VmHWM, which starts afresh in each new program: ru_maxrss would
 # also count what the parent held when it forked this process.
@@ -54,13 +54,14 @@ print(json.dumps({"origin": node.config.origin, "home": str(node.config.home)}))
 SYNC_CHILD = PEAK + """
 import asyncio, json, resource, sys, time
 from pathlib import Path
-from fedcommons.cli.mirrors import run_with_client
-from fedcommons.federation.sync import sync_peer
-from fedcommons.node import open_node
+from fedcommons.cli.network import with_client
+from fedcommons.services.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
+from fedcommons.home import open_node
 node = open_node(Path(sys.argv[1]))
 started, cpu_started = time.perf_counter(), time.process_time()
-result = run_with_client(node, lambda client: sync_peer(node, client, sys.argv[2], page_size=int(sys.argv[3]),
-                                                        workers=int(sys.argv[4])))
+result = with_client(node, lambda client: sync_peer(node, client, sys.argv[2], page_size=int(sys.argv[3]),
+                                                    workers=int(sys.argv[4])),
+                     timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES)
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 # For the checking processes only ru_maxrss is at hand: an upper bound, as it includes
@@ -73,7 +74,7 @@ print(json.dumps({"entries": result.fetched, "size": result.size, "proofs": resu
 VERIFY_CHILD = PEAK + """
 import json, resource, sys, time
 from pathlib import Path
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services.mirror_verify import verify_mirror
 node = open_node(Path(sys.argv[1]))
 started, cpu_started = time.perf_counter(), time.process_time()

@@ -23,7 +23,7 @@ from fedcommons.services.importing import import_contributions  # noqa: E402
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services.verify import verify_log
 node = open_node(Path(sys.argv[1]))
 started, cpu_started = time.perf_counter(), time.process_time()

@@ -11,27 +11,25 @@ the writer's thread. Whatever the caller does with the node it passed stays its 
 
 from aiohttp import web
 
+from .federation.client import Client
+from .federation.delivery import DeliveryWorker
+from .federation.housekeeping import Housekeeping
+from .federation.inbox_worker import InboxWorker
+from .federation.inbox_writer import InboxWriter
+from .federation.sync_worker import SyncWorker
 from .node import Node
-from .store.db import open_db
 from .store.writer import Writer
+from .web import routes
+from .web.keys import CLIENT, DELIVERY, INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC, WRITER
 
-NODE = web.AppKey("node", Node)  # reads only: its connection refuses writes
-WRITER = web.AppKey("writer", Writer)  # every write: Writer.run(fn, ...) calls fn(node, ...)
-CLIENT = web.AppKey("client", object)  # federation.client.Client
-DELIVERY = web.AppKey("delivery", object)  # federation.delivery.DeliveryWorker
-INBOX = web.AppKey("inbox", object)  # federation.inbox_worker.InboxWorker
-INBOX_WRITER = web.AppKey("inbox_writer", object)  # federation.inbox_writer.InboxWriter
-SYNC = web.AppKey("sync", object)  # federation.sync_worker.SyncWorker
-
-MAX_BODY = 1024 * 1024
+# The keys are web/keys.py's; named here too for whoever holds an application.
+__all__ = ["CLIENT", "DELIVERY", "INBOX", "INBOX_WRITER", "NODE", "SYNC", "WRITER", "make_app", "node_writer"]
 
 
 def make_app(node: Node, *, workers: bool = True) -> web.Application:
     """The node's web application; `workers=False` serves without background work (tests)."""
-    from .web import routes
-
     app = web.Application(client_max_size=MAX_BODY)
-    app[NODE] = Node(node.config, open_db(node.config.database, readonly=True))
+    app[NODE] = node.reopen(readonly=True)
     app[WRITER] = node_writer(node)
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_client)
@@ -44,8 +42,7 @@ def make_app(node: Node, *, workers: bool = True) -> web.Application:
 
 def node_writer(node: Node) -> Writer[Node]:
     """A writer whose functions get a node of their own, on the writer's connection."""
-    return Writer(lambda: Node(node.config, open_db(node.config.database)),
-                  lambda target: target.db, Node.close)
+    return Writer(node.reopen, lambda target: target.db, Node.close)
 
 
 async def _storage(app: web.Application):
@@ -56,9 +53,6 @@ async def _storage(app: web.Application):
 
 
 async def _client(app: web.Application):
-    from .federation.client import Client
-    from .federation.inbox_writer import InboxWriter
-
     client = Client(app[NODE], writer=app[WRITER])
     app[CLIENT] = client
     writer = InboxWriter(app[NODE], writer=app[WRITER])
@@ -70,10 +64,6 @@ async def _client(app: web.Application):
 
 
 async def _workers(app: web.Application):
-    from .federation.delivery import DeliveryWorker
-    from .federation.housekeeping import Housekeeping
-    from .federation.inbox_worker import InboxWorker
-
     delivery = DeliveryWorker(app[NODE], app[CLIENT], writer=app[WRITER])
     inbox = InboxWorker(app[NODE], app[CLIENT], delivery, writer=app[WRITER])
     app[DELIVERY] = delivery
@@ -89,8 +79,6 @@ async def _workers(app: web.Application):
 
 
 async def _sync(app: web.Application):
-    from .federation.sync_worker import SyncWorker
-
     worker = SyncWorker(app[NODE], writer=app[WRITER])
     app[SYNC] = worker
     worker.start()

@@ -1,30 +1,40 @@
-"""A node: its settings, its database and its keys, opened from a node home."""
+"""A node: its settings, its database and its keys (`home.py` opens one from a node home)."""
 
-import os
-import shutil
-import tempfile
 import time
+from collections.abc import Callable, Sequence
 from functools import cached_property, lru_cache
-from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from . import urls
-from .config import CONFIG_FILE, Config, load_config, normalise_url, save_config
-from .errors import HomeError
+from .config import Config
 from .keystore import KeyStore
+from .sig.note import NoteSigner
 from .store.db import open_db
 
+if TYPE_CHECKING:  # the type only: sqlite_utils is the store's to import
+    from sqlite_utils import Database
+
 NODE_NAME = "node"
+
+
+# Called by the log writer inside an append's transaction with the node and what was
+# appended (log entries with the pending activities they hold). Services define them,
+# whoever assembles the node (`home.py`) chooses them.
+AfterAppend = Callable[["Node", list], None]
 
 
 class Node:
     """One node, one base URL, one log."""
 
-    def __init__(self, config: Config, db: Database):
+    def __init__(self, config: Config, db: "Database", after_append: Sequence[AfterAppend] = ()):
         self.config = config
         self.db = db
         self.keys = KeyStore(config.keys)
+        self.after_append = tuple(after_append)
+
+    def reopen(self, *, readonly: bool = False) -> "Node":
+        """Another handle on this node, on a connection of its own, with the same hooks."""
+        return Node(self.config, open_db(self.config.database, readonly=readonly), self.after_append)
 
     @property
     def url(self) -> str:
@@ -38,8 +48,6 @@ class Node:
     @cached_property
     def note_signer(self):
         """Signs checkpoints as C2SP signed notes with the node's Ed25519 key."""
-        from .sig.note import NoteSigner
-
         return NoteSigner(self.config.origin, self.keys.ed25519("node", NODE_NAME))
 
     def close(self) -> None:
@@ -59,70 +67,3 @@ def utc_stamp(seconds: float) -> str:
 @lru_cache(maxsize=1)  # a bulk import asks thousands of times a second
 def _whole_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
-
-
-def open_node(home: Path) -> Node:
-    """Open an initialised node home."""
-    config = load_config(home)
-    return Node(config, open_db(config.database))
-
-
-def init_node(home: Path, url: str, *, allow_private_addresses: bool = False) -> Node:
-    """Create a node home: settings, database, node keys, and the log's first entry.
-
-    All or nothing: a new home is built in a hidden directory beside it and renamed into
-    place, so even a killed init leaves no half-made home; an existing empty directory (a
-    mounted volume, say) is filled in place and emptied again if anything fails.
-    """
-    url = normalise_url(url)
-    if home.exists():
-        _check_empty(home)
-        try:
-            _build_home(home, url, allow_private_addresses)
-        except BaseException:
-            _empty(home)
-            raise
-        return open_node(home)
-    home.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.", suffix=".init", dir=home.parent))
-    try:
-        _build_home(staging, url, allow_private_addresses)
-        staging.rename(home)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return open_node(home)
-
-
-def _check_empty(home: Path) -> None:
-    if not home.is_dir():
-        raise HomeError(f"{home} is not a directory; choose another --home")
-    if (home / CONFIG_FILE).exists():
-        raise HomeError(f"{home} is already a node home; choose another --home")
-    if any(home.iterdir()):
-        raise HomeError(f"{home} is not empty and not a node home (an interrupted init?); "
-                        "choose a new or empty directory")
-
-
-def _build_home(home: Path, url: str, allow_private_addresses: bool) -> None:
-    from .services.actors import create_node_actor
-
-    # The home holds private keys: only its owner may look inside, whatever the umask.
-    os.chmod(home, 0o700)
-    config = Config(home=home, url=url, allow_private_addresses=allow_private_addresses)
-    node = Node(config, open_db(config.database, create=True))
-    try:
-        create_node_actor(node)
-        # config.json is written last: a home without it is an interrupted init, not a node.
-        save_config(config)
-    finally:
-        node.close()
-
-
-def _empty(home: Path) -> None:
-    """Remove what a failed init wrote into a directory that was empty before it."""
-    for child in home.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)

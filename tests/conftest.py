@@ -29,7 +29,7 @@ def home(base_home, tmp_path):
 @pytest.fixture
 def node(home):
     """The node in `home`, open for the test and closed after it."""
-    from fedcommons.node import open_node
+    from fedcommons.home import open_node
 
     node = open_node(home)
     yield node

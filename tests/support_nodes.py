@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from fedcommons.app import make_app
-from fedcommons.node import init_node, open_node
+from fedcommons.home import init_node, open_node
 
 
 def free_port() -> int:

@@ -1,7 +1,9 @@
 """A node with people, pools, work and a payout, for the tests of the web pages."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
+from fedcommons.cli.network import with_client
 from fedcommons.services import accounts, contributions, coops, payouts
 from fedcommons.services.actors import create_actor
 from fedcommons.services.pools import create_pool
@@ -9,6 +11,13 @@ from fedcommons.services.pools import create_pool
 PASSWORD = "correct horse battery"
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 AP = "application/activity+json"
+
+
+def _sustain(node, *args, **kwargs) -> None:
+    """coops.sustain through the CLI's bridge, on a thread of its own: populate() runs both
+    with and without an event loop running."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(with_client, node, lambda client: coops.sustain(node, client, *args, **kwargs)).result()
 
 
 def populate(node, *, payout: bool = True) -> dict:
@@ -35,8 +44,8 @@ def populate(node, *, payout: bool = True) -> dict:
                                               summary="oiled the hinges", when="2026-01-05")
     if payout:
         coops.create_coop(node, "bakery", name="Bakery Cooperative", members=["bob"])
-        coops.sustain(node, "bakery", "garden", member="bob", weight="2")
-        coops.sustain(node, "bakery", "wiki", member="bob", weight="1")
+        _sustain(node, "bakery", "garden", member="bob", weight="2")
+        _sustain(node, "bakery", "wiki", member="bob", weight="1")
         plan = payouts.make_payout(node, "bakery", payouts.PayoutOptions(amount="90.00", currency="EUR",
                                                                          policy="recent"), member="bob")
         ids["distribution"] = plan.url

@@ -4,7 +4,7 @@ tampering that must fail, and `fedcommons actor passwd`."""
 import pytest
 
 from fedcommons.errors import BadInput, Unauthorized
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services import accounts, oauth
 from fedcommons.store import accounts as account_store
 from support_cli import run

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from fedcommons.app import CLIENT, make_app
 from fedcommons.errors import BadInput, FetchError
 from fedcommons.federation import netguard
-from fedcommons.node import init_node, open_node
+from fedcommons.home import init_node, open_node
 from fedcommons.services import oauth, sessions
 from fedcommons.sig.httpsig import sign_request
 from fedcommons.store import actors as actor_store

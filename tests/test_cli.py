@@ -274,7 +274,7 @@ def test_verify_checks_proofs_in_worker_processes_and_names_the_first_bad_entry(
 
     from fedcommons.ld.canonical import canonicalize
     from fedcommons.log.merkle import leaf_hash
-    from fedcommons.node import open_node
+    from fedcommons.home import open_node
     from fedcommons.services import proof_checks
     from fedcommons.services.verify import verify_log
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.sig.keys import ed25519_public_from_multibase
 from fedcommons.sig.proof import verify_proof
 from fedcommons.store import coops as coop_store

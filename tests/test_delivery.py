@@ -25,7 +25,8 @@ from fedcommons.federation.delivery import (
     DeliveryWorker,
     retry_delay,
 )
-from fedcommons.node import init_node, now, open_node
+from fedcommons.node import now
+from fedcommons.home import init_node, open_node
 from fedcommons.store import deliveries as store
 from fedcommons.store import outgoing
 from fedcommons.store.actors import ActorRow, upsert_remote_actor

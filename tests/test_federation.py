@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services import remote
 from fedcommons.services.actors import create_actor
 from fedcommons.services.contributions import contribute, decide
@@ -16,6 +16,7 @@ from fedcommons.store import contributions as contribution_store
 from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store import log as log_store
+from fedcommons.cli.network import with_client
 from support_nodes import RunningNode, eventually
 
 
@@ -52,13 +53,13 @@ async def test_contribution_validation_and_a_node_that_was_down(three):
     handle = f"@garden@127.0.0.1:{a.port}"
 
     # C's carol follows the pool on A; A accepts at once.
-    await in_cli(c.home, lambda n: remote.follow(n, handle, "carol"))
+    await in_cli(c.home, lambda n: with_client(n, lambda client: remote.follow(n, client, handle, "carol")))
     await eventually(lambda: follow_store.followers(a.node.db, garden) == [f"{c.url}/users/carol"])
     await eventually(lambda: follow_store.following(c.node.db, f"{c.url}/users/carol") == [garden])
 
     # B's alice contributes to A's pool from her own node.
     cid = await in_cli(b.home, lambda n: contribute(
-        n, pool=remote.resolve_pool(n, handle), person="alice", effort="3h", kind="code",
+        n, pool=with_client(n, lambda client: remote.resolve_pool(n, client, handle)), person="alice", effort="3h", kind="code",
         summary="wrote the irrigation scheduler"))
     assert cid.startswith(b.url)
     row = await eventually(lambda: contribution_store.contribution(a.node.db, cid))
@@ -75,7 +76,7 @@ async def test_contribution_validation_and_a_node_that_was_down(three):
 
     # C comes back; its first signed request to A wakes A's queue for it.
     await c.start()
-    await in_cli(c.home, lambda n: remote.lookup(n, handle))
+    await in_cli(c.home, lambda n: with_client(n, lambda client: remote.lookup(n, client, handle)))
     accept_id = _decision_id(a, cid)
     await eventually(lambda: inbox_store.count(c.node.db, accept_id), timeout=20)
 

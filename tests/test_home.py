@@ -9,7 +9,7 @@ import pytest
 from support_cli import run
 from support_disk import run_on_full_disk
 
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 from fedcommons.services.actors import create_actor
 
 URL = "http://127.0.0.1:8080"

@@ -15,7 +15,7 @@ from fedcommons.errors import FetchError
 from fedcommons.fields import Malformed
 from fedcommons.federation import inbox_worker
 from fedcommons.federation.inbox_worker import InboxWorker, transient
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 from fedcommons.services.actors import create_actor
 from fedcommons.services.pools import create_pool
 from fedcommons.store import contributions as contribution_store

@@ -5,7 +5,7 @@ import pytest
 from fedcommons.errors import FetchError
 from fedcommons.federation import inbox_worker
 from fedcommons.federation.inbox_worker import InboxWorker
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 from fedcommons.store import inbox as inbox_store
 
 FLAKY = "https://down.example/activities/1"

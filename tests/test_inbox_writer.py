@@ -3,7 +3,7 @@
 import asyncio
 
 from fedcommons.federation.inbox_writer import InboxWriter
-from fedcommons.node import init_node, open_node
+from fedcommons.home import init_node, open_node
 from fedcommons.store import inbox as inbox_store
 
 

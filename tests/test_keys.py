@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fedcommons.errors import BadInput, Conflict, NotFound
+from fedcommons.keystore import load_private_key, save_private_key
 from fedcommons.sig.keys import (
     base58btc_decode,
     base58btc_encode,
@@ -20,10 +21,8 @@ from fedcommons.sig.keys import (
     ed25519_public_multibase,
     generate_ed25519,
     generate_rsa,
-    load_private_key,
     load_public_pem,
     public_pem,
-    save_private_key,
 )
 
 # Fixed test key: the RFC 8032 §7.1 TEST 1 seed and public key.

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from fedcommons.app import make_app
 from fedcommons.errors import Unauthorized
 from fedcommons.log.merkle import verify_inclusion
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 from fedcommons.services import accounts, sessions
 from fedcommons.services.actors import create_actor
 from fedcommons.store import actors as actor_store

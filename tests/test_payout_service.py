@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.payout import read_distribution
 from fedcommons.services import payouts
 from fedcommons.services.actors import create_actor
@@ -20,6 +20,7 @@ from fedcommons.sig.proof import verify_proof
 from fedcommons.store import actors as actor_store
 from fedcommons.store import coops as coop_store
 from fedcommons.store import log as log_store
+from fedcommons.cli.network import with_client
 from support_cli import run
 
 URL = "http://127.0.0.1:8080"
@@ -54,7 +55,7 @@ def base_home(tmp_path_factory):
         worked(node, "wiki", "erin", "2h", "2025-03-05")
         worked(node, "wiki", "alice", "2h", "2025-03-06")
         create_coop(node, "rootwork", name="Rootwork", members=["carol"])
-        sustain(node, "rootwork", "garden", member="carol")
+        with_client(node, lambda client: sustain(node, client, "rootwork", "garden", member="carol"))
     finally:
         node.close()
     return home

@@ -18,6 +18,7 @@ from fedcommons.services.contributions import contribute, decide
 from fedcommons.services.coops import create_coop, sustain
 from fedcommons.services.pools import create_pool
 from fedcommons.store import mirrors as mirror_store
+from fedcommons.cli.network import with_client
 
 AP = "application/activity+json"
 
@@ -46,7 +47,7 @@ async def served(tmp_path):
         decide(node, contribute(node, pool="garden", person=person, effort=effort, kind="code",
                                 summary="work", when=day), "bob")
     create_coop(node, "rootwork", name="Rootwork", members=["carol"])
-    sustain(node, "rootwork", "garden", member="carol")
+    await asyncio.to_thread(with_client, node, lambda client: sustain(node, client, "rootwork", "garden", member="carol"))
     result = await in_cli(a.home, "payout", "rootwork", "--amount", "1000.00", "--currency", "EUR",
                           "--policy", "immediate", "--period", "2025-03", "--as", "carol", "--format", "json")
     assert result.exit_code == 0, result.stderr

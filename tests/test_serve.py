@@ -15,7 +15,7 @@ from support_nodes import free_port, serve_on_loopback
 
 from fedcommons.app import make_app
 from fedcommons.cli.serving import quiet_rejected_requests, runner_options
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 
 URL = "http://127.0.0.1:8080"
 HUGE_REQUEST_LINE = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -10,12 +10,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fedcommons.errors import BadInput, FedcommonsError, Forbidden, NotFound
 from fedcommons.ld.canonical import canonicalize
-from fedcommons.node import init_node, open_node
+from fedcommons.home import init_node, open_node
 from fedcommons.services import contributions, log_writer, pools
 from fedcommons.services import standing as service
 from fedcommons.services.actors import create_actor
 from fedcommons.sig.proof import create_proof, verify_proof
 from fedcommons.store import log as log_store
+from fedcommons.cli.network import with_client
 from support_cli import run
 
 URL = "http://127.0.0.1:8080"
@@ -111,7 +112,7 @@ def test_same_inputs_give_the_same_bytes_across_calls_and_restarts(home):
         assert service.pool_standing(node, POOL, as_of=as_of).body == first.body
         # Its id recomputes it too, even after the log has grown.
         contributions.contribute(node, pool="garden", person="carol", effort="9h", kind="care", summary="later")
-        assert canonicalize(service.fetch_standing(node, first.url)) == first.body
+        assert canonicalize(with_client(node, lambda client: service.fetch_standing(node, client, first.url))) == first.body
     finally:
         node.close()
 
@@ -206,7 +207,7 @@ def test_set_method_is_a_dated_update_in_the_log_and_changes_the_figures(node):
     assert after["parameters"]["kindWeights"] == {"care": 2}
     assert scores(after)[person("bob")] == "3.000000" != scores(before)[person("bob")]
     # The earlier document still verifies: it names the log size it was computed at.
-    assert service.verify_standing(node, before).ok
+    assert with_client(node, lambda client: service.verify_standing(node, client, before)).ok
 
 
 def test_set_method_refuses_non_stewards_and_bad_parameters_and_writes_nothing(node):
@@ -234,7 +235,7 @@ def resign(node, document, key=None, key_id=None):
 
 def test_a_document_verifies(node):
     doc = service.pool_standing(node, POOL).document
-    check = service.verify_standing(node, doc)
+    check = with_client(node, lambda client: service.verify_standing(node, client, doc))
     assert check.ok and check.problem is None
     assert (check.rows, check.tree_size, check.origin) == (4, doc["checkpoint"]["treeSize"], "127.0.0.1:8080")
 
@@ -242,7 +243,7 @@ def test_a_document_verifies(node):
 def test_a_changed_figure_breaks_the_proof(node):
     doc = service.pool_standing(node, POOL).document
     doc["standings"][0]["score"] = "20.000000"
-    check = service.verify_standing(node, doc)
+    check = with_client(node, lambda client: service.verify_standing(node, client, doc))
     assert not check.ok and "proof does not verify" in check.problem
 
 
@@ -250,32 +251,32 @@ def test_a_document_signed_by_another_key_fails(node):
     doc = service.pool_standing(node, POOL).document
     doc["standings"][0]["score"] = "20.000000"
     forged = resign(node, doc, key=Ed25519PrivateKey.generate())
-    check = service.verify_standing(node, forged)
+    check = with_client(node, lambda client: service.verify_standing(node, client, forged))
     assert not check.ok and "proof does not verify" in check.problem
     elsewhere = resign(node, doc, key=Ed25519PrivateKey.generate(), key_id=f"{URL}/actor#other-key")
-    assert "not this node's" in service.verify_standing(node, elsewhere).problem
+    assert "not this node's" in with_client(node, lambda client: service.verify_standing(node, client, elsewhere)).problem
     unsigned = {k: v for k, v in doc.items() if k != "proof"}
-    assert service.verify_standing(node, unsigned).problem == "the document carries no Data Integrity proof"
+    assert with_client(node, lambda client: service.verify_standing(node, client, unsigned)).problem == "the document carries no Data Integrity proof"
 
 
 def test_a_figure_that_does_not_recompute_is_named(node):
     doc = service.pool_standing(node, POOL).document
     doc["standings"][0]["score"] = "12.500000"
-    check = service.verify_standing(node, resign(node, doc))
+    check = with_client(node, lambda client: service.verify_standing(node, client, resign(node, doc)))
     assert not check.ok
     assert check.problem == f"score of {person('alice')} is 12.500000 in the document, 2.000000 recomputed"
     doc = service.pool_standing(node, POOL).document
     doc["standings"].pop()
-    assert "is missing from the document" in service.verify_standing(node, resign(node, doc)).problem
+    assert "is missing from the document" in with_client(node, lambda client: service.verify_standing(node, client, resign(node, doc))).problem
 
 
 def test_a_root_that_is_not_the_logs_fails(node):
     doc = service.pool_standing(node, POOL).document
     doc["checkpoint"]["rootHash"] = base64.b64encode(bytes(32)).decode()
-    check = service.verify_standing(node, resign(node, doc))
+    check = with_client(node, lambda client: service.verify_standing(node, client, resign(node, doc)))
     assert not check.ok and "not the document's rootHash" in check.problem
     doc["checkpoint"]["treeSize"] = 10_000
-    assert "fewer than the document's treeSize" in service.verify_standing(node, resign(node, doc)).problem
+    assert "fewer than the document's treeSize" in with_client(node, lambda client: service.verify_standing(node, client, resign(node, doc))).problem
 
 
 # -- the command line -----------------------------------------------------------------

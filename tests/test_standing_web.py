@@ -11,13 +11,15 @@ from support_nodes import RunningNode
 
 from fedcommons.errors import FedcommonsError
 from fedcommons.ld.canonical import canonicalize
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services import contributions, pools
 from fedcommons.services import standing as service
 from fedcommons.services.actors import create_actor
 from fedcommons.sig.proof import verify_proof
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
+from fedcommons.cli.network import with_client
+from fedcommons.federation.client import Client
 
 AP = "application/activity+json"
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
@@ -74,7 +76,11 @@ async def test_json_clients_get_the_signed_document(served, http):
     contributions.contribute(served.node, pool="garden", person="carol", effort="4h", kind="care", summary="more")
     assert (await get(http, doc["id"]))[2] == body
     # And it is what the service computes for those inputs.
-    local = service.fetch_standing(served.node, doc["id"])
+    client = Client(served.node)
+    try:
+        local = await service.fetch_standing(served.node, client, doc["id"])
+    finally:
+        await client.close()
     assert canonicalize(local) == body
 
 
@@ -134,10 +140,13 @@ async def test_another_node_verifies_from_its_mirror(served, http, tmp_path):
             service.pool_standing(other.node, pool)
 
         def verify(tamper=None):
-            document = service.fetch_standing(other.node, url)
-            if tamper:
-                tamper(document)
-            return service.verify_standing(other.node, document)
+            async def fetch_and_verify(client):
+                document = await service.fetch_standing(other.node, client, url)
+                if tamper:
+                    tamper(document)
+                return await service.verify_standing(other.node, client, document)
+
+            return with_client(other.node, fetch_and_verify)
 
         # The first check replicates the pool's home log, then recomputes from the mirror.
         check = await asyncio.to_thread(verify)

@@ -20,11 +20,11 @@ from fedcommons.app import SYNC
 from fedcommons.cli import main
 from fedcommons.errors import FetchError, IntegrityError, VerificationError
 from fedcommons.federation.client import Client
-from fedcommons.federation.sync import sync_peer
+from fedcommons.services.sync import sync_peer
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.fork import verify_evidence
 from fedcommons.log.merkle import leaf_hash
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services import mirror_verify, remote
 from fedcommons.services import mirrors as mirror_service
 from fedcommons.services.actors import create_actor
@@ -37,6 +37,7 @@ from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
 from fedcommons.store import outgoing as outgoing_store
 from fedcommons.web.wellknown import nodeinfo_metadata
+from fedcommons.cli.network import with_client
 
 
 def populate(node, contributions: int = 20) -> None:
@@ -440,7 +441,11 @@ async def test_the_server_syncs_the_nodes_whose_pools_its_people_follow(tmp_path
     await a.start()
     await b.start()
     try:
-        await asyncio.to_thread(lambda: remote.follow(open_node(b.home), f"{a.url}/pools/garden", "carol"))
+        def follow():
+            node = open_node(b.home)
+            return with_client(node, lambda client: remote.follow(node, client, f"{a.url}/pools/garden", "carol"))
+
+        await asyncio.to_thread(follow)
         from fedcommons.store import follows as follow_store
 
         await eventually(lambda: follow_store.following(b.node.db, f"{b.url}/users/carol"))

@@ -12,13 +12,13 @@ from support_nodes import RunningNode
 from fedcommons.cli import main
 from fedcommons.errors import FetchError
 from fedcommons.federation.client import Client
-from fedcommons.federation.sync import sync_peer
+from fedcommons.services.sync import sync_peer
 from fedcommons.federation.witnessing import request_cosignature
 from fedcommons.log.checkpoint import Checkpoint, format_checkpoint
 from fedcommons.log.fork import verify_evidence
 from fedcommons.log.merkle import consistency_proof
 from fedcommons.log.witness import SIZE_CONTENT_TYPE, format_add_checkpoint
-from fedcommons.node import open_node
+from fedcommons.home import open_node
 from fedcommons.services.actors import create_actor
 from fedcommons.services.contributions import contribute
 from fedcommons.services.log_writer import lookup

@@ -5,13 +5,13 @@ exit with status 2; failed checks and a failing environment (a full disk, a data
 locked by another process) with 1; all print one line on stderr, never a traceback.
 """
 
-import sqlite3
 import sys
 
 import click
 
 from ..config import resolve_home
 from ..errors import FedcommonsError
+from ..store.db import StoreUnavailable
 from .common import environment_failure
 
 
@@ -24,7 +24,7 @@ class Group(click.Group):
         except FedcommonsError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except (sqlite3.OperationalError, OSError) as exc:
+        except (StoreUnavailable, OSError) as exc:
             if isinstance(exc, BrokenPipeError):
                 raise  # click's own handling: the reader went away
             click.echo(f"error: {environment_failure(exc)}", err=True)

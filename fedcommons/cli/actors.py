@@ -6,6 +6,7 @@ from ..services.actors import actor_document, create_actor, require
 from ..services.pools import create_pool, set_method
 from . import main
 from .common import FORMAT, echo_json, node_from
+from .standing import read_params
 
 
 @main.group()
@@ -84,8 +85,6 @@ def pool_set_method(ctx: click.Context, slug: str, method: str, params: tuple[st
     The change is a signed Update in the pool's log, so it is public and dated; earlier
     Standing documents keep the method they name. Unset parameters take their defaults.
     """
-    from .standing import read_params
-
     node = node_from(ctx)
     activity = set_method(node, slug, method=method, parameters=read_params(params, params_json), steward=steward)
     click.echo(f"{method} from {activity['published']}: {activity['id']}")

@@ -1,12 +1,13 @@
 """Helpers shared by the CLI commands."""
 
 import json
-import sqlite3
 import sys
 
 import click
 
-from ..node import Node, open_node
+from ..home import open_node
+from ..node import Node
+from ..store.db import StoreUnavailable
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -19,10 +20,10 @@ def node_from(ctx: click.Context) -> Node:
     return open_node(ctx.obj)
 
 
-def environment_failure(exc: sqlite3.OperationalError | OSError) -> str:
+def environment_failure(exc: StoreUnavailable | OSError) -> str:
     """One line for a failure of the machine rather than of the input: what failed, and
     where, without a traceback (nothing the user typed would change it)."""
-    if isinstance(exc, sqlite3.OperationalError):
+    if isinstance(exc, StoreUnavailable):
         line = str(exc)
         if "locked" in line:
             line += ": another process is writing to it; try again"

@@ -11,6 +11,7 @@ from ..store import contributions as contribution_store
 from ..urls import is_local
 from . import main
 from .common import FORMAT, echo_json, node_from, progressbar
+from .network import with_client
 
 
 @main.command()
@@ -25,7 +26,9 @@ from .common import FORMAT, echo_json, node_from, progressbar
 def contribute(ctx, pool, person, effort, kind, summary, evidence, when) -> None:
     """Record a contribution to a pool; prints the contribution's id."""
     node = node_from(ctx)
-    target = remote.resolve_pool(node, pool) if remote.is_remote_reference(pool) else pool
+    target = pool
+    if remote.is_remote_reference(pool):
+        target = with_client(node, lambda client: remote.resolve_pool(node, client, pool))
     click.echo(service.contribute(node, pool=target, person=person, effort=effort, kind=kind,
                                   summary=summary, evidence=evidence, when=when))
 
@@ -52,7 +55,8 @@ def endorse(ctx, contribution_id, person, weight) -> None:
     """Vouch for someone else's contribution (on this node or another)."""
     node = node_from(ctx)
     if contribution_store.contribution(node.db, contribution_id) is None and not is_local(node.url, contribution_id):
-        activity = remote.endorse_remote(node, contribution_id, person, weight)
+        activity = with_client(node, lambda client: remote.endorse_remote(
+            node, client, contribution_id, person, weight))
     else:
         activity = service.endorse(node, contribution_id, person, weight=weight)
     click.echo(f"endorsed: {activity['id']}")

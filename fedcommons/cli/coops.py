@@ -5,13 +5,15 @@ from fractions import Fraction
 
 import click
 
+from ..errors import NotFound
 from ..payout import POLICIES, payouts_csv
 from ..services import coops as service
 from ..services import payouts
-from ..services.payout_checks import verify_distribution
+from ..services.payout_checks import MAX_DOCUMENT_BYTES, verify_distribution
 from ..store import coops as coop_store
 from . import main
 from .common import FORMAT, echo_json, node_from
+from .network import with_client
 
 
 @main.group()
@@ -60,7 +62,8 @@ def coop_sustain(ctx, slug: str, pool: str, weight: str, member: str, no_sync: b
     running server keeps the replica up to date.
     """
     node = node_from(ctx)
-    change = service.sustain(node, slug, pool, member=member, weight=weight, replicate=not no_sync)
+    change = with_client(node, lambda client: service.sustain(
+        node, client, slug, pool, member=member, weight=weight, replicate=not no_sync))
     _show_sustains(change.sustains)
     if change.follow_id:
         click.echo(f"follow sent to {change.pool.id} (the running server delivers it)")
@@ -79,7 +82,8 @@ def coop_sustain(ctx, slug: str, pool: str, weight: str, member: str, no_sync: b
 def coop_unsustain(ctx, slug: str, pool: str, member: str) -> None:
     """Have SLUG stop sustaining POOL; its earlier distributions stay as published."""
     node = node_from(ctx)
-    _show_sustains(service.unsustain(node, slug, pool, member=member).sustains)
+    change = with_client(node, lambda client: service.unsustain(node, client, slug, pool, member=member))
+    _show_sustains(change.sustains)
 
 
 @coop.command("show")
@@ -248,8 +252,6 @@ def payout_list(ctx, slug: str, fmt: str) -> None:
 @click.pass_context
 def payout_show(ctx, url: str, fmt: str) -> None:
     """A distribution published on this node, by URL."""
-    from ..errors import NotFound
-
     node = node_from(ctx)
     document = payouts.logged_object(node, url)
     if document is None or "Distribution" not in document.get("type", []):
@@ -270,7 +272,8 @@ def payout_verify(ctx, url: str, fmt: str) -> None:
     Exit 0 when every payout matches; exit 1 listing every difference otherwise.
     """
     node = node_from(ctx)
-    check = verify_distribution(node, url)
+    check = with_client(node, lambda client: verify_distribution(node, client, url),
+                        max_bytes=MAX_DOCUMENT_BYTES)
     if fmt == "json":
         echo_json(check.as_json())
     elif check.ok:

@@ -5,6 +5,7 @@ import click
 from ..services import remote
 from . import main
 from .common import FORMAT, echo_json, node_from
+from .network import with_client
 
 
 @main.command()
@@ -14,7 +15,7 @@ from .common import FORMAT, echo_json, node_from
 def lookup(ctx, handle_or_url: str, fmt: str) -> None:
     """Find an actor by @name@host (WebFinger) or URL and show it."""
     node = node_from(ctx)
-    row, doc = remote.lookup(node, handle_or_url)
+    row, doc = with_client(node, lambda client: remote.lookup(node, client, handle_or_url))
     if fmt == "json":
         echo_json(doc or {"id": row.id})
         return
@@ -33,5 +34,5 @@ def lookup(ctx, handle_or_url: str, fmt: str) -> None:
 def follow(ctx, handle_or_url: str, person: str) -> None:
     """Follow a remote pool or person; the running server delivers the Follow."""
     node = node_from(ctx)
-    activity = remote.follow(node, handle_or_url, person)
+    activity = with_client(node, lambda client: remote.follow(node, client, handle_or_url, person))
     click.echo(f"follow sent: {activity['id']} (pending until {activity['object']} accepts)")

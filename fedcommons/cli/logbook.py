@@ -11,6 +11,7 @@ from ..sig.note import verifier_key
 from ..store import log as log_store
 from . import main
 from .common import FORMAT, echo_json, node_from, progressbar
+from .mirrors import verify_mirror_command
 
 
 @main.group()
@@ -67,8 +68,6 @@ def log_verify(ctx, origin: str | None, workers: int | None, fmt: str) -> None:
     """
     node = node_from(ctx)
     if origin:
-        from .mirrors import verify_mirror_command
-
         return verify_mirror_command(node, origin, fmt, workers)
     size = log_store.log_size(node.db)
     try:

@@ -1,39 +1,21 @@
 """`fedcommons sync`, `peers`, `fork show` and `witness ...`: other nodes' logs."""
 
-import asyncio
 import os
 
 import click
 
 from ..errors import IntegrityError
-from ..federation.client import Client
-from ..federation.sync import PAGE_SIZE, SyncResult, sync_peer
 from ..federation.witnessing import request_cosignature
 from ..log.fork import verify_evidence
 from ..services.mirror_verify import verify_mirror
 from ..services.mirrors import require
+from ..services.sync import MAX_PAGE_BYTES, PAGE_SIZE, TIMEOUT, SyncResult, sync_peer
 from ..services.witness import cosigner
 from ..store import mirrors as mirror_store
 from ..store import witness as witness_store
 from . import main
 from .common import FORMAT, echo_json, node_from, progressbar
-
-# Pages of a log are larger than ActivityPub documents: room for a full page of big entries.
-MAX_PAGE_BYTES = 64 * 1024 * 1024
-TIMEOUT = 60.0
-
-
-def run_with_client(node, action, *, max_bytes: int = MAX_PAGE_BYTES):
-    """Run ``action(client)`` with a client made for log traffic."""
-
-    async def go():
-        client = Client(node, timeout=TIMEOUT, max_bytes=max_bytes)
-        try:
-            return await action(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(go())
+from .network import with_client
 
 
 def default_workers() -> int:
@@ -81,9 +63,10 @@ def sync(ctx, peer_url: str, page_size: int, workers: int | None, fmt: str) -> N
     node = node_from(ctx)
     progress = _Progress("syncing")
     try:
-        result = run_with_client(node, lambda client: sync_peer(
+        result = with_client(node, lambda client: sync_peer(
             node, client, peer_url, page_size=page_size, progress=progress,
-            workers=default_workers() if workers is None else workers))
+            workers=default_workers() if workers is None else workers),
+            timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES)
     finally:
         progress.close()
     if fmt == "json":
@@ -203,8 +186,8 @@ def witness_request(ctx, peer_url: str, fmt: str) -> None:
     served with our checkpoint at /log/checkpoint.
     """
     node = node_from(ctx)
-    size = run_with_client(node, lambda client: request_cosignature(node, client, peer_url),
-                           max_bytes=1024 * 1024)
+    size = with_client(node, lambda client: request_cosignature(node, client, peer_url),
+                       timeout=TIMEOUT, max_bytes=1024 * 1024)
     lines = witness_store.cosignature_lines(node.db, size)
     if fmt == "json":
         echo_json({"size": size, "cosignatures": lines})

@@ -13,6 +13,7 @@ from ..services import standing as service
 from ..standing import METHODS
 from . import main
 from .common import echo_json, node_from
+from .network import with_client
 
 
 class _ShowByDefault(click.Group):
@@ -91,11 +92,15 @@ def verify(ctx, reference: str, fmt: str) -> None:
     everything matches; exit 1 naming the first difference otherwise.
     """
     node = node_from(ctx)
-    if reference.startswith(("http://", "https://")):
-        document = service.fetch_standing(node, reference)
-    else:
-        document = _read_document(reference)
-    check = service.verify_standing(node, document)
+
+    async def fetch_and_verify(client) -> service.Check:
+        if reference.startswith(("http://", "https://")):
+            document = await service.fetch_standing(node, client, reference)
+        else:
+            document = _read_document(reference)
+        return await service.verify_standing(node, client, document)
+
+    check = with_client(node, fetch_and_verify)
     if fmt == "json":
         echo_json({"ok": check.ok, "problem": check.problem, "rows": check.rows,
                    "treeSize": check.tree_size, "origin": check.origin})
@@ -144,7 +149,7 @@ def read_params(pairs: tuple[str, ...], params_json: str | None) -> dict | None:
 
 def _pool_url(node, reference: str) -> str:
     """The URL of a pool named by local slug, local URL, or remote handle or URL."""
-    return remote.resolve_pool(node, reference).id
+    return with_client(node, lambda client: remote.resolve_pool(node, client, reference)).id
 
 
 def _read_document(reference: str) -> dict:

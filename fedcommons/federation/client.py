@@ -111,6 +111,12 @@ class Client:
             await self._session.close()
         self._session = None
 
+    def with_limits(self, *, timeout: float, max_bytes: int) -> "Client":
+        """A client on this one's connections (closed with it) with other limits: log pages
+        are far larger and slower than ActivityPub documents."""
+        return Client(self.node, session=self._session_now(), timeout=timeout, max_bytes=max_bytes,
+                      actor_ttl=self.actor_ttl, writer=self.writer)
+
     def _session_now(self) -> aiohttp.ClientSession:
         # Made on first use: a session and its connector belong to the running loop.
         if self._session is None:

@@ -3,11 +3,11 @@ expired OAuth codes and tokens, are deleted (see services.oauth_clients)."""
 
 import asyncio
 import logging
-import sqlite3
 
 from ..errors import FedcommonsError
 from ..node import Node
 from ..services.oauth_clients import expire_unused_clients
+from ..store.db import StoreError
 from ..store.writer import Direct, Writer
 from .background import Background
 
@@ -39,7 +39,7 @@ class Housekeeping(Background):
         """One round; a failure is logged and the next round tries again."""
         try:
             removed = await self.writer.run(expire_unused_clients)
-        except (FedcommonsError, sqlite3.Error) as exc:
+        except (FedcommonsError, StoreError) as exc:
             log.warning("housekeeping: could not expire unused OAuth clients: %s", exc)
         else:
             if removed:

@@ -10,13 +10,13 @@ at once, since trying again would only fail again.
 
 import asyncio
 import logging
-import sqlite3
 import time
 from typing import Callable
 
 from ..errors import Busy, FedcommonsError, FetchError
 from ..node import Node, utc_stamp
 from ..store import inbox as inbox_store
+from ..store.db import StoreUnavailable
 from ..store.writer import Direct, Writer
 from .background import Background
 from .processing import process
@@ -109,7 +109,7 @@ def transient(exc: BaseException) -> bool:
     if isinstance(exc, FetchError):
         status = exc.upstream_status
         return status is None or status >= 500 or status in _TRANSIENT_STATUSES
-    if isinstance(exc, sqlite3.OperationalError):
+    if isinstance(exc, StoreUnavailable):
         return "locked" in str(exc) or "busy" in str(exc)
     return False
 

@@ -16,14 +16,14 @@ import logging
 from .. import urls
 from ..errors import FedcommonsError
 from ..node import Node
+from ..services.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
 from ..store import actors as actor_store
 from ..store import follows as follow_store
 from ..store import log as log_store
 from ..store import witness as witness_store
-from ..store.db import open_db
 from ..store.writer import Writer
 from .background import Background
-from .sync import sync_peer
+from .client import Client
 from .witnessing import request_cosignature
 
 log = logging.getLogger("fedcommons.sync")
@@ -32,8 +32,6 @@ INTERVAL = 300.0
 FIRST_DELAY = 5.0
 MAX_PAGES = 20
 MAX_PEERS = 100
-MAX_PAGE_BYTES = 64 * 1024 * 1024
-TIMEOUT = 60.0
 
 
 def followed_nodes(node: Node) -> list[str]:
@@ -70,11 +68,9 @@ class SyncWorker(Background):
 
     def start(self) -> None:
         """Start the loop (in the running event loop)."""
-        from .client import Client
-
         # A connection of its own, to check pages in a worker thread; they are written by
         # the server's writer (or, without one, from that thread).
-        self._own = Node(self.node.config, open_db(self.node.config.database, readonly=self.writer is not None))
+        self._own = self.node.reopen(readonly=self.writer is not None)
         self._client = Client(self._own, timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES, writer=self.writer)
         super().start()
 

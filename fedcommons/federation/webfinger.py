@@ -14,11 +14,11 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from ..addresses import literal_address
 from ..errors import BadInput, FetchError, NotFound, VerificationError
 from ..store import actors as actor_store
-from .netguard import literal_address
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client imports this module to resolve handles
     from .client import Client
 
 JRD_ACCEPT = "application/jrd+json, application/json"

@@ -226,10 +226,12 @@ def canonicalize_rdf(document: Any, *, document_loader: Any = None) -> str:
     context raises :class:`~fedcommons.errors.UnknownContext`. Blank-node hashing work
     is bounded (as rdf-canonize does) so a crafted graph cannot stall the process.
     """
+    # pyld takes about 0.3 s to import and only this path needs it (the loader imports it
+    # too): the commands and requests that never canonicalize RDF do not pay for it.
     from pyld import jsonld
 
     if document_loader is None:
-        from fedcommons.ld.loader import document_loader
+        from fedcommons.ld.loader import document_loader  # imports pyld: see above
     # No base IRI: pyld would otherwise resolve relative IRIs against a made-up
     # http://example.org/base/, hiding them from the safe-mode check below.
     options = {"documentLoader": document_loader, "base": None}
@@ -313,7 +315,7 @@ def _jsonld_error(exc: Exception) -> Exception:
 @functools.cache
 def _bounded_urdna2015() -> type:
     """URDNA2015 from pyld with a cap on deep (N-degree) hashing per blank node."""
-    from pyld.canon import URDNA2015
+    from pyld.canon import URDNA2015  # imported when first needed, as in canonicalize_rdf
 
     class BoundedURDNA2015(URDNA2015):
         def __init__(self) -> None:

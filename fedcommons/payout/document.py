@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from fedcommons.errors import BadInput
+from fedcommons.ld.context import activity_context
 from fedcommons.payout.allocate import Allocation
 from fedcommons.payout.constraints import (
     Constraints, constraints_from_json, constraints_to_json, decimal_fraction, decimal_text,
@@ -181,8 +182,6 @@ def distribution_document(cooperative: str, amount: int, currency_code: str, exp
     if paid != amount:
         raise BadInput(f"payouts add up to {unit.display(paid)}, not the amount {unit.display(amount)}")
     if context is None:
-        from fedcommons.ld.context import activity_context
-
         context = activity_context()
     document: dict[str, Any] = {
         "@context": context,

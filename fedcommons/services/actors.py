@@ -7,12 +7,16 @@ public description in the log, so the log carries every key needed to verify it.
 
 from .. import activities, urls
 from ..errors import Conflict, NotFound
+from ..ld.context import actor_context
 from ..node import NODE_NAME, Node, now
 from ..sig.keys import ed25519_public_multibase, public_pem
+from ..sig.note import verifier_key
 from ..store import actors as actor_store
+from ..store import coops as coop_store
 from ..store.actors import ActorRow
 from ..store.db import transaction
 from . import log_writer
+from .oauth import AUTHORIZE_PATH, TOKEN_PATH
 from .signing import sign_as
 
 AS_TYPES = {"node": "Application", "person": "Person", "pool": "Group", "cooperative": "Organization"}
@@ -105,8 +109,6 @@ def public_description(node: Node, row: ActorRow) -> dict:
 
 def actor_document(node: Node, row: ActorRow) -> dict:
     """The full ActivityPub actor document served at the actor's URL."""
-    from ..ld.context import actor_context
-
     doc = {"@context": actor_context(), **public_description(node, row)}
     doc.update(
         {
@@ -122,8 +124,6 @@ def actor_document(node: Node, row: ActorRow) -> dict:
     )
     if row.kind == "person":
         # People sign in to the ActivityPub API here (pools and cooperatives do not).
-        from .oauth import AUTHORIZE_PATH, TOKEN_PATH
-
         doc["endpoints"]["oauthAuthorizationEndpoint"] = node.url + AUTHORIZE_PATH
         doc["endpoints"]["oauthTokenEndpoint"] = node.url + TOKEN_PATH
     if row.kind == "pool":
@@ -135,12 +135,8 @@ def actor_document(node: Node, row: ActorRow) -> dict:
             if pool.license:
                 doc["license"] = pool.license
     if row.kind == "cooperative":
-        from ..store import coops as coop_store
-
         doc["sustains"] = [{"pool": pool, "weight": weight} for pool, weight in coop_store.sustains(node.db, row.id)]
     if row.kind == "node":
-        from ..sig.note import verifier_key
-
         doc["logOrigin"] = node.config.origin
         doc["logVerifierKey"] = verifier_key(node.config.origin, node.keys.ed25519("node", NODE_NAME).public_key())
         doc["logCheckpoint"] = f"{node.url}/log/checkpoint"

@@ -21,13 +21,12 @@ fetched from other servers is fetched first; what is written is written by the `
 import json
 from datetime import datetime, timedelta, timezone
 
-from .. import activities, urls
+from .. import activities, addresses, urls
 from ..activities import PUBLIC
 from ..fields import types
 from ..effort import claimed_minutes, find_effort
 from ..errors import BadInput, Conflict, FetchError, Forbidden, NotFound
-from ..federation import netguard
-from ..federation.claims import hashtags, note_text
+from ..claims import hashtags, note_text
 from ..node import Node, now
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
@@ -88,7 +87,7 @@ def _fetchable(node: Node, url: str, what: str) -> str:
     """``url``, when the node would fetch it; BadInput when not: the person named something
     no server can answer for (a 502 is for servers that do not answer)."""
     try:
-        netguard.check_url(url, allow_private=node.config.allow_private_addresses)
+        addresses.check_url(url, allow_private=node.config.allow_private_addresses)
     except FetchError as exc:
         raise BadInput(f"{what} must be an http(s) URL of another server: {exc}") from None
     return url

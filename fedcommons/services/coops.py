@@ -18,19 +18,25 @@ standing.
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .. import activities, urls
 from ..errors import BadInput, FedcommonsError, Forbidden, NotFound
 from ..node import Node, now
 from ..payout.constraints import decimal_fraction, decimal_text
+from ..store import actors as actor_store
 from ..store import coops as coop_store
 from ..store import follows as follow_store
 from ..store.actors import ActorRow
 from ..store.db import transaction
-from . import log_writer
+from . import log_writer, remote
 from .actors import create_actor, public_description, require
 from .follows import send_follow
 from .signing import sign_as
+from .standing import replicate
+
+if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
+    from ..federation.client import Client
 
 
 @dataclass(frozen=True)
@@ -113,15 +119,8 @@ def parse_weight(text: str) -> Fraction:
     return weight
 
 
-def resolve_pool(node: Node, reference: str) -> ActorRow:
-    """A pool by local slug, handle (@name@host) or URL; a remote one is looked up."""
-    from . import remote
-
-    return remote.resolve_pool(node, reference)
-
-
-def sustain(node: Node, slug: str, pool_reference: str, *, member: str, weight: str = "1",
-            replicate: bool = True) -> SustainChange:
+async def sustain(node: Node, client: "Client", slug: str, pool_reference: str, *, member: str,
+                  weight: str = "1", replicate: bool = True) -> SustainChange:
     """``member`` has the cooperative sustain a pool (or change its weight).
 
     A remote pool is followed by the cooperative (the Update and the Follow are queued for
@@ -132,7 +131,7 @@ def sustain(node: Node, slug: str, pool_reference: str, *, member: str, weight: 
     coop = require_coop(node, slug)
     acting_member(node, coop, member)
     value = parse_weight(weight)
-    pool = resolve_pool(node, pool_reference)
+    pool = await remote.resolve_pool(node, client, pool_reference)
     current = {s.pool: s for s in sustained(node, coop)}
     current[pool.id] = Sustain(pool.id, value)
     follow_id = None
@@ -144,17 +143,17 @@ def sustain(node: Node, slug: str, pool_reference: str, *, member: str, weight: 
     if pool.local or not replicate:
         return change
     try:
-        return replace(change, replicated=replicate_home_log(node, pool))
+        return replace(change, replicated=await replicate_home_log(node, client, pool))
     except FedcommonsError as exc:
         return replace(change, sync_problem=str(exc))
 
 
-def unsustain(node: Node, slug: str, pool_reference: str, *, member: str) -> SustainChange:
+async def unsustain(node: Node, client: "Client", slug: str, pool_reference: str, *, member: str) -> SustainChange:
     """``member`` has the cooperative stop sustaining a pool (its earlier payouts stay as they are)."""
     coop = require_coop(node, slug)
     acting_member(node, coop, member)
     current = {s.pool: s for s in sustained(node, coop)}
-    pool = _known_pool(node, pool_reference, current)
+    pool = await _known_pool(node, client, pool_reference, current)
     del current[pool.id]
     with transaction(node.db):
         update_id = _publish(node, coop, sorted(current.values(), key=lambda s: s.pool))
@@ -169,22 +168,17 @@ def home_node(pool: ActorRow) -> str:
     return base
 
 
-def replicate_home_log(node: Node, pool: ActorRow) -> int:
+async def replicate_home_log(node: Node, client: "Client", pool: ActorRow) -> int:
     """Sync this node's mirror of a remote pool's home log now; returns the entries held."""
-    from .standing import replicate
-
-    return replicate(node, home_node(pool))
+    return await replicate(node, client, home_node(pool))
 
 
-def _known_pool(node: Node, reference: str, current: dict[str, Sustain]) -> ActorRow:
+async def _known_pool(node: Node, client: "Client", reference: str, current: dict[str, Sustain]) -> ActorRow:
     """The sustained pool ``reference`` names, matched without a network lookup when possible."""
-    from ..store import actors as actor_store
-    from . import remote
-
     if not remote.is_remote_reference(reference):
         pool = require(node, reference, "pool")
     else:
-        pool = actor_store.actor(node.db, reference) or resolve_pool(node, reference)
+        pool = actor_store.actor(node.db, reference) or await remote.resolve_pool(node, client, reference)
     if pool.id not in current:
         raise NotFound(f"the cooperative does not sustain {pool.id}")
     return pool

@@ -1,18 +1,17 @@
-"""Appending to the log: canonical bytes, Merkle nodes, projections and a new signed
-checkpoint, all in one transaction so a crash leaves either everything or nothing."""
+"""Appending to the log: canonical bytes, Merkle nodes, the node's after-append hooks
+(projections, the delivery queue: see `home.py`) and a new signed checkpoint, all in one
+transaction so a crash leaves either everything or nothing."""
 
 from dataclasses import dataclass
 from typing import Sequence
 
 from ..fields import object_id, types
-from ..federation import outbox
 from ..ld.canonical import canonicalize
 from ..log.checkpoint import Checkpoint, format_checkpoint
 from ..log.merkle import Frontier, leaf_hash
 from ..node import Node, now
 from ..store import log as log_store
 from ..store.db import transaction
-from . import projection
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,10 @@ class Pending:
     @property
     def local(self) -> bool:
         return self.origin == "local"
+
+
+# What an after-append hook is given: each new log entry with the activity it holds.
+Appended = tuple[log_store.EntryRow, Pending]
 
 
 def lookup(node: Node):
@@ -68,9 +71,9 @@ def append(node: Node, pending: Sequence[Pending]) -> list[log_store.EntryRow]:
             )
         log_store.insert_entries(node.db, rows)
         log_store.insert_nodes(node.db, nodes)
-        projection.apply_all(node, [(row.idx, p.activity) for row, (p, _, _) in zip(rows, prepared)])
-        # Delivered by the running server, even when a CLI process wrote them.
-        outbox.enqueue_all(node, [(p.activity, body) for p, body, _ in prepared if p.local], recorded_at)
+        appended = [(row, p) for row, (p, _, _) in zip(rows, prepared)]
+        for hook in node.after_append:
+            hook(node, appended)
         sign_checkpoint(node, frontier.size, frontier.root())
     return rows
 

@@ -16,7 +16,7 @@ import json
 from typing import Callable
 
 from ..activities import PUBLIC
-from ..federation.outbox import recipients
+from .outbox import recipients
 from ..node import Node
 from ..store import actors as actor_store
 from ..store import follows as follow_store

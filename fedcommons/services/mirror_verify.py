@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 
 from ..errors import FedcommonsError, IntegrityError
 from ..log.checkpoint import parse_checkpoint
+from ..log.merkle import Frontier, root_at
 from ..log.replica import ReplicaChecker, examine_all, examine_stored
 from ..node import Node
 from ..sig.note import open_note, parse_verifier_key
 from ..store import mirrors as mirror_store
 from ..store.db import SEQUENTIAL_CACHE_KIB, page_cache
-from .mirrors import require
+from .mirrors import lookup, require
 from .processes import checking_pool, default_workers
 
 BATCH = 2000
@@ -149,9 +150,6 @@ def _examine_elsewhere(batches, checker: ReplicaChecker, row, workers: int, take
 
 def _check_verified(node: Node, row, verifier) -> None:
     """The verified size's root, frontier and checkpoint agree with the entries."""
-    from ..log.merkle import Frontier, root_at
-    from .mirrors import lookup
-
     if row.size == 0:
         return
     root = root_at(row.size, lookup(node, row.origin))

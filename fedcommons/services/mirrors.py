@@ -1,6 +1,6 @@
 """Keeping mirrors of other nodes' logs: pinning, checkpoints, pages, forks.
 
-The HTTP side lives in ``fedcommons.federation.sync``; everything here reads and writes
+The HTTP side lives in ``fedcommons.services.sync``; everything here reads and writes
 the database and calls the pure checks. The rules:
 
 - The verifier key an origin publishes is pinned the first time it is mirrored; a
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import FedcommonsError, IntegrityError, VerificationError
+from ..config import normalise_url
+from ..errors import FedcommonsError, IntegrityError, NotFound, VerificationError
 from ..log.checkpoint import Checkpoint, parse_checkpoint
 from ..log.fork import prefix_evidence, same_size_evidence
 from ..log.merkle import EMPTY_ROOT, Frontier, consistency_proof, root_at
@@ -72,9 +73,6 @@ def pin(node: Node, url: str, origin: str, actor: str, verifier_key: str) -> Mir
 
 def require(node: Node, origin_or_url: str) -> MirrorRow:
     """A mirror by origin or base URL, or NotFound-like error naming the known ones."""
-    from ..config import normalise_url
-    from ..errors import NotFound
-
     row = mirror_store.mirror(node.db, origin_or_url)
     if row is None and "://" in origin_or_url:
         try:

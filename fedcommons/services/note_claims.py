@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .. import activities, urls
 from ..effort import format_effort
-from ..federation.claims import mentioned, read_claim
+from ..claims import mentioned, read_claim
 from ..node import Node, now
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store

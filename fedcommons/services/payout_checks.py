@@ -21,9 +21,9 @@ first, so one run says all that is wrong:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .. import urls
@@ -36,8 +36,12 @@ from ..store import coops as coop_store
 from . import standing as standing_service
 from .payouts import logged_object
 
+if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
+    from ..federation.client import Client
+
 # A Distribution or Standing lists one row per person: about 100 bytes each, so this
-# admits some 300,000 recipients while still bounding what a peer can make us read.
+# admits some 300,000 recipients while still bounding what a peer can make us read
+# (the client handed to verify_distribution is opened with it).
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 
 
@@ -69,13 +73,13 @@ class DistributionCheck:
                 "recomputedStandings": self.recomputed_standings, "previous": self.previous}
 
 
-def verify_distribution(node: Node, url: str) -> DistributionCheck:
+async def verify_distribution(node: Node, client: Client, url: str) -> DistributionCheck:
     """Check the Distribution at ``url`` as the module docstring says.
 
     Raises only when the Distribution itself cannot be fetched (NotFound, FetchError).
     """
     check = DistributionCheck(url)
-    fetched = _fetch_all(node, [url])[url]
+    fetched = (await _fetch_all(node, client, [url]))[url]
     if isinstance(fetched, str):
         raise NotFound(fetched) if urls.is_local(node.url, url) else FedcommonsError(fetched)
     document = fetched
@@ -91,9 +95,9 @@ def verify_distribution(node: Node, url: str) -> DistributionCheck:
         check.problems.append(f"it is attributed to {document.get('attributedTo')}, "
                               f"not to the cooperative it names, {terms.cooperative}")
 
-    inputs = _fetch_all(node, [ref.id for ref in terms.standings] + list(terms.previous))
+    inputs = await _fetch_all(node, client, [ref.id for ref in terms.standings] + list(terms.previous))
     documents = [document] + [d for d in inputs.values() if isinstance(d, dict)]
-    keys = _keys(node, {k for k in map(proof_verification_method, documents) if k})
+    keys = await _keys(client, {k for k in map(proof_verification_method, documents) if k})
     _proof(check, document, "the distribution", terms.cooperative, keys)
 
     standings = {}
@@ -104,7 +108,7 @@ def verify_distribution(node: Node, url: str) -> DistributionCheck:
             continue
         standings[ref.id] = standing
         _proof(check, standing, f"the standing {ref.id}", standing.get("attributedTo"), keys)
-        _recompute_standing(node, check, standing)
+        await _recompute_standing(node, client, check, standing)
     previous = []
     for earlier in terms.previous:
         found = inputs[earlier]
@@ -147,7 +151,7 @@ def _proof(check: DistributionCheck, document: dict, what: str, owner: object, k
         check.problems.append(f"{what}: the proof does not verify ({verdict.reason})")
 
 
-def _recompute_standing(node: Node, check: DistributionCheck, standing: dict) -> None:
+async def _recompute_standing(node: Node, client: Client, check: DistributionCheck, standing: dict) -> None:
     """Recompute a Standing from the log its checkpoint names, when this node holds that log."""
     name = standing.get("id")
     checkpoint, pool = standing.get("checkpoint"), standing.get("pool")
@@ -158,7 +162,7 @@ def _recompute_standing(node: Node, check: DistributionCheck, standing: dict) ->
         if origin == node.config.origin:
             log = standing_service.local_log(node)
         else:  # replicated from the pool's home node first when this node holds too little
-            log = standing_service.mirror_log(node, origin, peer=_home(pool), need=size)
+            log = await standing_service.replicated_log(node, client, origin, peer=_home(pool), need=size)
     except FedcommonsError as exc:
         check.notes.append(f"the figures of {name} were taken as signed, not recomputed: {exc}")
         return
@@ -201,7 +205,7 @@ def _complete(node: Node, check: DistributionCheck, document: dict, terms) -> No
         check.problems.append(f"the earlier distribution {missing} is left out of what was already paid")
 
 
-def _fetch_all(node: Node, targets: list[str]) -> dict[str, dict | str]:
+async def _fetch_all(node: Node, client: Client, targets: list[str]) -> dict[str, dict | str]:
     """Each URL's document, or a string saying why it could not be had."""
     found: dict[str, dict | str] = {}
     remote = []
@@ -212,52 +216,29 @@ def _fetch_all(node: Node, targets: list[str]) -> dict[str, dict | str]:
         document = logged_object(node, url)
         if document is None and "/standing?" in url:
             try:
-                document = standing_service.fetch_standing(node, url)
+                document = standing_service.local_standing_document(node, url)
             except FedcommonsError as exc:
                 found[url] = f"{url} cannot be recomputed here: {exc}"
                 continue
         found[url] = document if document is not None else f"{url} is not in this node's log"
 
-    async def fetch(client):
-        for url in remote:
-            try:
-                found[url] = await client.get_json(url)
-            except FedcommonsError as exc:
-                found[url] = f"cannot fetch {url}: {exc}"
-
-    if remote:
-        _with_client(node, fetch)
+    for url in remote:
+        try:
+            found[url] = await client.get_json(url)
+        except FedcommonsError as exc:
+            found[url] = f"cannot fetch {url}: {exc}"
     return found
 
 
-def _keys(node: Node, key_ids: set[str]) -> dict[str, tuple | str]:
+async def _keys(client: Client, key_ids: set[str]) -> dict[str, tuple | str]:
     """(public key, owner URL) for each key id, or a string saying why not."""
     found: dict[str, tuple | str] = {}
-
-    async def fetch(client):
-        for key_id in sorted(key_ids):
-            try:
-                found[key_id] = await client.public_key(key_id)
-            except FedcommonsError as exc:
-                found[key_id] = f"the key {key_id} could not be had: {exc}"
-
-    if key_ids:
-        _with_client(node, fetch)
-    return found
-
-
-def _with_client(node: Node, action) -> None:
-    """Run ``action(client)`` with a client that reads documents up to MAX_DOCUMENT_BYTES."""
-    from ..federation.client import Client
-
-    async def run():
-        client = Client(node, max_bytes=MAX_DOCUMENT_BYTES)
+    for key_id in sorted(key_ids):
         try:
-            await action(client)
-        finally:
-            await client.close()
-
-    asyncio.run(run())
+            found[key_id] = await client.public_key(key_id)
+        except FedcommonsError as exc:
+            found[key_id] = f"the key {key_id} could not be had: {exc}"
+    return found
 
 
 def _home(pool: str) -> str:

@@ -34,6 +34,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fractions import Fraction
+from html import escape
 
 from .. import activities, urls
 from ..activities import PUBLIC
@@ -310,8 +311,6 @@ def _audience(node: Node, coop: ActorRow, sustains: list[Sustain]) -> list[str]:
 def _content(coop: ActorRow, unit: Currency, amount: int, options: PayoutOptions,
              payouts: dict[str, int]) -> str:
     """One human-readable line, so any fediverse server can show what was paid."""
-    from html import escape
-
     ranked = sorted(payouts.items(), key=lambda item: (-item[1], item[0]))
     named = ", ".join(f"{_short(who)} {unit.to_string(minor)}" for who, minor in ranked[:CONTENT_NAMES])
     more = f" and {len(ranked) - CONTENT_NAMES:,} more" if len(ranked) > CONTENT_NAMES else ""

@@ -1,12 +1,13 @@
-"""Acting on other servers from the command line: look up, follow, contribute to a remote
-pool, endorse a remote contribution.
+"""Acting on other servers: look up, follow, contribute to a remote pool, endorse a remote
+contribution.
 
-The CLI is synchronous; these open a client for the one action. What they write goes
-to the log and the delivery queue, and the running server delivers it.
+Each is handed the client to reach the other server with (the CLI opens one for the
+command: `cli/network.py`). What they write goes to the log and the delivery queue, and
+the running server delivers it.
 """
 
-import asyncio
-from typing import Awaitable, Callable, TypeVar
+import json
+from typing import TYPE_CHECKING
 
 from .. import activities, urls
 from ..fields import types
@@ -18,21 +19,8 @@ from .actors import require
 from .follows import send_follow
 from .signing import sign_as
 
-T = TypeVar("T")
-
-
-def with_client(node: Node, action: Callable[[object], Awaitable[T]]) -> T:
-    """Run one async action with a fresh client for this node."""
+if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ..federation.client import Client
-
-    async def run():
-        client = Client(node)
-        try:
-            return await action(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(run())
 
 
 def is_remote_reference(text: str) -> bool:
@@ -40,39 +28,38 @@ def is_remote_reference(text: str) -> bool:
     return "@" in text or "://" in text
 
 
-def lookup(node: Node, handle_or_url: str) -> tuple[ActorRow, dict]:
+async def lookup(node: Node, client: "Client", handle_or_url: str) -> tuple[ActorRow, dict]:
     """WebFinger (for a handle), then the actor document."""
-    import json
-
-    row = with_client(node, lambda client: client.resolve(handle_or_url))
+    row = await client.resolve(handle_or_url)
     return row, json.loads(row.document) if row.document else {}
 
 
-def resolve_pool(node: Node, reference: str) -> ActorRow:
+async def resolve_pool(node: Node, client: "Client", reference: str) -> ActorRow:
     """A pool by local slug, handle or URL."""
     if not is_remote_reference(reference):
         return require(node, reference, "pool")
     if urls.is_local(node.url, reference):
         return require(node, reference.rstrip("/").rsplit("/", 1)[-1], "pool")
-    row, doc = lookup(node, reference)
+    row, doc = await lookup(node, client, reference)
     if row.kind != "pool" and "CommonPool" not in types(doc):
         raise BadInput(f"{reference} is a {row.kind}, not a pool")
     return row
 
 
-def follow(node: Node, handle_or_url: str, follower: str) -> dict:
+async def follow(node: Node, client: "Client", handle_or_url: str, follower: str) -> dict:
     """`follower` follows a remote actor; delivered by the server, accepted by the other side."""
     person = require(node, follower, "person")
-    target, _ = lookup(node, handle_or_url)
+    target, _ = await lookup(node, client, handle_or_url)
     if target.local:
         raise BadInput("following actors on this node is not needed: they share its log")
     return send_follow(node, person, target)
 
 
-def endorse_remote(node: Node, contribution_url: str, endorser: str, weight: float | None = None) -> dict:
+async def endorse_remote(node: Node, client: "Client", contribution_url: str, endorser: str,
+                         weight: float | None = None) -> dict:
     """Endorse a contribution held on another server (fetched to learn its author and pool)."""
     person = require(node, endorser, "person")
-    obj = with_client(node, lambda client: client.get_json(contribution_url))
+    obj = await client.get_json(contribution_url)
     if "Contribution" not in types(obj):
         raise NotFound(f"{contribution_url} is not a contribution")
     provider = obj.get("provider") or obj.get("attributedTo")

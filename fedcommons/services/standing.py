@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
@@ -54,6 +55,10 @@ from ..store import mirrors as mirror_store
 from ..untrusted import calendar_day, instant, whole_number
 from . import mirrors as mirror_service
 from .log_writer import lookup
+from .sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
+
+if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
+    from ..federation.client import Client
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -104,17 +109,21 @@ def local_log(node: Node) -> LogView:
     )
 
 
-def mirror_log(node: Node, origin: str, *, peer: str, need: int = 0) -> LogView:
-    """This node's verified mirror of the log ``origin`` of the node at ``peer`` (its base
-    URL), replicated from the peer first when it holds fewer than ``need`` entries.
+async def replicated_log(node: Node, client: Client, origin: str, *, peer: str, need: int) -> LogView:
+    """:func:`mirror_log`, replicated from the peer first when it holds fewer than ``need`` entries."""
+    row = mirror_store.mirror(node.db, origin)
+    if row is None or row.size < need:
+        await replicate(node, client, peer)
+    return mirror_log(node, origin, peer=peer)
+
+
+def mirror_log(node: Node, origin: str, *, peer: str) -> LogView:
+    """This node's verified mirror of the log ``origin`` of the node at ``peer`` (its base URL).
 
     Only entries a checkpoint signed by the peer's pinned key covers are read, and never
     from a log marked as forked.
     """
     row = mirror_store.mirror(node.db, origin)
-    if need and (row is None or row.size < need):
-        replicate(node, peer)
-        row = mirror_store.mirror(node.db, origin)
     if row is None or row.size == 0:
         raise FedcommonsError(
             f"this node holds no copy of the log of {origin}: replicate the log first with "
@@ -148,23 +157,10 @@ def log_of_pool(node: Node, pool: str) -> LogView:
     return mirror_log(node, row.origin, peer=base)
 
 
-def replicate(node: Node, peer: str) -> int:
+async def replicate(node: Node, client: Client, peer: str) -> int:
     """Bring the mirror of the node at ``peer`` up to its current checkpoint; the size held."""
-    import asyncio
-
-    from ..federation.client import Client
-    from ..federation.sync import sync_peer
-    from ..federation.sync_worker import MAX_PAGE_BYTES, TIMEOUT
-
-    async def run() -> int:
-        # Log pages are far larger than ActivityPub documents.
-        client = Client(node, timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES)
-        try:
-            return (await sync_peer(node, client, peer)).size
-        finally:
-            await client.close()
-
-    return asyncio.run(run())
+    pages = client.with_limits(timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES)
+    return (await sync_peer(node, pages, peer)).size
 
 
 # -- inputs ---------------------------------------------------------------------------
@@ -281,9 +277,7 @@ def sign(node: Node, document: dict, *, created: str) -> tuple[dict, bytes]:
 def reader(node: Node) -> Node:
     """Another handle on ``node`` with its own read-only connection, for a worker thread:
     a long read there sees only committed writes and never holds up the event loop's."""
-    from ..store.db import open_db
-
-    return Node(node.config, open_db(node.config.database, readonly=True))
+    return node.reopen(readonly=True)
 
 
 def query_standing(node: Node, slug: str, query) -> Standing:
@@ -311,12 +305,15 @@ class Check:
     origin: str = ""
 
 
-def fetch_standing(node: Node, url: str) -> dict:
+async def fetch_standing(node: Node, client: Client, url: str) -> dict:
     """A Standing document by URL: recomputed here for one of this node's, fetched otherwise."""
     if not urls.is_local(node.url, url):
-        from .remote import with_client
+        return await client.get_json(url)
+    return local_standing_document(node, url)
 
-        return with_client(node, lambda client: client.get_json(url))
+
+def local_standing_document(node: Node, url: str) -> dict:
+    """One of this node's Standing documents by URL, recomputed; NotFound for any other URL."""
     parts = urlsplit(url)
     path = parts.path[len(urlsplit(node.url).path):]
     match = _STANDING_PATH.fullmatch(path)
@@ -326,7 +323,7 @@ def fetch_standing(node: Node, url: str) -> dict:
     return query_standing(node, match.group(1), query).document
 
 
-def verify_standing(node: Node, document: dict) -> Check:
+async def verify_standing(node: Node, client: Client, document: dict) -> Check:
     """Check a Standing document: its proof by the issuing node's key, that the log it
     names is the log held here, that its first ``treeSize`` entries hash to ``rootHash``,
     and that recomputing from them with the document's method, parameters and asOf gives
@@ -337,14 +334,17 @@ def verify_standing(node: Node, document: dict) -> Check:
         return Check(False, problem)
     checkpoint = document["checkpoint"]
     origin, size = checkpoint["origin"], checkpoint["treeSize"]
-    issuer = _issuer(node, document)
+    issuer = await _issuer(node, client, document)
     if isinstance(issuer, str):
         return Check(False, issuer, origin=origin)
     log_origin, peer = issuer
     if origin != log_origin:
         return Check(False, f"the document names the log {origin}, but its issuer's log is {log_origin}",
                      origin=origin)
-    log = local_log(node) if origin == node.config.origin else mirror_log(node, origin, peer=peer, need=size)
+    if origin == node.config.origin:
+        log = local_log(node)
+    else:
+        log = await replicated_log(node, client, origin, peer=peer, need=size)
     if size > log.size:
         return Check(False, f"the log of {origin} held here has {log.size} entries, fewer than the "
                             f"document's treeSize {size}", origin=origin)
@@ -412,7 +412,7 @@ def _shape_problem(document: object) -> str | None:
     return None
 
 
-def _issuer(node: Node, document: dict) -> tuple[str, str] | str:
+async def _issuer(node: Node, client: Client, document: dict) -> tuple[str, str] | str:
     """(log origin, base URL) of the node whose proof the document carries, or the problem.
 
     Only a pool's home node speaks for it: the issuer must be the instance actor of the
@@ -432,13 +432,8 @@ def _issuer(node: Node, document: dict) -> tuple[str, str] | str:
             return f"the proof names the key {key_id}, not this node's {actor.ed25519_key_id}"
         key, log_origin = node.keys.ed25519("node", NODE_NAME).public_key(), node.config.origin
     else:
-        from .remote import with_client
-
-        async def ask(client):
-            key, owner = await client.public_key(key_id)
-            return key, owner, await client.actor(issuer)
-
-        key, owner, row = with_client(node, ask)
+        key, owner = await client.public_key(key_id)
+        row = await client.actor(issuer)
         if owner != issuer:
             return f"the proof is by a key of {owner}, not of {issuer}, the node the document names"
         log_origin = json.loads(row.document or "{}").get("logOrigin")

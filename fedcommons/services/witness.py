@@ -23,6 +23,7 @@ from ..errors import (
     ProofError,
     VerificationError,
 )
+from ..keystore import save_private_key
 from ..log.checkpoint import parse_checkpoint
 from ..log.merkle import consistency_proof, verify_consistency
 from ..log.witness import SIZE_CONTENT_TYPE, parse_add_checkpoint
@@ -54,7 +55,7 @@ def cosigner(node: Node) -> Cosigner:
     path = node.keys.path("node", WITNESS_KEY, "ed25519")
     if not path.exists():
         try:
-            keys.save_private_key(path, keys.generate_ed25519())
+            save_private_key(path, keys.generate_ed25519())
         except Conflict:
             pass  # another process made it first: use theirs
     return Cosigner(f"{node.config.origin}/{WITNESS_KEY}", node.keys.ed25519("node", WITNESS_KEY))

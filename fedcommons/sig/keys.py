@@ -1,14 +1,12 @@
-"""Key generation, Multikey (FEP-521a) and PEM encodings, and private key files.
+"""Key generation, Multikey (FEP-521a) and PEM encodings.
 
 Every actor has an Ed25519 key (Data Integrity proofs, signed notes, RFC 9421) and an
 RSA-2048 key (draft-cavage HTTP signatures, which is what Mastodon reads). Everything
-here is pure except :func:`save_private_key` and :func:`load_private_key`.
+here is pure: the files private keys are kept in are `fedcommons/keystore.py`'s.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Union
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -19,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from fedcommons.errors import BadInput, Conflict, NotFound
+from fedcommons.errors import BadInput
 from fedcommons.sig.multibase import (
     base58btc_decode,
     base58btc_encode,
@@ -38,10 +36,10 @@ __all__ = [
     "ed25519_public_multibase",
     "generate_ed25519",
     "generate_rsa",
-    "load_private_key",
     "load_public_pem",
+    "private_key_from_pem",
+    "private_key_pem",
     "public_pem",
-    "save_private_key",
 ]
 
 PrivateKey = Union[Ed25519PrivateKey, rsa.RSAPrivateKey]
@@ -50,9 +48,6 @@ PublicKey = Union[Ed25519PublicKey, rsa.RSAPublicKey, ec.EllipticCurvePublicKey]
 # Multicodec varint prefixes: ed25519-pub (0xed) and ed25519-priv (0x1300).
 ED25519_PUB_MULTICODEC = b"\xed\x01"
 ED25519_PRIV_MULTICODEC = b"\x80\x26"
-
-# O_EXCL makes creation atomic (no overwrite, no race); O_NOFOLLOW refuses a planted symlink.
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 RSA_BITS = 2048
 RSA_PUBLIC_EXPONENT = 65537
@@ -130,67 +125,23 @@ def load_public_pem(pem: str | bytes) -> PublicKey:
     return key
 
 
-def save_private_key(path: Path, key: PrivateKey) -> None:
-    """Write ``key`` as unencrypted PKCS#8 PEM to a new file readable only by its owner.
-
-    The file is created with mode 0600 (never wider, not even briefly), fsync'd with its
-    directory, and never overwrites: an existing file raises :class:`Conflict`.
-    """
+def private_key_pem(key: PrivateKey) -> bytes:
+    """``key`` as unencrypted PKCS#8 PEM (what the key store writes)."""
     if not isinstance(key, (Ed25519PrivateKey, rsa.RSAPrivateKey)):
         raise BadInput(f"unsupported private key type {type(key).__name__}")
-    pem = key.private_bytes(
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    path = Path(path)
-    try:
-        fd = os.open(path, _CREATE_FLAGS, 0o600)
-    except FileExistsError:
-        raise Conflict(
-            f"refusing to overwrite existing key file {path}; move it away first "
-            "if you really mean to replace the key"
-        ) from None
-    try:
-        # The umask can only narrow 0600, but make the mode exact regardless.
-        os.fchmod(fd, 0o600)
-        view = memoryview(pem)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        path.unlink(missing_ok=True)  # never leave a truncated key behind
-        raise
-    os.close(fd)
-    _fsync_directory(path.parent)
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make the new directory entry durable, where the platform allows it."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on directories; the file itself is synced
-    finally:
-        os.close(fd)
-
-
-def load_private_key(path: Path) -> PrivateKey:
-    """Load an unencrypted PEM private key (Ed25519 or RSA) written by :func:`save_private_key`."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(f"no private key file at {path}") from None
+def private_key_from_pem(data: bytes, source: str) -> PrivateKey:
+    """An unencrypted PEM private key (Ed25519 or RSA); ``source`` names where it was read."""
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise BadInput(f"{path} does not hold an unencrypted PEM private key: {exc}") from exc
+        raise BadInput(f"{source} does not hold an unencrypted PEM private key: {exc}") from exc
     if not isinstance(key, (Ed25519PrivateKey, rsa.RSAPrivateKey)):
-        raise BadInput(f"{path} holds an unsupported {type(key).__name__}; expected Ed25519 or RSA")
+        raise BadInput(f"{source} holds an unsupported {type(key).__name__}; expected Ed25519 or RSA")
     return key

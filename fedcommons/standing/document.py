@@ -24,6 +24,8 @@ def standing_document(pool: str, method: str, parameters: dict | None, as_of: da
     ``checkpoint`` is ``{"origin", "treeSize", "rootHash"}`` of the log state the
     activities were read from.
     """
+    # Looked up at each call: tests/test_standing_document.py pins the context by putting
+    # a stub module in its place.
     from fedcommons.ld.context import activity_context
 
     params = read_parameters(method, parameters)

@@ -7,12 +7,19 @@ from typing import Iterator
 
 from sqlite_utils import Database
 
+from ..errors import HomeError
 from .migrations import migrate
 
 # A concurrent writer (the server while the CLI imports) waits this long for the lock
 # instead of failing at once.
 BUSY_TIMEOUT_MS = 30_000
 READ_BUSY_TIMEOUT_MS = 1_000
+
+# The database's own failures, named here so that nothing above the store imports the
+# driver: any of them (StoreError), and the machine's rather than the query's
+# (StoreUnavailable: locked, busy, unreadable, disk full).
+StoreError = sqlite3.Error
+StoreUnavailable = sqlite3.OperationalError
 CACHE_KIB = 64 * 1024
 SEQUENTIAL_CACHE_KIB = 2000  # SQLite's own default
 PAGE_SIZE = 16 * 1024
@@ -25,8 +32,6 @@ def open_db(path: Path | str, *, create: bool = False, readonly: bool = False) -
     on one; its writes go through `store.writer`) and leaves the schema to the writer."""
     path = Path(path)
     if not create and not path.exists():
-        from ..errors import HomeError
-
         raise HomeError(f"no database at {path}: run `fedcommons init` first")
     new = not path.exists()
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

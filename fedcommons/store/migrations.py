@@ -3,6 +3,7 @@
 Never edit a migration that has shipped: add the next number.
 """
 
+import sqlite3
 from datetime import datetime, timezone
 
 from sqlite_utils import Database
@@ -469,8 +470,6 @@ def migrate(db: Database) -> list[int]:
 
 def _statements(sql: str) -> list[str]:
     """Split a migration script into statements, keeping trigger bodies whole."""
-    import sqlite3
-
     statements, current = [], ""
     for line in sql.splitlines(keepends=True):
         current += line

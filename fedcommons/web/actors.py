@@ -4,7 +4,7 @@ import json
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..node import NODE_NAME
 from ..services.actors import actor_document
 from ..store import actors as actor_store

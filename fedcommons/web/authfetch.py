@@ -3,7 +3,7 @@ signed GETs (as Mastodon's secure mode). Pages for browsers stay public."""
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from .negotiation import wants_activity_json
 from .signatures import verify_request
 

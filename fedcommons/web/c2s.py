@@ -10,7 +10,7 @@ from functools import wraps
 
 from aiohttp import web
 
-from ..app import CLIENT, DELIVERY, MAX_BODY, NODE, WRITER
+from .keys import CLIENT, DELIVERY, MAX_BODY, NODE, WRITER
 from ..errors import Unauthorized
 from ..services import c2s, mailbox, oauth
 from ..store.actors import ActorRow

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ..app import CLIENT, NODE, WRITER
+from .keys import CLIENT, NODE, WRITER
 from ..errors import BadInput, Forbidden, OAuthError
 from ..services import oauth
 from ..services.oauth_clients import resolve_client

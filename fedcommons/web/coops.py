@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..payout import payouts_csv, read_distribution
 from ..services import payouts as service
 from ..store import actors as actor_store

@@ -9,7 +9,7 @@ import logging
 
 from aiohttp import web
 
-from ..app import INBOX, INBOX_WRITER, MAX_BODY
+from .keys import INBOX, INBOX_WRITER, MAX_BODY
 from ..errors import Forbidden
 from ..federation import ownership
 from ..sig.proof import proof_verification_method, verify_proof

@@ -26,7 +26,7 @@ import json
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..errors import BadInput, FedcommonsError
 from ..log.merkle import consistency_proof, inclusion_proof, root_at
 from ..log.replica import HASH_ENCODING

@@ -1,5 +1,7 @@
 """Content negotiation: ActivityPub clients get JSON-LD, browsers get HTML, for one URL."""
 
+import json
+
 from aiohttp import web
 
 AP_TYPES = ("application/activity+json", "application/ld+json")
@@ -33,8 +35,6 @@ def wants_activity_json(request: web.Request) -> bool:
 
 def activity_response(document: dict, *, status: int = 200) -> web.Response:
     """A JSON-LD document as `application/activity+json`."""
-    import json
-
     return web.Response(
         status=status,
         body=json.dumps(document, ensure_ascii=False).encode(),

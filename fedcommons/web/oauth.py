@@ -10,7 +10,7 @@ The person-facing authorization page is in web.consent.
 
 from aiohttp import web
 
-from ..app import NODE, WRITER
+from .keys import NODE, WRITER
 from ..errors import BadInput, OAuthError, TryLater
 from ..rate_limit import TokenBuckets
 from ..services import oauth, oauth_clients

@@ -4,7 +4,7 @@ import json
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..store import contributions as contribution_store
 from ..store import log as log_store
 from ..store import outgoing as outgoing_store

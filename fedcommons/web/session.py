@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from ..app import NODE, WRITER
+from .keys import NODE, WRITER
 from ..errors import Forbidden
 from ..services import sessions
 from ..services.sessions import Session

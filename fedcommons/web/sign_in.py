@@ -58,7 +58,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..services import accounts
 from ..store.actors import ActorRow
 

@@ -11,7 +11,7 @@ import logging
 
 from aiohttp import web
 
-from ..app import CLIENT, NODE
+from .keys import CLIENT, NODE
 from ..errors import FedcommonsError, TryLater, VerificationError
 from ..sig.httpsig import SignedRequest, parse_request
 from ..sig.keys import PublicKey

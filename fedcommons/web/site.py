@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..ld.context import vocab_dir
 from ..store import log as log_store
 

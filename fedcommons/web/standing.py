@@ -11,7 +11,7 @@ import json
 
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..services import standing as service
 from ..standing import METHODS
 from ..store import actors as actor_store

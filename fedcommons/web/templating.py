@@ -15,7 +15,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from ..app import NODE
+from .keys import NODE
 from ..effort import format_effort
 from ..services.standing import percent
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..app import DELIVERY
+from .keys import DELIVERY
 
 _KEY_ID = re.compile(r'keyid="([^"]+)"', re.IGNORECASE)
 

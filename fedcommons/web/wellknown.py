@@ -5,7 +5,7 @@ import json
 from aiohttp import web
 
 from .. import __version__
-from ..app import NODE
+from .keys import NODE
 from ..node import NODE_NAME
 from ..store import actors as actor_store
 from ..store import log as log_store

@@ -15,7 +15,7 @@
 
 from aiohttp import web
 
-from ..app import NODE, WRITER
+from .keys import NODE, WRITER
 from ..log.witness import MAX_BODY
 from ..services import witness as service
 from ..store import mirrors as mirror_store

@@ -8,11 +8,10 @@ CSRF are in :mod:`fedcommons.web.session`.
 from aiohttp import web
 
 from ...store.actors import ActorRow
+from . import coop, home, person, pool
 
 
 async def actor_page(request: web.Request, row: ActorRow, doc: dict) -> web.Response:
     """The page for a local actor of any kind."""
-    from . import coop, home, person, pool
-
     show = {"pool": pool.page, "person": person.page, "cooperative": coop.page, "node": home.node_actor}[row.kind]
     return await show(request, row, doc)

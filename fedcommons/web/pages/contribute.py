@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ...app import NODE, WRITER
+from ..keys import NODE, WRITER
 from ...effort import parse_effort
 from ...errors import BadInput
 from ...services import contributions

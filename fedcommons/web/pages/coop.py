@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from aiohttp import web
 
-from ...app import NODE
+from ..keys import NODE
 from ...services.coops import members, sustained
 from ...store import coops as coop_store
 from ...store.actors import ActorRow

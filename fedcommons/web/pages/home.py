@@ -6,7 +6,7 @@ operator must not miss.
 
 from aiohttp import web
 
-from ...app import NODE
+from ..keys import NODE
 from ...node import Node
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store

@@ -8,7 +8,7 @@ endpoints themselves (``/log/checkpoint``, ``/log/entries``, ``/log/proof/...``)
 
 from aiohttp import web
 
-from ...app import NODE
+from ..keys import NODE
 from ...store import log as log_store
 from ...store import witness as witness_store
 from ...untrusted import whole_number

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ... import urls
-from ...app import NODE
+from ..keys import NODE
 from ...errors import FedcommonsError
 from ...node import Node
 from ...payout import read_distribution

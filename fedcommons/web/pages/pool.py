@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from ...app import NODE
+from ..keys import NODE
 from ...store import contributions as contribution_store
 from ...store.actors import ActorRow
 from ..charts import Bar, share_bars

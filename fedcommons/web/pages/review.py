@@ -10,7 +10,7 @@ import json
 
 from aiohttp import web
 
-from ...app import NODE, WRITER
+from ..keys import NODE, WRITER
 from ...errors import BadInput, Conflict, Forbidden, NotFound
 from ...services import contributions
 from ...store import actors as actor_store

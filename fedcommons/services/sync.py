@@ -43,16 +43,20 @@ from ..log.fork import HistoryReplay, prefix_evidence, unproven_evidence
 from ..log.merkle import verify_consistency
 from ..log.replica import decode_hash, examine_page
 from ..node import Node
-from ..services import mirrors as service
-from ..services.forks import record_fork
-from ..services.processes import checking_pool
 from ..store import mirrors as mirror_store
 from ..store.writer import Threaded, Writer
 from ..urls import same_origin
+from . import mirrors as service
+from .forks import record_fork
+from .processes import checking_pool
 
 log = logging.getLogger("fedcommons.sync")
 
 PAGE_SIZE = 1000
+# Pages of a log are far larger and slower than ActivityPub documents: room for a full
+# page of big entries.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+TIMEOUT = 60.0
 JSON = "application/json"
 TEXT = "text/plain"
 

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from .. import fields
-from ..effort import find_effort
+from . import fields
+from .effort import find_effort
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,25 @@
+"""What the node's web application holds, as typed keys: handlers and workers read these.
+
+They live apart from `app.py`, which assembles the application and imports every route:
+a handler that imported its keys from there would import itself back.
+"""
+
+from aiohttp import web
+
+from ..federation.client import Client
+from ..federation.delivery import DeliveryWorker
+from ..federation.inbox_worker import InboxWorker
+from ..federation.inbox_writer import InboxWriter
+from ..federation.sync_worker import SyncWorker
+from ..node import Node
+from ..store.writer import Writer
+
+NODE = web.AppKey("node", Node)  # reads only: its connection refuses writes
+WRITER = web.AppKey("writer", Writer[Node])  # every write: Writer.run(fn, ...) calls fn(node, ...)
+CLIENT = web.AppKey("client", Client)
+DELIVERY = web.AppKey("delivery", DeliveryWorker)
+INBOX = web.AppKey("inbox", InboxWorker)
+INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
+SYNC = web.AppKey("sync", SyncWorker)
+
+MAX_BODY = 1024 * 1024  # the largest request body the application reads
