@@ -9,7 +9,7 @@ import json
 import pytest
 
 from fedcommons.federation.inbox_worker import InboxWorker
-from fedcommons.node import init_node
+from fedcommons.home import init_node
 from fedcommons.services import c2s, importing
 from fedcommons.services.actors import create_actor
 from fedcommons.services.contributions import MAX_EVIDENCE

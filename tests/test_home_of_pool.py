@@ -24,19 +24,19 @@ def test_home_of_pool(pool, home):
     assert home_of_pool(pool) == home
 
 
-def test_a_distribution_check_replicates_a_prefixed_pool_from_its_own_node(monkeypatch):
+async def test_a_distribution_check_replicates_a_prefixed_pool_from_its_own_node(monkeypatch):
     """The payout check used to drop the path and ask the server's root for the log."""
     asked = []
 
-    def mirror_log(node, origin, *, peer, need=0):
+    async def replicated_log(node, client, origin, *, peer, need=0):
         asked.append(peer)
         raise FedcommonsError("not replicated in this test")
 
-    monkeypatch.setattr(standing_service, "mirror_log", mirror_log)
+    monkeypatch.setattr(standing_service, "replicated_log", replicated_log)
     check = payout_checks.DistributionCheck("https://coop.example/distributions/1")
     standing = {"id": f"{PREFIXED}/pools/garden/standing", "pool": f"{PREFIXED}/pools/garden",
                 "checkpoint": {"origin": "example.org/commons", "treeSize": 3}}
-    payout_checks._recompute_standing(SimpleNamespace(config=SimpleNamespace(origin="here.example")),
-                                      check, standing)
+    await payout_checks._recompute_standing(SimpleNamespace(config=SimpleNamespace(origin="here.example")),
+                                            None, check, standing)
     assert asked == [PREFIXED]
     assert "not recomputed" in check.notes[0]
