@@ -4,6 +4,7 @@ Private keys never leave this directory: nothing here returns them to a caller o
 node process, and no HTTP handler reads this module.
 """
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,8 +15,18 @@ from .errors import HomeError
 from .sig import keys
 
 
+def fresh_keys() -> tuple[Ed25519PrivateKey, RSAPrivateKey]:
+    """A new Ed25519 key and a new RSA-2048 key: what every actor gets."""
+    return keys.generate_ed25519(), keys.generate_rsa()
+
+
 class KeyStore:
     """Reads and creates the private keys of local actors."""
+
+    # Where new actors' keys come from. This is a seam for tests only: tests/conftest.py
+    # installs pre-generated keys, since an RSA-2048 key takes a large fraction of a second
+    # to find and the suite makes hundreds of actors. Production always uses fresh_keys.
+    generate_keys: Callable[[], tuple[Ed25519PrivateKey, RSAPrivateKey]] = staticmethod(fresh_keys)
 
     def __init__(self, root: Path):
         self.root = root
@@ -30,7 +41,7 @@ class KeyStore:
         # Level by level: `parents=True` would make keys/ itself with the umask's mode.
         for folder in (self.root, self.root / kind):
             folder.mkdir(exist_ok=True, mode=0o700)
-        ed, rsa = keys.generate_ed25519(), keys.generate_rsa()
+        ed, rsa = self.generate_keys()
         keys.save_private_key(self.path(kind, name, "ed25519"), ed)
         keys.save_private_key(self.path(kind, name, "rsa"), rsa)
         return ed, rsa
