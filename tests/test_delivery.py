@@ -18,6 +18,7 @@ from support_nodes import serve_on_loopback
 from fedcommons.cli import main
 from fedcommons.errors import BadInput, FetchError
 from fedcommons.federation.addressing import host_of
+from fedcommons.federation.client import Client
 from fedcommons.federation.delivery import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
@@ -585,8 +586,6 @@ def test_cli_lists_newest_first_and_retries_failed(node, home, clock):
 
 
 async def test_delivers_signed_posts_to_a_real_receiver(tmp_path):
-    client_module = pytest.importorskip(
-        "fedcommons.federation.client", reason="fedcommons.federation.client is not written yet")
     from aiohttp import web
 
     from fedcommons.sig.httpsig import parse_request
@@ -626,7 +625,7 @@ async def test_delivers_signed_posts_to_a_real_receiver(tmp_path):
         follow(node, f"{peer}/users/{name}", node.actor_id)
     activity = send(node, [f"{node.actor_id}/followers", f"{peer}/solo/cy"])
 
-    client = client_module.Client(node)
+    client = Client(node)
     worker = DeliveryWorker(node, client, poll=0.01)
     worker.start()
     try:
