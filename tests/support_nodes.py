@@ -1,7 +1,12 @@
-"""Real nodes on 127.0.0.1 for federation tests: each with its own home, port and server."""
+"""Real nodes on 127.0.0.1 for federation tests: each with its own home, port and server.
+
+Every test that serves a node does it through RunningNode, most through `served_node`.
+"""
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -41,10 +46,12 @@ class RunningNode:
         init_node(running.home, running.url, allow_private_addresses=True).close()
         return running
 
-    async def start(self) -> "RunningNode":
+    async def start(self, *, workers: bool = True, **runner_options) -> "RunningNode":
+        """Serve the home; `workers=False` leaves out the background workers, and
+        `runner_options` go to the AppRunner."""
         self.node = open_node(self.home)
-        self.app = make_app(self.node)
-        self.runner, _ = await serve_on_loopback(self.app, self.port)
+        self.app = make_app(self.node, workers=workers)
+        self.runner, _ = await serve_on_loopback(self.app, self.port, **runner_options)
         return self
 
     async def stop(self) -> None:
@@ -54,6 +61,17 @@ class RunningNode:
         if self.node is not None:
             self.node.close()
             self.node = None
+
+
+@asynccontextmanager
+async def served_node(root: Path, name: str = "a", **start_options) -> AsyncIterator[RunningNode]:
+    """A new node home `root/name`, served for the `async with` block and stopped after it."""
+    running = RunningNode.create(root, name)
+    await running.start(**start_options)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 async def eventually(check, timeout: float = 15.0, interval: float = 0.1):

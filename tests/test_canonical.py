@@ -263,7 +263,7 @@ def test_rdfc_poison_graph_is_refused_quickly():
 
 # --- the fast path's edges ------------------------------------------------------------
 
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fedcommons.ld.canonical import freeze_plain

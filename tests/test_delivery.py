@@ -12,10 +12,9 @@ import time
 from collections import Counter
 
 import pytest
-from click.testing import CliRunner
+from support_cli import run
 from support_nodes import serve_on_loopback
 
-from fedcommons.cli import main
 from fedcommons.errors import BadInput, FetchError
 from fedcommons.federation.addressing import host_of
 from fedcommons.federation.client import Client
@@ -427,8 +426,7 @@ async def test_unresolvable_recipient_is_kept_and_retried(node, clock, home):
         [row] = rows(node)
         assert (row.inbox, row.recipient, row.state, row.attempts) == (None, actor_id, "pending", 1)
         assert "cannot resolve the inbox" in row.last_error
-        listed = json.loads(CliRunner().invoke(
-            main, ["--home", str(home), "deliveries", "--format", "json"], catch_exceptions=False).stdout)
+        listed = json.loads(cli(home, "deliveries", "--format", "json"))
         assert listed[0]["inbox"] is None and listed[0]["recipient"] == actor_id
         clock.advance(13)
         await worker.drain(WAIT)
@@ -556,9 +554,7 @@ async def test_stop_right_after_a_notify_returns(node, clock):
 
 
 def cli(home, *args):
-    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.stdout
+    return run(home, *args).stdout
 
 
 def test_cli_lists_newest_first_and_retries_failed(node, home, clock):

@@ -16,7 +16,7 @@ from fedcommons.store import contributions as contribution_store
 from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store import log as log_store
-from support_nodes import RunningNode, eventually
+from support_nodes import eventually, served_node
 
 
 def cli(home, action):
@@ -34,12 +34,8 @@ async def in_cli(home, action):
 
 @pytest.fixture
 async def three(tmp_path):
-    nodes = [RunningNode.create(tmp_path, name) for name in ("a", "b", "c")]
-    for running in nodes:
-        await running.start()
-    yield nodes
-    for running in nodes:
-        await running.stop()
+    async with served_node(tmp_path, "a") as a, served_node(tmp_path, "b") as b, served_node(tmp_path, "c") as c:
+        yield [a, b, c]
 
 
 async def test_contribution_validation_and_a_node_that_was_down(three):

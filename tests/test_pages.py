@@ -25,17 +25,15 @@ from fedcommons.store import mirrors as mirror_store
 from fedcommons.store import sessions as session_store
 from fedcommons.store import witness as witness_store
 from fedcommons.web.sign_in import ACCOUNT, ADDRESS, LIMITS
-from support_nodes import RunningNode
+from support_nodes import served_node
 from support_web import AP, HTML, PASSWORD, Clock, csrf_of, form_of, populate
 
 
 @pytest.fixture
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    running.ids = populate(running.node)
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        running.ids = populate(running.node)
+        yield running
 
 
 def browser_session(address: str = "127.0.0.1") -> aiohttp.ClientSession:

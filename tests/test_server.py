@@ -13,21 +13,19 @@ from fedcommons.sig.keys import public_pem
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store import log as log_store
 from support_keys import fixed_rsa
-from support_nodes import RunningNode, eventually
+from support_nodes import RunningNode, eventually, served_node
 
 AP = "application/activity+json"
 
 
 @pytest.fixture
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    node = running.node
-    create_actor(node, "person", "alice")
-    create_actor(node, "person", "bob")
-    create_pool(node, "garden", name="Garden", stewards=["bob"], license="MIT")
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        node = running.node
+        create_actor(node, "person", "alice")
+        create_actor(node, "person", "bob")
+        create_pool(node, "garden", name="Garden", stewards=["bob"], license="MIT")
+        yield running
 
 
 async def test_actor_documents_negotiate_json_and_html(served, http):
