@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from fedcommons.federation import delivery
 from fedcommons.node import open_node
 from fedcommons.services import remote
 from fedcommons.services.actors import create_actor
@@ -38,7 +39,7 @@ async def three(tmp_path):
         yield [a, b, c]
 
 
-async def test_contribution_validation_and_a_node_that_was_down(three):
+async def test_contribution_validation_and_a_node_that_was_down(three, monkeypatch):
     a, b, c = three
     await in_cli(a.home, lambda n: (create_actor(n, "person", "bob"),
                                    create_pool(n, "garden", name="Garden", stewards=["bob"])))
@@ -63,6 +64,9 @@ async def test_contribution_validation_and_a_node_that_was_down(three):
     await eventually(lambda: inbox_store.count(c.node.db, _create_of(b, cid)))
 
     # C goes down; A's steward validates; B hears of it while C cannot.
+    # Where the wake below does not come (C's Follow, seconds ago, used it up), A's retry
+    # delivers: every two seconds here, not after 10 s, then 60 s..., as C is down a second.
+    monkeypatch.setattr(delivery, "RETRY_DELAYS", (2,) * len(delivery.RETRY_DELAYS))
     await c.stop()
     await in_cli(a.home, lambda n: decide(n, cid, "bob"))
     await eventually(lambda: contribution_store.contribution(b.node.db, cid).status == "validated")
