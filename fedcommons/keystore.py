@@ -25,7 +25,7 @@ class KeyStore:
 
     # Where new actors' keys come from. This is a seam for tests only: tests/conftest.py
     # installs pre-generated keys, since an RSA-2048 key takes a large fraction of a second
-    # to find and the suite makes hundreds of actors. Production always uses fresh_keys.
+    # to find and the suite makes many actors. Production always uses fresh_keys.
     generate_keys: Callable[[], tuple[Ed25519PrivateKey, RSAPrivateKey]] = staticmethod(fresh_keys)
 
     def __init__(self, root: Path):

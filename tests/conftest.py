@@ -74,4 +74,3 @@ async def http():
 
     async with aiohttp.ClientSession() as session:
         yield session
-

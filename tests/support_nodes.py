@@ -40,10 +40,12 @@ class RunningNode:
         self.node = None
 
     @classmethod
-    def create(cls, root: Path, name: str) -> "RunningNode":
+    def create(cls, root: Path, name: str, *, url: str | None = None) -> "RunningNode":
+        """A new home `root/name`; `url`: the node's own URL, when it is not the loopback
+        address it is served on (as for a node behind a proxy)."""
         port = free_port()
         running = cls(root / name, port)
-        init_node(running.home, running.url, allow_private_addresses=True).close()
+        init_node(running.home, url or running.url, allow_private_addresses=True).close()
         return running
 
     async def start(self, *, workers: bool = True, **runner_options) -> "RunningNode":
@@ -64,9 +66,10 @@ class RunningNode:
 
 
 @asynccontextmanager
-async def served_node(root: Path, name: str = "a", **start_options) -> AsyncIterator[RunningNode]:
+async def served_node(root: Path, name: str = "a", *, url: str | None = None,
+                      **start_options) -> AsyncIterator[RunningNode]:
     """A new node home `root/name`, served for the `async with` block and stopped after it."""
-    running = RunningNode.create(root, name)
+    running = RunningNode.create(root, name, url=url)
     await running.start(**start_options)
     try:
         yield running

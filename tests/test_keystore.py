@@ -3,7 +3,7 @@
 from fedcommons.node import NODE_NAME, init_node
 from fedcommons.services.actors import create_actor
 from fedcommons.sig.keys import public_pem
-from support_keys import FixedKeys
+from support_keys import FIXED_KEYS
 
 URL = "http://127.0.0.1:8080"
 
@@ -20,15 +20,17 @@ def actor_keys(tmp_path, *names):
         node.close()
 
 
+def fixed_public_keys() -> set[str]:
+    return {public_pem(key) for pair in FIXED_KEYS.pairs for key in pair}
+
+
 def test_production_generates_fresh_keys_for_every_actor(tmp_path, production_keys):
     made = actor_keys(tmp_path, "alice", "bob")
-    fixed = {public_pem(key) for pair in FixedKeys().pairs for key in pair}
     assert len({rsa for rsa, _ in made}) == len({ed for _, ed in made}) == len(made) == 3
-    assert not fixed & {key for pair in made for key in pair}
+    assert not fixed_public_keys() & {key for pair in made for key in pair}
 
 
 def test_tests_hand_out_fixed_keys_in_turn(tmp_path):
     made = actor_keys(tmp_path, "alice", "bob")
-    fixed = {public_pem(key) for pair in FixedKeys().pairs for key in pair}
     assert len({rsa for rsa, _ in made}) == len({ed for _, ed in made}) == len(made) == 3
-    assert {key for pair in made for key in pair} <= fixed
+    assert {key for pair in made for key in pair} <= fixed_public_keys()

@@ -24,7 +24,7 @@ from .actors import require
 # OWASP recommends as a minimum for scrypt.
 LOG2_N, R, P = 15, 8, 1
 # The cost hash_password uses. This is a seam for tests only: tests/conftest.py lowers it,
-# as the suite sets hundreds of passwords; the stored string names its cost, so the cheap
+# as the suite sets many passwords; the stored string names its cost, so the cheap
 # hashes still verify. Production never changes it.
 COST = (LOG2_N, R, P)
 KEY_BYTES = 32
