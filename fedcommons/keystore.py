@@ -5,6 +5,7 @@ node process, and no HTTP handler reads this module.
 """
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,8 +19,18 @@ from .sig import keys
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
+def fresh_keys() -> tuple[Ed25519PrivateKey, RSAPrivateKey]:
+    """A new Ed25519 key and a new RSA-2048 key: what every actor gets."""
+    return keys.generate_ed25519(), keys.generate_rsa()
+
+
 class KeyStore:
     """Reads and creates the private keys of local actors."""
+
+    # Where new actors' keys come from. This is a seam for tests only: tests/conftest.py
+    # installs pre-generated keys, since an RSA-2048 key takes a large fraction of a second
+    # to find and the suite makes many actors. Production always uses fresh_keys.
+    generate_keys: Callable[[], tuple[Ed25519PrivateKey, RSAPrivateKey]] = staticmethod(fresh_keys)
 
     def __init__(self, root: Path):
         self.root = root
@@ -34,7 +45,7 @@ class KeyStore:
         # Level by level: `parents=True` would make keys/ itself with the umask's mode.
         for folder in (self.root, self.root / kind):
             folder.mkdir(exist_ok=True, mode=0o700)
-        ed, rsa = keys.generate_ed25519(), keys.generate_rsa()
+        ed, rsa = self.generate_keys()
         save_private_key(self.path(kind, name, "ed25519"), ed)
         save_private_key(self.path(kind, name, "rsa"), rsa)
         return ed, rsa

@@ -1,8 +1,17 @@
-"""Shared fixtures: the published conformance vectors live beside the repo in ../shared."""
+"""Shared fixtures: the published conformance vectors live beside the repo in ../shared;
+fixed keys and a cheap password hash for every test (support_keys)."""
 
 from pathlib import Path
 
 import pytest
+
+from fedcommons.keystore import KeyStore
+from fedcommons.services import accounts
+from support_keys import CHEAP_PASSWORD_COST, FIXED_KEYS
+
+# What production uses, read before any test replaces it.
+PRODUCTION_KEY_GENERATOR = KeyStore.__dict__["generate_keys"]
+PRODUCTION_PASSWORD_COST = accounts.COST
 
 REPO = Path(__file__).resolve().parent.parent
 VECTORS = REPO.parent / "shared" / "vectors"
@@ -14,6 +23,28 @@ def vectors() -> Path:
     if not VECTORS.is_dir():
         pytest.skip(f"conformance vectors not found at {VECTORS} (clone sits outside the workspace)")
     return VECTORS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fixed_keys_and_cheap_passwords():
+    """Installed for the whole run, module fixtures included; `production_keys` and
+    `production_password_cost` take it back for the tests that hold what production does."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(KeyStore, "generate_keys", staticmethod(FIXED_KEYS))
+        patch.setattr(accounts, "COST", CHEAP_PASSWORD_COST)
+        yield FIXED_KEYS
+
+
+@pytest.fixture
+def production_keys(monkeypatch):
+    """New actors get their keys as outside the tests."""
+    monkeypatch.setattr(KeyStore, "generate_keys", PRODUCTION_KEY_GENERATOR)
+
+
+@pytest.fixture
+def production_password_cost(monkeypatch):
+    """Passwords are hashed at the production cost, as outside the tests."""
+    monkeypatch.setattr(accounts, "COST", PRODUCTION_PASSWORD_COST)
 
 
 @pytest.fixture

@@ -7,9 +7,14 @@ from click.testing import CliRunner
 from fedcommons.cli import main
 
 
+def invoke(home, *args, input=None):
+    """`fedcommons --home HOME ARGS...`, whatever its exit status: the result."""
+    return CliRunner().invoke(main, ["--home", str(home), *args], input=input, catch_exceptions=False)
+
+
 def run(home, *args, code=0, input=None):
     """`fedcommons --home HOME ARGS...`; asserts the exit status and returns the result."""
-    result = CliRunner().invoke(main, ["--home", str(home), *args], input=input, catch_exceptions=False)
+    result = invoke(home, *args, input=input)
     assert result.exit_code == code, (args, result.output, result.stderr)
     return result
 

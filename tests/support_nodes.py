@@ -1,7 +1,12 @@
-"""Real nodes on 127.0.0.1 for federation tests: each with its own home, port and server."""
+"""Real nodes on 127.0.0.1 for federation tests: each with its own home, port and server.
+
+Every test that serves a node does it through RunningNode, most through `served_node`.
+"""
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -35,16 +40,20 @@ class RunningNode:
         self.node = None
 
     @classmethod
-    def create(cls, root: Path, name: str) -> "RunningNode":
+    def create(cls, root: Path, name: str, *, url: str | None = None) -> "RunningNode":
+        """A new home `root/name`; `url`: the node's own URL, when it is not the loopback
+        address it is served on (as for a node behind a proxy)."""
         port = free_port()
         running = cls(root / name, port)
-        init_node(running.home, running.url, allow_private_addresses=True).close()
+        init_node(running.home, url or running.url, allow_private_addresses=True).close()
         return running
 
-    async def start(self) -> "RunningNode":
+    async def start(self, *, workers: bool = True, **runner_options) -> "RunningNode":
+        """Serve the home; `workers=False` leaves out the background workers, and
+        `runner_options` go to the AppRunner."""
         self.node = open_node(self.home)
-        self.app = make_app(self.node)
-        self.runner, _ = await serve_on_loopback(self.app, self.port)
+        self.app = make_app(self.node, workers=workers)
+        self.runner, _ = await serve_on_loopback(self.app, self.port, **runner_options)
         return self
 
     async def stop(self) -> None:
@@ -54,6 +63,18 @@ class RunningNode:
         if self.node is not None:
             self.node.close()
             self.node = None
+
+
+@asynccontextmanager
+async def served_node(root: Path, name: str = "a", *, url: str | None = None,
+                      **start_options) -> AsyncIterator[RunningNode]:
+    """A new node home `root/name`, served for the `async with` block and stopped after it."""
+    running = RunningNode.create(root, name, url=url)
+    await running.start(**start_options)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 async def eventually(check, timeout: float = 15.0, interval: float = 0.1):

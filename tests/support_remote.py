@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from fedcommons.sig.httpsig import sign_request
-from fedcommons.sig.keys import ed25519_public_multibase, generate_ed25519, generate_rsa, public_pem
+from fedcommons.sig.keys import ed25519_public_multibase, public_pem
 from fedcommons.sig.proof import create_proof
+from support_keys import FIXED_KEYS
 from support_nodes import serve_on_loopback
 
 AP = "application/activity+json"
@@ -20,7 +21,7 @@ class Person:
     def __init__(self, base: str, name: str):
         self.id = f"{base}/users/{name}"
         self.name = name
-        self.rsa, self.ed25519 = generate_rsa(), generate_ed25519()
+        self.ed25519, self.rsa = FIXED_KEYS()
         self.rsa_key_id, self.ed25519_key_id = f"{self.id}#main-key", f"{self.id}#ed25519-key"
 
     def document(self) -> dict:

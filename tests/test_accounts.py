@@ -28,7 +28,7 @@ def test_known_vector_rfc7914():
     assert not accounts.password_matches(stored, "Password")
 
 
-def test_round_trip_salt_and_tampering():
+def test_round_trip_salt_and_tampering(production_password_cost):
     first, second = accounts.hash_password("a long secret"), accounts.hash_password("a long secret")
     assert first != second  # a fresh salt each time
     assert first.startswith("scrypt$ln=15,r=8,p=1$")

@@ -22,10 +22,10 @@ from aiohttp import web
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from fedcommons.app import CLIENT, make_app
+from fedcommons.app import CLIENT
 from fedcommons.errors import BadInput, FetchError
 from fedcommons.federation import netguard
-from fedcommons.home import init_node, open_node
+from fedcommons.home import open_node
 from fedcommons.services import oauth, sessions
 from fedcommons.sig.httpsig import sign_request
 from fedcommons.store import actors as actor_store
@@ -35,7 +35,7 @@ from fedcommons.web.consent import COOKIE as CONSENT_COOKIE
 from fedcommons.web.errors import error_middleware
 from fedcommons.web.session import COOKIE as SESSION_COOKIE
 from fedcommons.web.session import LOGIN_COOKIE
-from support_nodes import free_port, serve_on_loopback
+from support_nodes import RunningNode
 from support_web import AP, HTML, populate
 
 # CI runs each fuzz for a few seconds; FEDCOMMONS_FUZZ_SCALE=50 runs them fifty times longer.
@@ -60,10 +60,9 @@ class ThreadedNode:
     """A populated node on 127.0.0.1, served by an event loop in a thread of its own."""
 
     def __init__(self, root):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        init_node(root / "a", self.url, allow_private_addresses=True).close()
-        self.node = open_node(root / "a")
+        self.served = RunningNode.create(root, "a")
+        self.port, self.url = self.served.port, self.served.url
+        self.node = open_node(self.served.home)
         self.ids = populate(self.node)
         self.sessions = {name: _session(self.node, name) for name in ("alice", "bob", "carol")}
         self.access = _access_token(self.node, "carol")
@@ -72,19 +71,17 @@ class ThreadedNode:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.runner = self.run(self._serve())
+        self.run(self._serve())
 
     async def _serve(self):
-        app = make_app(self.node, workers=False)  # nothing is delivered anywhere
-        runner, _ = await serve_on_loopback(app, self.port)
-        _only_to_itself(app[CLIENT], self.url, self.unreached)
-        return runner
+        await self.served.start(workers=False)  # nothing is delivered anywhere
+        _only_to_itself(self.served.app[CLIENT], self.url, self.unreached)
 
     def run(self, coroutine, timeout: float = 60):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
-        self.run(self.runner.cleanup())
+        self.run(self.served.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=30)
         self.loop.close()

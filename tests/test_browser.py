@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import log as log_store
-from support_nodes import RunningNode
+from support_nodes import served_node
 from support_web import PASSWORD, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,11 +56,9 @@ async def browser():
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    running.ids = populate(running.node, payout=False)
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        running.ids = populate(running.node, payout=False)
+        yield running
 
 
 @pytest_asyncio.fixture(loop_scope="module")

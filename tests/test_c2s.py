@@ -16,7 +16,7 @@ from fedcommons.services.pools import create_pool
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import follows as follow_store
 from fedcommons.store import log as log_store
-from support_nodes import RunningNode, eventually, free_port
+from support_nodes import RunningNode, eventually, free_port, served_node
 from support_oauth import PASSWORD, Redirects, authorize, browser, open_consent, pkce, token
 
 AP = "application/activity+json"
@@ -24,15 +24,13 @@ AP = "application/activity+json"
 
 @pytest.fixture
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    node = running.node
-    for name in ("alice", "bob", "carol"):
-        create_actor(node, "person", name, display_name=name.title())
-        set_password(node, name, PASSWORD)
-    create_pool(node, "garden", name="Garden", stewards=["bob"], license="MIT")
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        node = running.node
+        for name in ("alice", "bob", "carol"):
+            create_actor(node, "person", name, display_name=name.title())
+            set_password(node, name, PASSWORD)
+        create_pool(node, "garden", name="Garden", stewards=["bob"], license="MIT")
+        yield running
 
 
 @pytest.fixture

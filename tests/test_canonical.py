@@ -7,7 +7,7 @@ import struct
 
 import pytest
 import rfc8785
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fedcommons.errors import BadInput, UnknownContext
@@ -163,7 +163,7 @@ def test_output_parses_back_to_the_same_value_and_is_stable(value):
     try:
         canonical = canonicalize(value)
     except BadInput:
-        return
+        assume(False)  # values canonical JSON refuses have tests of their own
     parsed = json.loads(canonical)
     # JSON numbers are doubles: compare them as doubles, whichever Python type parsed.
     assert _numbers_as_floats(parsed) == _numbers_as_floats(json.loads(json.dumps(value)))
@@ -324,11 +324,11 @@ def test_parse_plain_never_changes_the_canonical_bytes(value):
     try:
         parsed, plain = parse_plain(text)
     except (UnicodeDecodeError, ValueError):
-        return  # lone surrogates are not valid UTF-8 text
+        assume(False)  # lone surrogates are not valid UTF-8 text
     try:
         expected = canonicalize(parsed)
     except BadInput:
-        return
+        assume(False)
     assert canonicalize(parsed, plain=plain) == expected
 
 

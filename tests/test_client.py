@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from multidict import CIMultiDict
+from support_keys import fixed_rsa
 from support_nodes import serve_on_loopback
 
 from fedcommons import __version__
@@ -595,7 +596,7 @@ def test_actor_kinds(types, kind):
 
 
 def test_actor_document_with_a_list_of_keys(peer_rsa, peer_ed):
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    other = fixed_rsa()
     base = "https://peer.example"
     doc = actor_doc(base, "alice", peer_rsa, peer_ed, type="Group")
     doc["publicKey"] = [
@@ -640,7 +641,7 @@ async def test_a_rotated_key_is_found_on_refresh(peer, client, peer_rsa, peer_ed
     alice = f"{peer.url}/users/alice"
     peer.serve("/users/alice", actor_doc(peer.url, "alice", peer_rsa, peer_ed))
     await client.public_key(f"{alice}#main-key")
-    rotated = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rotated = fixed_rsa()
     peer.serve("/users/alice", actor_doc(peer.url, "alice", rotated, peer_ed))
     cached, _ = await client.public_key(f"{alice}#main-key")
     assert public_pem(cached) == public_pem(peer_rsa)
@@ -665,7 +666,7 @@ async def test_a_key_document_is_confirmed_by_its_owner(peer, client, peer_rsa, 
 
 async def test_a_key_document_naming_an_owner_who_does_not_list_it_is_refused(peer, client, peer_rsa, peer_ed):
     alice = f"{peer.url}/users/alice"
-    impostor = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    impostor = fixed_rsa()
     peer.serve("/keys/evil", {"id": f"{peer.url}/keys/evil", "owner": alice, "publicKeyPem": public_pem(impostor)})
     peer.serve("/users/alice", actor_doc(peer.url, "alice", peer_rsa, peer_ed))
     with pytest.raises(VerificationError, match="does not publish the key"):

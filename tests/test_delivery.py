@@ -12,12 +12,12 @@ import time
 from collections import Counter
 
 import pytest
-from click.testing import CliRunner
+from support_cli import run
 from support_nodes import serve_on_loopback
 
-from fedcommons.cli import main
 from fedcommons.errors import BadInput, FetchError
 from fedcommons.federation.addressing import host_of
+from fedcommons.federation.client import Client
 from fedcommons.federation.delivery import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
@@ -427,8 +427,7 @@ async def test_unresolvable_recipient_is_kept_and_retried(node, clock, home):
         [row] = rows(node)
         assert (row.inbox, row.recipient, row.state, row.attempts) == (None, actor_id, "pending", 1)
         assert "cannot resolve the inbox" in row.last_error
-        listed = json.loads(CliRunner().invoke(
-            main, ["--home", str(home), "deliveries", "--format", "json"], catch_exceptions=False).stdout)
+        listed = json.loads(cli(home, "deliveries", "--format", "json"))
         assert listed[0]["inbox"] is None and listed[0]["recipient"] == actor_id
         clock.advance(13)
         await worker.drain(WAIT)
@@ -556,9 +555,7 @@ async def test_stop_right_after_a_notify_returns(node, clock):
 
 
 def cli(home, *args):
-    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.stdout
+    return run(home, *args).stdout
 
 
 def test_cli_lists_newest_first_and_retries_failed(node, home, clock):
@@ -586,8 +583,6 @@ def test_cli_lists_newest_first_and_retries_failed(node, home, clock):
 
 
 async def test_delivers_signed_posts_to_a_real_receiver(tmp_path):
-    client_module = pytest.importorskip(
-        "fedcommons.federation.client", reason="fedcommons.federation.client is not written yet")
     from aiohttp import web
 
     from fedcommons.sig.httpsig import parse_request
@@ -627,7 +622,7 @@ async def test_delivers_signed_posts_to_a_real_receiver(tmp_path):
         follow(node, f"{peer}/users/{name}", node.actor_id)
     activity = send(node, [f"{node.actor_id}/followers", f"{peer}/solo/cy"])
 
-    client = client_module.Client(node)
+    client = Client(node)
     worker = DeliveryWorker(node, client, poll=0.01)
     worker.start()
     try:

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from fedcommons.federation import delivery
 from fedcommons.home import open_node
 from fedcommons.services import remote
 from fedcommons.services.actors import create_actor
@@ -17,7 +18,7 @@ from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store import log as log_store
 from fedcommons.cli.network import with_client
-from support_nodes import RunningNode, eventually
+from support_nodes import eventually, served_node
 
 
 def cli(home, action):
@@ -35,15 +36,11 @@ async def in_cli(home, action):
 
 @pytest.fixture
 async def three(tmp_path):
-    nodes = [RunningNode.create(tmp_path, name) for name in ("a", "b", "c")]
-    for running in nodes:
-        await running.start()
-    yield nodes
-    for running in nodes:
-        await running.stop()
+    async with served_node(tmp_path, "a") as a, served_node(tmp_path, "b") as b, served_node(tmp_path, "c") as c:
+        yield [a, b, c]
 
 
-async def test_contribution_validation_and_a_node_that_was_down(three):
+async def test_contribution_validation_and_a_node_that_was_down(three, monkeypatch):
     a, b, c = three
     await in_cli(a.home, lambda n: (create_actor(n, "person", "bob"),
                                    create_pool(n, "garden", name="Garden", stewards=["bob"])))
@@ -68,6 +65,9 @@ async def test_contribution_validation_and_a_node_that_was_down(three):
     await eventually(lambda: inbox_store.count(c.node.db, _create_of(b, cid)))
 
     # C goes down; A's steward validates; B hears of it while C cannot.
+    # Where the wake below does not come (C's Follow, seconds ago, used it up), A's retry
+    # delivers: every two seconds here, not after 10 s, then 60 s..., as C is down a second.
+    monkeypatch.setattr(delivery, "RETRY_DELAYS", (2,) * len(delivery.RETRY_DELAYS))
     await c.stop()
     await in_cli(a.home, lambda n: decide(n, cid, "bob"))
     await eventually(lambda: contribution_store.contribution(b.node.db, cid).status == "validated")

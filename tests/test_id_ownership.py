@@ -9,7 +9,7 @@ from fedcommons.services.actors import create_actor
 from fedcommons.services.pools import create_pool
 from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store
-from support_nodes import RunningNode, eventually
+from support_nodes import eventually, served_node
 from support_remote import serve_peer
 
 AS = "https://www.w3.org/ns/activitystreams"
@@ -17,12 +17,10 @@ AS = "https://www.w3.org/ns/activitystreams"
 
 @pytest.fixture
 async def pool_node(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    create_actor(running.node, "person", "bob")
-    create_pool(running.node, "garden", name="Garden", stewards=["bob"])
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        create_actor(running.node, "person", "bob")
+        create_pool(running.node, "garden", name="Garden", stewards=["bob"])
+        yield running
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from support_nodes import RunningNode
+from support_nodes import served_node
 
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.checkpoint import parse_checkpoint
@@ -24,15 +24,13 @@ def b64(value: str) -> bytes:
 
 @pytest.fixture
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    node = running.node
-    create_actor(node, "person", "alice")
-    create_pool(node, "garden", name="Garden", stewards=["alice"])
-    for i in range(12):
-        contribute(node, pool="garden", person="alice", effort="30m", kind="docs", summary=f"page {i}")
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        node = running.node
+        create_actor(node, "person", "alice")
+        create_pool(node, "garden", name="Garden", stewards=["alice"])
+        for i in range(12):
+            contribute(node, pool="garden", person="alice", effort="30m", kind="docs", summary=f"page {i}")
+        yield running
 
 
 async def get_json(http, url, status=200):

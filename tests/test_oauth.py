@@ -17,7 +17,7 @@ from fedcommons.errors import OAuthError
 from fedcommons.store import oauth as oauth_store
 from fedcommons.store.db import transaction
 from fedcommons.web.sign_in import ACCOUNT, LIMITS
-from support_nodes import RunningNode, eventually, free_port, serve_on_loopback
+from support_nodes import eventually, free_port, serve_on_loopback, served_node
 from support_oauth import (
     PASSWORD, Redirects, authorize, browser, open_consent, pkce, read_form, submit_consent, token,
 )
@@ -28,13 +28,11 @@ AP = "application/activity+json"
 
 @pytest.fixture
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    create_actor(running.node, "person", "alice")
-    set_password(running.node, "alice", PASSWORD)
-    create_pool(running.node, "garden", name="Garden", stewards=["alice"])
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        create_actor(running.node, "person", "alice")
+        set_password(running.node, "alice", PASSWORD)
+        create_pool(running.node, "garden", name="Garden", stewards=["alice"])
+        yield running
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ from html import unescape
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from fedcommons.app import make_app
 from fedcommons.errors import Unauthorized
 from fedcommons.log.merkle import verify_inclusion
 from fedcommons.home import init_node
@@ -26,17 +24,15 @@ from fedcommons.store import sessions as session_store
 from fedcommons.store import witness as witness_store
 from fedcommons.web.sign_in import ACCOUNT, ADDRESS, LIMITS
 from fedcommons.web.templating import STYLESHEET
-from support_nodes import RunningNode
+from support_nodes import served_node
 from support_web import AP, HTML, PASSWORD, Clock, csrf_of, form_of, populate
 
 
 @pytest.fixture
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    running.ids = populate(running.node)
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        running.ids = populate(running.node)
+        yield running
 
 
 def browser_session(address: str = "127.0.0.1") -> aiohttp.ClientSession:
@@ -260,10 +256,10 @@ async def test_session_cookie_flags_and_hashed_storage(served, http):
 
 
 async def test_session_cookie_is_secure_when_the_node_is_https(tmp_path):
-    node = init_node(tmp_path / "s", "https://commons.example")
-    create_actor(node, "person", "alice")
-    accounts.set_password(node, "alice", PASSWORD)
-    async with TestClient(TestServer(make_app(node, workers=False))) as client:
+    async with served_node(tmp_path, "s", url="https://commons.example", workers=False) as running, \
+            aiohttp.ClientSession(running.url) as client:
+        create_actor(running.node, "person", "alice")
+        accounts.set_password(running.node, "alice", PASSWORD)
         response = await client.get("/login", headers={"Accept": HTML})
         text = await response.text()
         login_cookie = response.headers["Set-Cookie"]
@@ -275,7 +271,6 @@ async def test_session_cookie_is_secure_when_the_node_is_https(tmp_path):
         assert response.status == 303
         cookie = next(c for c in response.headers.getall("Set-Cookie") if c.startswith("fc_session="))
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
-    node.close()
 
 
 async def test_wrong_password_is_said_next_to_the_field_and_keeps_the_account(served, http):

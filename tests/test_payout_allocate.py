@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
@@ -274,7 +274,7 @@ def test_split_properties_on_small_amounts(problem):
     try:
         payouts = split(amount, weights, c)
     except BadInput:
-        return
+        assume(False)
     check_payouts(amount, weights, c, payouts)
 
 
@@ -285,7 +285,7 @@ def test_same_inputs_same_output_in_any_order(problem, rnd):
     try:
         first = split(amount, weights, c)
     except BadInput:
-        return
+        assume(False)
     items = list(weights.items())
     rnd.shuffle(items)
     assert split(amount, dict(items), c) == first
@@ -301,9 +301,8 @@ def test_rounding_is_largest_remainder(problem):
     try:
         result = allocate(amount, weights, c)
     except BadInput:
-        return
-    if "rounding" in result.binding:
-        return
+        assume(False)
+    assume("rounding" not in result.binding)
     ups, downs = [], []
     for who, exact in result.exact.items():
         paid = result.payouts[who]
@@ -328,8 +327,11 @@ def test_ratio_alone_balances_lift_and_cut(problem):
     try:
         result = allocate(amount, weights, c)
     except BadInput:
-        return
+        assume(False)
     if result.binding != ("ratio",):
+        # A condition on the answer, not a filter of inputs: only one split in about
+        # sixteen binds by the ratio alone, too few for `assume` (Hypothesis's filter
+        # health check fails); the other splits are checked by the tests above.
         return
     goal = targets(amount, weights, c.basic_share)
     low, high = min(result.exact.values()), max(result.exact.values())
@@ -355,7 +357,7 @@ def test_more_weight_never_less_pay(problem, bump):
     try:
         before = allocate(amount, weights, c)
     except BadInput:
-        return
+        assume(False)
     for who in (min(before.payouts), max(before.payouts)):
         after = allocate(amount, {**weights, who: weights[who] * (1 + bump)}, c)
         assert after.exact[who] >= before.exact[who]

@@ -7,10 +7,9 @@ import json
 
 import pytest
 from aiohttp import web
-from click.testing import CliRunner
+from support_cli import invoke
 from support_nodes import RunningNode, free_port, serve_on_loopback
 
-from fedcommons.cli import main
 from fedcommons.payout import payouts_csv
 from fedcommons.services import payouts
 from fedcommons.services.actors import create_actor
@@ -23,13 +22,9 @@ from fedcommons.cli.network import with_client
 AP = "application/activity+json"
 
 
-def cli(home, *args):
-    return CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
-
-
 async def in_cli(home, *args):
     """The command line in a thread, as a separate process would run it next to the server."""
-    return await asyncio.to_thread(cli, home, *args)
+    return await asyncio.to_thread(invoke, home, *args)
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ import time
 import pytest
 from support_cli import run
 from support_disk import SOURCE_ROOT
-from support_nodes import free_port, serve_on_loopback
+from support_nodes import free_port, served_node
 
-from fedcommons.app import make_app
 from fedcommons.cli.serving import quiet_rejected_requests, runner_options
-from fedcommons.home import init_node
 
 URL = "http://127.0.0.1:8080"
 HUGE_REQUEST_LINE = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -24,11 +22,8 @@ HUGE_REQUEST_LINE = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
 @pytest.fixture
 async def served(tmp_path):
     """The node's app served on loopback with `serve`'s options and a half-second deadline."""
-    node = init_node(tmp_path / "home", URL)
-    runner, port = await serve_on_loopback(make_app(node, workers=False), **runner_options(0.5))
-    yield port
-    await runner.cleanup()
-    node.close()
+    async with served_node(tmp_path, workers=False, **runner_options(0.5)) as running:
+        yield running.port
 
 
 async def trickle(port: int, budget: float) -> tuple[float, bytes]:

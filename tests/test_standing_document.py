@@ -8,8 +8,9 @@ import pytest
 import rfc8785
 
 from fedcommons.errors import BadInput
+from fedcommons.ld import loader
 from fedcommons.standing import build_ledger, compute_standing, standing_document
-from test_standing_support import POOL, accept, contribution, like, person, pool_create, when
+from support_standing import POOL, accept, contribution, like, person, pool_create, when
 
 ALICE, BOB, STEWARD = person("alice"), person("bob"), person("steward")
 CHECKPOINT = {"origin": "node.example/log", "treeSize": 42, "rootHash": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}
@@ -78,7 +79,6 @@ def test_bad_checkpoint_is_bad_input(stub_context, checkpoint):
 
 
 def test_document_expands_to_our_vocabulary():
-    loader = pytest.importorskip("fedcommons.ld.loader")
     [expanded] = loader.expand(document(activities()))
     fc = "https://w3id.org/fedcommons#"
     assert set(expanded["@type"]) == {"https://www.w3.org/ns/activitystreams#Document", fc + "Standing"}

@@ -9,7 +9,7 @@ from fedcommons.standing import build_ledger, contributions, pool_method, stewar
 from fedcommons.standing.clock import micros_of
 from fedcommons.standing.ledger import PoolLedger
 from fedcommons.standing.view import PENDING, REJECTED, VALIDATED, resolve
-from test_standing_support import (
+from support_standing import (
     NODE,
     OTHER_POOL,
     POOL,

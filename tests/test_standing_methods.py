@@ -14,7 +14,7 @@ from fedcommons.standing.clock import micros_of
 from fedcommons.standing.parameters import read_parameters
 from fedcommons.standing.peerrank import peer_rank_scores
 from fedcommons.standing.view import resolve
-from test_standing_support import (
+from support_standing import (
     POOL,
     accept,
     contribution,

@@ -12,12 +12,11 @@ import signal
 import sys
 
 import pytest
-from click.testing import CliRunner
+from support_cli import invoke
 from support_logs import FakePeer, History, by_requester, change_summary
 from support_nodes import RunningNode, eventually
 
 from fedcommons.app import SYNC
-from fedcommons.cli import main
 from fedcommons.errors import FetchError, IntegrityError, VerificationError
 from fedcommons.federation.client import Client
 from fedcommons.services.sync import sync_peer
@@ -96,10 +95,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def cli(home, *args):
-    return CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
-
-
 @pytest.fixture
 async def pair(tmp_path):
     a, b = RunningNode.create(tmp_path, "a"), RunningNode.create(tmp_path, "b")
@@ -133,12 +128,12 @@ async def test_sync_mirrors_every_entry_and_resumes_where_it_stopped(pair):
     assert report.entries == size + 9 and report.proofs == size + 9 and report.checkpoints >= 2
     assert report.nodes > 0 and report.staged == 0
 
-    result = cli(b.home, "peers", "--format", "json")
+    result = invoke(b.home, "peers", "--format", "json")
     assert result.exit_code == 0
     [peer] = json.loads(result.stdout)
     assert peer["origin"] == origin and peer["size"] == size + 9 and not peer["forked"]
     assert peer["last_error"] is None and peer["last_sync"]
-    result = cli(b.home, "log", "verify", "--origin", a.url, "--format", "json")
+    result = invoke(b.home, "log", "verify", "--origin", a.url, "--format", "json")
     assert result.exit_code == 0 and json.loads(result.stdout)["ok"]
 
 
@@ -186,7 +181,7 @@ def test_an_altered_stored_mirror_entry_is_named(mirrored, workers):
                          (body.replace(b"d", b"e", 1), origin))
     with pytest.raises(IntegrityError, match="entry 17: the activity does not hash to its leaf hash"):
         verify_mirror(node, origin, workers=workers)
-    assert cli(b.home, "log", "verify", "--origin", origin, "--workers", str(workers)).exit_code == 1
+    assert invoke(b.home, "log", "verify", "--origin", origin, "--workers", str(workers)).exit_code == 1
 
 
 async def test_a_bounded_sync_stages_pages_until_a_checkpoint_covers_them(pair):
@@ -382,12 +377,12 @@ async def test_a_peer_that_rewrites_an_old_entry_is_caught_with_conclusive_evide
     assert nodeinfo_metadata(node)["forkedOrigins"] == [origin]
     node.close()
 
-    result = cli(b.home, "fork", "show", origin, "--format", "json")
+    result = invoke(b.home, "fork", "show", origin, "--format", "json")
     shown = json.loads(result.stdout)
     assert shown["forked"] and shown["forks"][0]["verified"] and shown["forks"][0]["conclusive"]
-    text = cli(b.home, "fork", "show", a.url).stdout
+    text = invoke(b.home, "fork", "show", a.url).stdout
     assert held.checkpoint.splitlines()[0] in text and "holds (conclusive)" in text
-    assert json.loads(cli(b.home, "peers", "--format", "json").stdout)[0]["forked"]
+    assert json.loads(invoke(b.home, "peers", "--format", "json").stdout)[0]["forked"]
 
     # The origin is no longer trusted, even once it serves its true log again.
     await a.start()
@@ -396,7 +391,7 @@ async def test_a_peer_that_rewrites_an_old_entry_is_caught_with_conclusive_evide
             await sync(b.home, a.url)
     finally:
         await a.stop()
-    assert cli(b.home, "log", "verify", "--origin", origin).exit_code == 0
+    assert invoke(b.home, "log", "verify", "--origin", origin).exit_code == 0
 
 
 async def test_a_peer_showing_two_histories_to_two_nodes_is_caught_by_both(tmp_path):
@@ -463,11 +458,11 @@ async def test_the_server_syncs_the_nodes_whose_pools_its_people_follow(tmp_path
 
 def test_sync_and_peers_from_the_command_line_on_an_unknown_peer(tmp_path):
     home = tmp_path / "home"
-    assert cli(home, "init", "--url", "http://127.0.0.1:9", "--allow-private-addresses").exit_code == 0
-    result = cli(home, "peers")
+    assert invoke(home, "init", "--url", "http://127.0.0.1:9", "--allow-private-addresses").exit_code == 0
+    result = invoke(home, "peers")
     assert result.exit_code == 0 and "no mirrored logs" in result.stdout
-    result = cli(home, "sync", "http://127.0.0.1:9")
+    result = invoke(home, "sync", "http://127.0.0.1:9")
     assert result.exit_code == 1 and "error:" in result.stderr
-    result = cli(home, "fork", "show", "elsewhere.example")
+    result = invoke(home, "fork", "show", "elsewhere.example")
     assert result.exit_code == 2 and "no mirror" in result.stderr
     assert os.path.exists(home / "fedcommons.db")

@@ -6,10 +6,9 @@ import json
 
 import aiohttp
 import pytest
-from click.testing import CliRunner
+from support_cli import invoke, run
 from support_nodes import RunningNode
 
-from fedcommons.cli import main
 from fedcommons.errors import FetchError
 from fedcommons.federation.client import Client
 from fedcommons.services.sync import sync_peer
@@ -101,12 +100,11 @@ async def test_a_node_cosigns_the_log_it_mirrors_and_the_log_serves_the_cosignat
     state = witness_store.witnessed(b.node.db, a.node.config.origin)
     assert state.size == size
     assert info["verifierKey"] != b.node.note_signer.verifier_key()
-    assert CliRunner().invoke(main, ["--home", str(b.home), "witness", "key"]).stdout.strip() == info["verifierKey"]
+    assert run(b.home, "witness", "key").stdout.strip() == info["verifierKey"]
 
     # The log grows; the next request carries a consistency proof from the cosigned size.
     add(a.node, 3, "more")
-    result = await asyncio.to_thread(CliRunner().invoke, main,
-                                     ["--home", str(a.home), "witness", "request", b.url, "--format", "json"])
+    result = await asyncio.to_thread(invoke, a.home, "witness", "request", b.url, "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["size"] == size + 3
     assert witness_store.witnessed(b.node.db, a.node.config.origin).size == size + 3

@@ -11,18 +11,16 @@ import pytest
 from fedcommons.app import NODE, WRITER
 from fedcommons.errors import Busy
 from fedcommons.store.db import open_db
-from support_nodes import RunningNode
+from support_nodes import served_node
 
 WAIT = 0.5  # the writer's bound on waiting for the lock, in these tests
 
 
 @pytest.fixture
 async def served(tmp_path):
-    running = RunningNode.create(tmp_path, "a")
-    await running.start()
-    running.app[WRITER].wait = WAIT
-    yield running
-    await running.stop()
+    async with served_node(tmp_path) as running:
+        running.app[WRITER].wait = WAIT
+        yield running
 
 
 def hold_write_lock(path) -> sqlite3.Connection:

@@ -23,6 +23,10 @@ from .actors import require
 # 2**15 iterations with r=8 needs 32 MiB and takes tens of milliseconds: the cost
 # OWASP recommends as a minimum for scrypt.
 LOG2_N, R, P = 15, 8, 1
+# The cost hash_password uses. This is a seam for tests only: tests/conftest.py lowers it,
+# as the suite sets many passwords; the stored string names its cost, so the cheap
+# hashes still verify. Production never changes it.
+COST = (LOG2_N, R, P)
 KEY_BYTES = 32
 SALT_BYTES = 16
 MIN_LENGTH = 8
@@ -50,8 +54,9 @@ def hash_password(password: str) -> str:
     """A new salted scrypt hash of `password`, with its parameters."""
     check_password_text(password)
     salt = secrets.token_bytes(SALT_BYTES)
-    key = _scrypt(password, salt, LOG2_N, R, P)
-    return f"scrypt$ln={LOG2_N},r={R},p={P}${_b64(salt)}${_b64(key)}"
+    log2_n, r, p = COST
+    key = _scrypt(password, salt, log2_n, r, p)
+    return f"scrypt$ln={log2_n},r={r},p={p}${_b64(salt)}${_b64(key)}"
 
 
 def password_matches(stored: str | None, password: str) -> bool:

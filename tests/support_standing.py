@@ -1,4 +1,4 @@
-"""Activity builders shared by the standing tests (this module holds no tests).
+"""Activity builders shared by the standing tests.
 
 They write activities in the compact ActivityStreams shape the log holds, with fixed
 URLs and times, so every test reads like the log it describes.
