@@ -393,6 +393,23 @@ async def test_wake_makes_that_hosts_waiting_rows_due_at_once(node, clock):
     assert len(client.posts) == 5
 
 
+async def test_a_wake_that_finds_nothing_waiting_does_not_use_up_the_interval(node, clock):
+    row_id = queue_directly(node, clock, "https://c.example/inbox", 0)
+    client = FakeClient(answers={"https://c.example/inbox": [503, 202]})
+    worker = worker_for(node, client, clock)
+    worker.start()
+    try:
+        worker.wake("c.example")  # a request from c.example while its row is due, not waiting
+        await run_until_drained(worker)
+        assert store.get(node.db, row_id).state == "pending"  # the 503: now it waits for a retry
+        worker.wake("c.example")  # the next request, at the same moment, finds it waiting
+        await worker.drain(WAIT)
+    finally:
+        await worker.stop()
+    assert store.get(node.db, row_id).state == "delivered"
+    assert len(client.posts) == 2
+
+
 async def test_wake_is_throttled_per_host(node, clock):
     row_id = queue_directly(node, clock, "https://down.example/inbox", 0)
     client = FakeClient(answers={"https://down.example/inbox": [503]})

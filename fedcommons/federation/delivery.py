@@ -207,19 +207,22 @@ class DeliveryWorker:
         """A request arrived from ``host`` (``name[:port]`` or a URL), so it is up: make
         all its waiting deliveries due now and run the loop at once.
 
-        At most once per :data:`WAKE_INTERVAL` per host; later calls are ignored."""
+        At most once per :data:`WAKE_INTERVAL` per host; later calls are ignored. Only a
+        wake that found rows counts: ordinary traffic from a host whose deliveries all went
+        through must not use up the wake its next failed delivery will need."""
         host = addressing.normalise_host(host)
         at = self.clock()
         if at - self._woken.get(host, float("-inf")) < WAKE_INTERVAL:
             return
+        # Reading first keeps the common case (nothing waiting) free of the write lock;
+        # the loop makes the host's rows due (a write, which the caller does not wait for).
+        if not store.host_waiting(self.node.db, host, at):
+            return
         if len(self._woken) > 10_000:
             self._woken = {h: t for h, t in self._woken.items() if at - t < WAKE_INTERVAL}
         self._woken[host] = at
-        # Reading first keeps the common case (nothing waiting) free of the write lock;
-        # the loop makes the host's rows due (a write, which the caller does not wait for).
-        if store.host_waiting(self.node.db, host, at):
-            self._back.add(host)
-            self._kick.set()
+        self._back.add(host)
+        self._kick.set()
 
     async def drain(self, timeout: float) -> None:
         """Wait until no outgoing row waits to be fanned out and no delivery is pending
