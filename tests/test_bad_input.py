@@ -26,7 +26,7 @@ from fedcommons.app import CLIENT
 from fedcommons.errors import BadInput, FetchError
 from fedcommons.federation import netguard
 from fedcommons.home import open_node
-from fedcommons.services import oauth, sessions
+from fedcommons.services.accounts import oauth, sessions
 from fedcommons.sig.httpsig import sign_request
 from fedcommons.store import actors as actor_store
 from fedcommons.untrusted import MAX_DEPTH, MAX_WHOLE, calendar_day, instant, load_json, whole_number

@@ -14,8 +14,8 @@ import pytest
 from fedcommons.errors import Unauthorized
 from fedcommons.log.merkle import verify_inclusion
 from fedcommons.home import init_node
-from fedcommons.services import accounts, sessions
-from fedcommons.services.actors import create_actor
+from fedcommons.services.accounts import accounts, sessions
+from fedcommons.services.actors.actors import create_actor
 from fedcommons.store import actors as actor_store
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import log as log_store
@@ -573,7 +573,7 @@ async def test_a_steward_validates_and_rejects_from_the_queue(served, http):
 
 async def test_a_rejection_keeps_its_reason_and_own_work_has_no_buttons(served, http):
     node = served.node
-    from fedcommons.services import contributions
+    from fedcommons.services.contributions import contributions
 
     own = contributions.contribute(node, pool="garden", person="bob", effort="1h", kind="care", summary="mine")
     await sign_in(http, served.url, "bob")

@@ -16,14 +16,14 @@ from fractions import Fraction
 
 from aiohttp import web
 
-from .keys import NODE
 from ..payout import payouts_csv, read_distribution
-from ..services import payouts as service
+from ..services.payouts import payouts as service
 from ..store import actors as actor_store
 from ..store import coops as coop_store
 from ..store.actors import ActorRow
 from .charts import Bar, share_bars
 from .collections import paged
+from .keys import NODE
 from .negotiation import activity_response, wants_activity_json
 from .templating import render
 

@@ -10,13 +10,13 @@ The person-facing authorization page is in web.consent.
 
 from aiohttp import web
 
-from .keys import NODE, WRITER
 from ..errors import BadInput, OAuthError, TryLater
 from ..rate_limit import TokenBuckets
-from ..services import oauth, oauth_clients
+from ..services.accounts import oauth, oauth_clients
 from ..untrusted import load_json
 from .errors import error_response
 from .forms import read_form
+from .keys import NODE, WRITER
 
 AUTHORIZE, TOKEN, REGISTER, REVOKE = oauth.AUTHORIZE_PATH, oauth.TOKEN_PATH, oauth.REGISTER_PATH, oauth.REVOKE_PATH
 MAX_REGISTRATION = 16 * 1024

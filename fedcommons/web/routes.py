@@ -2,12 +2,12 @@
 
 from aiohttp import web
 
+from ..services.accounts import oauth_clients
 from . import actors, c2s, consent, coops, inbox, oauth, objects, site, standing, wellknown
 from . import logapi, session, sign_in, templating, witness
-from ..services import oauth_clients
+from .authfetch import authorized_fetch_middleware
 from .errors import error_middleware
 from .pages import contribute, home, log as log_pages, review
-from .authfetch import authorized_fetch_middleware
 from .wake import wake_middleware
 
 ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"

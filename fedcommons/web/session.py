@@ -1,7 +1,7 @@
 """Signing in from a browser: ``/login``, ``/logout``, the session cookie, and who is looking.
 
 The cookie holds a random value whose hash is the server-side session
-(:mod:`fedcommons.services.sessions`). It is ``HttpOnly`` (no script reads it),
+(:mod:`fedcommons.services.accounts.sessions`). It is ``HttpOnly`` (no script reads it),
 ``SameSite=Lax`` (other sites' forms do not carry it), ``Path=/`` and, when the node's URL
 is https, ``Secure``.
 
@@ -16,12 +16,12 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from .keys import NODE, WRITER
 from ..errors import Forbidden
-from ..services import sessions
-from ..services.sessions import Session
+from ..services.accounts import sessions
+from ..services.accounts.sessions import Session
 from . import csrf, sign_in
 from .forms import browser_form, read_form
+from .keys import NODE, WRITER
 from .templating import NAV, render
 
 COOKIE = "fc_session"

@@ -11,11 +11,11 @@ import json
 
 from aiohttp import web
 
-from .keys import NODE
-from ..services import standing as service
+from ..services.standing import standing as service
 from ..standing import METHODS
 from ..store import actors as actor_store
 from .charts import Bar, share_bars
+from .keys import NODE
 from .negotiation import ACTIVITY_JSON, wants_activity_json
 from .templating import render
 

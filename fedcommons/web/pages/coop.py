@@ -8,11 +8,11 @@ from fractions import Fraction
 
 from aiohttp import web
 
-from ..keys import NODE
-from ...services.coops import members, sustained
+from ...services.payouts.coops import members, sustained
 from ...store import coops as coop_store
 from ...store.actors import ActorRow
 from ..charts import Bar, share_bars
+from ..keys import NODE
 from ..templating import render
 from .common import name_of, named
 
