@@ -156,6 +156,20 @@ async def test_the_same_urls_still_answer_json_ld(served, http):
             assert (await response.json(content_type=None))["type"] == kind
 
 
+async def test_a_contribution_and_its_activity_have_pages_for_browsers(served, http):
+    status, html = await page(http, served.ids["rejected"])
+    shown = text_of(html)
+    row = contribution_store.contribution(served.node.db, served.ids["rejected"])
+    entry = log_store.entry(served.node.db, row.entry)
+    assert status == 200
+    assert "looked at the weeds" in shown and "not work on the garden" in shown
+    assert entry.leaf_hash.hex() in shown
+    status, html = await page(http, entry.activity_id)
+    assert status == 200
+    assert f"<h1>{entry.type}</h1>" in html and entry.leaf_hash.hex() in html
+    assert "looked at the weeds" in text_of(html)  # the activity's JSON, shown
+
+
 async def test_contributor_page_shows_work_standing_and_payouts(served, http):
     status, html = await page(http, f"{served.url}/users/carol")
     assert status == 200

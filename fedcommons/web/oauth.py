@@ -5,7 +5,7 @@ Errors here are the JSON bodies RFC 6749 §5.2 defines (``error``,
 ``error_description``), not problem details: that is what OAuth client libraries read.
 Only a registration over its rate limit gets a 429 with ``Retry-After`` and problem
 details, as anything else that says "later" does.
-The person-facing authorization page is in web.consent.
+The person-facing authorization page is in web.pages.consent.
 """
 
 from aiohttp import web

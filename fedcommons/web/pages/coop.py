@@ -1,7 +1,7 @@
 """The page of a cooperative: the pools it sustains and their weights, and its open books.
 
-Each distribution has its own page and CSV (:mod:`fedcommons.web.coops`); this page lists
-them and links there.
+Each distribution has its own page (:mod:`.distributions`) and CSV; this page lists them
+and links there.
 """
 
 from fractions import Fraction

@@ -24,15 +24,15 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ..errors import BadInput, Forbidden, OAuthError
-from ..services.accounts import oauth
-from ..services.accounts.oauth_clients import resolve_client
-from ..untrusted import whole_number
-from . import csrf, sign_in
-from .errors import message_page
-from .forms import read_form
-from .keys import CLIENT, NODE, WRITER
-from .templating import render
+from ...errors import BadInput, Forbidden, OAuthError
+from ...services.accounts import oauth
+from ...services.accounts.oauth_clients import resolve_client
+from ...untrusted import whole_number
+from .. import csrf, sign_in
+from ..errors import message_page
+from ..forms import read_form
+from ..keys import CLIENT, NODE, WRITER
+from ..templating import render
 
 COOKIE = "fc_oauth"
 FORM_SECONDS = 600
