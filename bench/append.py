@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import fresh_node, machine, peak_rss_mb, write_contributions  # noqa: E402
 
-from fedcommons.services import importing  # noqa: E402
-from fedcommons.services.importing import import_contributions  # noqa: E402
+from fedcommons.services.importing import importing  # noqa: E402
+from fedcommons.services.importing.importing import import_contributions  # noqa: E402
 
 
 def time_transactions() -> list[float]:

@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 
 from fedcommons.home import init_node
-from fedcommons.services.actors import create_actor
-from fedcommons.services.pools import create_pool
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
 
 
 def peak_rss_mb() -> float:

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import machine, peak_rss_mb  # noqa: E402
 
-from fedcommons.node import now  # noqa: E402
 from fedcommons.home import init_node  # noqa: E402
+from fedcommons.node import now  # noqa: E402
 from fedcommons.store import actors as actor_store  # noqa: E402
 from fedcommons.store import deliveries as delivery_store  # noqa: E402
 from fedcommons.store import follows as follow_store  # noqa: E402
@@ -112,8 +112,8 @@ def receive(sender_file: str) -> None:
 
 def prepare(home: Path, followers: int, peer: str):
     """A node with a pool followed by `followers` remote actors, and one activity queued."""
-    from fedcommons.services.actors import create_actor
-    from fedcommons.services.pools import create_pool
+    from fedcommons.services.actors.actors import create_actor
+    from fedcommons.services.actors.pools import create_pool
 
     node = init_node(home, "http://127.0.0.1:8080", allow_private_addresses=True)
     create_actor(node, "person", "steward")

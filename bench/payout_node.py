@@ -42,7 +42,7 @@ OPTIONS = ["--currency", "EUR", "--policy", "immediate", "--period", "2025-03", 
 
 def _people(args: tuple[str, range]) -> None:
     from fedcommons.home import open_node
-    from fedcommons.services.actors import create_actor
+    from fedcommons.services.actors.actors import create_actor
 
     home, numbers = args
     node = open_node(Path(home))
@@ -58,15 +58,15 @@ def prepare(home: Path, contributors: int) -> None:
     import random
 
     from fedcommons import activities, urls
-    from fedcommons.node import now
-    from fedcommons.home import init_node, open_node
-    from fedcommons.services import log_writer
-    from fedcommons.services.actors import create_actor, require
     from fedcommons.cli.network import with_client
-    from fedcommons.services.coops import create_coop, sustain
-    from fedcommons.services.importing import import_contributions
-    from fedcommons.services.pools import create_pool
-    from fedcommons.services.signing import sign_as
+    from fedcommons.home import init_node, open_node
+    from fedcommons.node import now
+    from fedcommons.services.actors.actors import create_actor, require
+    from fedcommons.services.actors.pools import create_pool
+    from fedcommons.services.actors.signing import sign_as
+    from fedcommons.services.importing.importing import import_contributions
+    from fedcommons.services.log import log_writer
+    from fedcommons.services.payouts.coops import create_coop, sustain
     from fedcommons.store import contributions as contribution_store
     from fedcommons.store.db import transaction
 
@@ -128,7 +128,7 @@ def amount_for(contributors: int) -> str:
 
 
 def phases(home: Path, amount_text: str) -> list[tuple[str, float]]:
-    """The payout's steps in-process, as services.payouts runs them, timed one by one."""
+    """The payout's steps in-process, as services.payouts.payouts runs them, timed one by one."""
     from fedcommons.home import open_node
     from fedcommons.payout import (
         PoolStanding,
@@ -141,9 +141,9 @@ def phases(home: Path, amount_text: str) -> list[tuple[str, float]]:
         standing_input,
         standing_shares,
     )
-    from fedcommons.services import payouts
-    from fedcommons.services import standing as standing_service
-    from fedcommons.services.coops import require_coop, sustained
+    from fedcommons.services.payouts import payouts
+    from fedcommons.services.payouts.coops import require_coop, sustained
+    from fedcommons.services.standing import standing as standing_service
     from fedcommons.standing import pool_method
 
     node = open_node(home)

@@ -1,14 +1,14 @@
 """Benchmark: `fedcommons standing` end to end on a node whose log holds a large pool.
 
 Builds a node through the import path (``bench/common.py`` ``write_contributions`` and
-``services.importing.import_contributions``), then a steward validates them in bulk
+``services.importing.importing.import_contributions``), then a steward validates them in bulk
 (signed Accepts, about 5 % Rejects, appended 1,000 per batch through the log writer) and
 peers endorse one in ten. Then it times, on that log:
 
 - streaming the entries out of SQLite alone, and with ``json.loads`` or ``orjson.loads`` of each;
-- reading them into the pool's ledger (``services.standing.read_ledger``);
+- reading them into the pool's ledger (``services.standing.standing.read_ledger``);
 - the methods on the built ledger (what ``bench/standing.py`` measures on generated dicts);
-- ``services.standing.local_pool_standing`` (everything, proof included);
+- ``services.standing.standing.local_pool_standing`` (everything, proof included);
 - ``fedcommons standing garden --format csv`` in a fresh process (plus start-up).
 
 Run from the repository root:
@@ -42,13 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import fresh_node, machine, peak_rss_mb, write_contributions
 
 from fedcommons import activities, urls
-from fedcommons.node import now
 from fedcommons.home import open_node
-from fedcommons.services import log_writer
-from fedcommons.services import standing as service
-from fedcommons.services.actors import require
-from fedcommons.services.importing import import_contributions
-from fedcommons.services.signing import sign_as
+from fedcommons.node import now
+from fedcommons.services.actors.actors import require
+from fedcommons.services.actors.signing import sign_as
+from fedcommons.services.importing.importing import import_contributions
+from fedcommons.services.log import log_writer
+from fedcommons.services.standing import standing as service
 from fedcommons.standing import compute_standing
 from fedcommons.store import log as log_store
 from fedcommons.store.db import transaction

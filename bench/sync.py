@@ -43,7 +43,7 @@ BUILD_CHILD = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from common import fresh_node, write_contributions
-from fedcommons.services.importing import import_contributions
+from fedcommons.services.importing.importing import import_contributions
 node = fresh_node(url=sys.argv[2])
 path = node.config.home / "import.jsonl"
 write_contributions(path, int(sys.argv[3]))
@@ -55,7 +55,7 @@ SYNC_CHILD = PEAK + """
 import asyncio, json, resource, sys, time
 from pathlib import Path
 from fedcommons.cli.network import with_client
-from fedcommons.services.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
+from fedcommons.services.replication.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
 from fedcommons.home import open_node
 node = open_node(Path(sys.argv[1]))
 started, cpu_started = time.perf_counter(), time.process_time()
@@ -75,7 +75,7 @@ VERIFY_CHILD = PEAK + """
 import json, resource, sys, time
 from pathlib import Path
 from fedcommons.home import open_node
-from fedcommons.services.mirror_verify import verify_mirror
+from fedcommons.services.replication.mirror_verify import verify_mirror
 node = open_node(Path(sys.argv[1]))
 started, cpu_started = time.perf_counter(), time.process_time()
 report = verify_mirror(node, sys.argv[2])

@@ -18,13 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import fresh_node, machine, write_contributions  # noqa: E402
 
-from fedcommons.services.importing import import_contributions  # noqa: E402
+from fedcommons.services.importing.importing import import_contributions  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from fedcommons.home import open_node
-from fedcommons.services.verify import verify_log
+from fedcommons.services.log.verify import verify_log
 node = open_node(Path(sys.argv[1]))
 started, cpu_started = time.perf_counter(), time.process_time()
 report = verify_log(node)

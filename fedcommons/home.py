@@ -9,9 +9,9 @@ from pathlib import Path
 from .config import CONFIG_FILE, Config, load_config, normalise_url, save_config
 from .errors import HomeError
 from .node import AfterAppend, Node
-from .services import outbox, projection
-from .services.actors import create_node_actor
-from .services.log_writer import Appended
+from .services.actors.actors import create_node_actor
+from .services.log import outbox, projection
+from .services.log.log_writer import Appended
 from .store.db import open_db
 
 

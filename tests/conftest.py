@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from fedcommons.keystore import KeyStore
-from fedcommons.services import accounts
+from fedcommons.services.accounts import accounts
 from support_keys import CHEAP_PASSWORD_COST, FIXED_KEYS
 
 # What production uses, read before any test replaces it.

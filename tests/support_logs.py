@@ -24,8 +24,8 @@ from fedcommons.log.merkle import (
     root_at,
 )
 from fedcommons.node import NODE_NAME
-from fedcommons.services.actors import actor_document
-from fedcommons.services.signing import sign_as
+from fedcommons.services.actors.actors import actor_document
+from fedcommons.services.actors.signing import sign_as
 from fedcommons.store import actors as actor_store
 from fedcommons.store import log as log_store
 

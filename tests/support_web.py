@@ -4,9 +4,11 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from fedcommons.cli.network import with_client
-from fedcommons.services import accounts, contributions, coops, payouts
-from fedcommons.services.actors import create_actor
-from fedcommons.services.pools import create_pool
+from fedcommons.services.accounts import accounts
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions import contributions
+from fedcommons.services.payouts import coops, payouts
 
 PASSWORD = "correct horse battery"
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"

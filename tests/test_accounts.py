@@ -5,7 +5,7 @@ import pytest
 
 from fedcommons.errors import BadInput, Unauthorized
 from fedcommons.home import open_node
-from fedcommons.services import accounts, oauth
+from fedcommons.services.accounts import accounts, oauth
 from fedcommons.store import accounts as account_store
 from support_cli import run
 

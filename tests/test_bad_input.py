@@ -26,15 +26,15 @@ from fedcommons.app import CLIENT
 from fedcommons.errors import BadInput, FetchError
 from fedcommons.federation import netguard
 from fedcommons.home import open_node
-from fedcommons.services import oauth, sessions
+from fedcommons.services.accounts import oauth, sessions
 from fedcommons.sig.httpsig import sign_request
 from fedcommons.store import actors as actor_store
 from fedcommons.untrusted import MAX_DEPTH, MAX_WHOLE, calendar_day, instant, load_json, whole_number
 from fedcommons.web import csrf
-from fedcommons.web.consent import COOKIE as CONSENT_COOKIE
+from fedcommons.web.pages.consent import COOKIE as CONSENT_COOKIE
+from fedcommons.web.pages.login import LOGIN_COOKIE
 from fedcommons.web.errors import error_middleware
 from fedcommons.web.session import COOKIE as SESSION_COOKIE
-from fedcommons.web.session import LOGIN_COOKIE
 from support_nodes import RunningNode
 from support_web import AP, HTML, populate
 

@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 
 from fedcommons.activities import PUBLIC
-from fedcommons.services.accounts import set_password
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import decide
-from fedcommons.services.pools import create_pool
+from fedcommons.services.accounts.accounts import set_password
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.contributions.contributions import decide
+from fedcommons.services.actors.pools import create_pool
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import follows as follow_store
 from fedcommons.store import log as log_store
@@ -140,7 +140,7 @@ async def test_a_native_client_logs_work_from_a_note_and_standing_follows(served
         inbox = await read(http, f"{actor['inbox']}?page=1", access)
         assert any(item["type"] == "Accept" and item["object"] == claim.id for item in inbox["orderedItems"])
 
-    from fedcommons.services.standing import pool_standing
+    from fedcommons.services.standing.standing import pool_standing
 
     rows = pool_standing(node, garden).result.rows
     assert [row.contributor for row in rows] == [actor["id"]]
@@ -335,7 +335,7 @@ async def test_a_note_from_the_api_reaches_a_pool_on_another_node(tmp_path, redi
 async def test_changing_and_deleting_what_was_posted(served, redirects):
     from datetime import datetime, timedelta, timezone
 
-    from fedcommons.services.note_claims import local_pool
+    from fedcommons.services.contributions.note_claims import local_pool
     from fedcommons.store import outgoing as outgoing_store
 
     host = f"127.0.0.1:{served.port}"

@@ -272,11 +272,11 @@ def test_init_exist_ok_keeps_the_home_and_refuses_another_url(base_home):
 def test_verify_checks_proofs_in_worker_processes_and_names_the_first_bad_entry(home, tmp_path, monkeypatch):
     import sqlite3
 
+    from fedcommons.home import open_node
     from fedcommons.ld.canonical import canonicalize
     from fedcommons.log.merkle import leaf_hash
-    from fedcommons.home import open_node
-    from fedcommons.services import proof_checks
-    from fedcommons.services.verify import verify_log
+    from fedcommons.services.log import proof_checks
+    from fedcommons.services.log.verify import verify_log
 
     rows = "".join(json.dumps({"pool": "garden", "as": "alice", "effort": "1h", "kind": "code",
                                "summary": f"work {i}"}) + "\n" for i in range(240))

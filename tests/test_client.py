@@ -30,9 +30,9 @@ from fedcommons.federation.client import (
     actor_kind,
 )
 from fedcommons.federation.webfinger import parse_handle, scheme_for, webfinger_url
-from fedcommons.node import Node
 from fedcommons.home import init_node, open_node
-from fedcommons.services.actors import create_actor
+from fedcommons.node import Node
+from fedcommons.services.actors.actors import create_actor
 from fedcommons.sig.httpsig import parse_request
 from fedcommons.sig.keys import ed25519_public_multibase, load_public_pem, public_pem
 from fedcommons.store import actors as actor_store

@@ -10,10 +10,11 @@ import pytest
 
 from fedcommons.federation.inbox_worker import InboxWorker
 from fedcommons.home import init_node
-from fedcommons.services import c2s, importing
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import MAX_EVIDENCE
-from fedcommons.services.pools import create_pool
+from fedcommons.services.contributions import c2s
+from fedcommons.services.importing import importing
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.contributions.contributions import MAX_EVIDENCE
+from fedcommons.services.actors.pools import create_pool
 from fedcommons.store import actors as actor_store
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store.writer import Direct

@@ -6,7 +6,7 @@ import pytest
 
 from fedcommons.effort import MAX_MINUTES, claimed_minutes, quantity_minutes
 from fedcommons.errors import BadInput
-from fedcommons.services import projection
+from fedcommons.services.log import projection
 from fedcommons.standing import build_ledger, contributions
 
 NODE = "https://node.example"

@@ -8,11 +8,11 @@ import pytest
 
 from fedcommons.federation import delivery
 from fedcommons.home import open_node
-from fedcommons.services import remote
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import contribute, decide
-from fedcommons.services.pools import create_pool
-from fedcommons.services.verify import verify_log
+from fedcommons.services.actors import remote
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.contributions.contributions import contribute, decide
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.log.verify import verify_log
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store

@@ -10,7 +10,7 @@ from support_cli import run
 from support_disk import run_on_full_disk
 
 from fedcommons.home import init_node
-from fedcommons.services.actors import create_actor
+from fedcommons.services.actors.actors import create_actor
 
 URL = "http://127.0.0.1:8080"
 

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from fedcommons.errors import FedcommonsError
-from fedcommons.services import payout_checks
-from fedcommons.services import standing as standing_service
+from fedcommons.services.payouts import payout_checks
+from fedcommons.services.standing import standing as standing_service
 from fedcommons.urls import home_of_pool
 
 PREFIXED = "https://example.org/commons"

@@ -5,8 +5,8 @@ import pytest
 
 from fedcommons.federation.ownership import foreign_ids, same_origin
 from fedcommons.fields import Malformed
-from fedcommons.services.actors import create_actor
-from fedcommons.services.pools import create_pool
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
 from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store
 from support_nodes import eventually, served_node

@@ -13,8 +13,8 @@ import pytest
 from support_cli import entries, run
 
 from fedcommons.errors import BadInput
-from fedcommons.services import importing
-from fedcommons.services.importing import import_contributions, plan_import, write_import
+from fedcommons.services.importing import importing
+from fedcommons.services.importing.importing import import_contributions, plan_import, write_import
 
 REPO = Path(__file__).resolve().parent.parent
 URL = "http://127.0.0.1:8080"

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fedcommons.errors import FetchError
-from fedcommons.fields import Malformed
 from fedcommons.federation import inbox_worker
 from fedcommons.federation.inbox_worker import InboxWorker, transient
+from fedcommons.fields import Malformed
 from fedcommons.home import init_node
-from fedcommons.services.actors import create_actor
-from fedcommons.services.pools import create_pool
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store

@@ -2,7 +2,7 @@
 
 from fedcommons.home import init_node
 from fedcommons.node import NODE_NAME
-from fedcommons.services.actors import create_actor
+from fedcommons.services.actors.actors import create_actor
 from fedcommons.sig.keys import public_pem
 from support_keys import FIXED_KEYS
 

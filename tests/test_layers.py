@@ -273,9 +273,9 @@ def test_a_planted_upward_import_is_found(tmp_path):
     known = set(package_modules())
     planted = _imports_from_source(
         tmp_path, "fedcommons.sig.keys",
-        "def f():\n    from ..services import pools  # planted\n")
+        "def f():\n    from ..services.actors import pools  # planted\n")
     assert upward_imports({"fedcommons.sig.keys": planted}, known) == [
-        "fedcommons.sig.keys:2 (core) imports fedcommons.services.pools (service)"]
+        "fedcommons.sig.keys:2 (core) imports fedcommons.services.actors.pools (service)"]
     typed = _imports_from_source(
         tmp_path, "fedcommons.sig.keys",
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..web import routes\n")

@@ -8,9 +8,9 @@ from support_nodes import served_node
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.checkpoint import parse_checkpoint
 from fedcommons.log.merkle import leaf_hash, verify_consistency, verify_inclusion
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import contribute
-from fedcommons.services.pools import create_pool
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions.contributions import contribute
 from fedcommons.sig.note import open_note, parse_verifier_key
 from fedcommons.store import log as log_store
 from fedcommons.store.db import transaction

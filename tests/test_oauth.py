@@ -8,11 +8,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from fedcommons.services import oauth, oauth_clients
-from fedcommons.services.accounts import set_password
-from fedcommons.services.actors import create_actor
-from fedcommons.services.oauth_clients import check_redirect_uri, redirect_matches
-from fedcommons.services.pools import create_pool
+from fedcommons.services.accounts import oauth, oauth_clients
+from fedcommons.services.accounts.accounts import set_password
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.accounts.oauth_clients import check_redirect_uri, redirect_matches
+from fedcommons.services.actors.pools import create_pool
 from fedcommons.errors import OAuthError
 from fedcommons.store import oauth as oauth_store
 from fedcommons.store.db import transaction

@@ -14,8 +14,8 @@ import pytest
 from fedcommons.errors import Unauthorized
 from fedcommons.log.merkle import verify_inclusion
 from fedcommons.home import init_node
-from fedcommons.services import accounts, sessions
-from fedcommons.services.actors import create_actor
+from fedcommons.services.accounts import accounts, sessions
+from fedcommons.services.actors.actors import create_actor
 from fedcommons.store import actors as actor_store
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import log as log_store
@@ -154,6 +154,20 @@ async def test_the_same_urls_still_answer_json_ld(served, http):
         async with http.get(served.url + path, headers={"Accept": AP}) as response:
             assert response.content_type == AP
             assert (await response.json(content_type=None))["type"] == kind
+
+
+async def test_a_contribution_and_its_activity_have_pages_for_browsers(served, http):
+    status, html = await page(http, served.ids["rejected"])
+    shown = text_of(html)
+    row = contribution_store.contribution(served.node.db, served.ids["rejected"])
+    entry = log_store.entry(served.node.db, row.entry)
+    assert status == 200
+    assert "looked at the weeds" in shown and "not work on the garden" in shown
+    assert entry.leaf_hash.hex() in shown
+    status, html = await page(http, entry.activity_id)
+    assert status == 200
+    assert f"<h1>{entry.type}</h1>" in html and entry.leaf_hash.hex() in html
+    assert "looked at the weeds" in text_of(html)  # the activity's JSON, shown
 
 
 async def test_contributor_page_shows_work_standing_and_payouts(served, http):
@@ -573,7 +587,7 @@ async def test_a_steward_validates_and_rejects_from_the_queue(served, http):
 
 async def test_a_rejection_keeps_its_reason_and_own_work_has_no_buttons(served, http):
     node = served.node
-    from fedcommons.services import contributions
+    from fedcommons.services.contributions import contributions
 
     own = contributions.contribute(node, pool="garden", person="bob", effort="1h", kind="care", summary="mine")
     await sign_in(http, served.url, "bob")

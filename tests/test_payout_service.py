@@ -10,11 +10,11 @@ import pytest
 
 from fedcommons.home import open_node
 from fedcommons.payout import read_distribution
-from fedcommons.services import payouts
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import contribute, decide
-from fedcommons.services.coops import create_coop, sustain
-from fedcommons.services.pools import create_pool
+from fedcommons.services.payouts import payouts
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.contributions.contributions import contribute, decide
+from fedcommons.services.payouts.coops import create_coop, sustain
+from fedcommons.services.actors.pools import create_pool
 from fedcommons.sig.keys import ed25519_public_from_multibase
 from fedcommons.sig.proof import verify_proof
 from fedcommons.store import actors as actor_store

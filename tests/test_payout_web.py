@@ -10,14 +10,14 @@ from aiohttp import web
 from support_cli import invoke
 from support_nodes import RunningNode, free_port, serve_on_loopback
 
-from fedcommons.payout import payouts_csv
-from fedcommons.services import payouts
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import contribute, decide
-from fedcommons.services.coops import create_coop, sustain
-from fedcommons.services.pools import create_pool
-from fedcommons.store import mirrors as mirror_store
 from fedcommons.cli.network import with_client
+from fedcommons.payout import payouts_csv
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions.contributions import contribute, decide
+from fedcommons.services.payouts import payouts
+from fedcommons.services.payouts.coops import create_coop, sustain
+from fedcommons.store import mirrors as mirror_store
 
 AP = "application/activity+json"
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import contribute
-from fedcommons.services.pools import create_pool
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.contributions.contributions import contribute
+from fedcommons.services.actors.pools import create_pool
 from fedcommons.sig.httpsig import sign_request
 from fedcommons.sig.keys import public_pem
 from fedcommons.store import inbox as inbox_store
@@ -217,7 +217,7 @@ async def test_authorized_fetch_requires_signed_gets_for_documents(tmp_path, htt
 
 
 async def test_a_pool_that_approves_followers(tmp_path, http, remote):
-    from fedcommons.services import follows
+    from fedcommons.services.actors import follows
     from fedcommons.store import follows as follow_store
 
     running = RunningNode.create(tmp_path, "approving")

@@ -11,9 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fedcommons.errors import BadInput, FedcommonsError, Forbidden, NotFound
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.home import init_node, open_node
-from fedcommons.services import contributions, log_writer, pools
-from fedcommons.services import standing as service
-from fedcommons.services.actors import create_actor
+from fedcommons.services.contributions import contributions
+from fedcommons.services.log import log_writer
+from fedcommons.services.actors import pools
+from fedcommons.services.standing import standing as service
+from fedcommons.services.actors.actors import create_actor
 from fedcommons.sig.proof import create_proof, verify_proof
 from fedcommons.store import log as log_store
 from fedcommons.cli.network import with_client

@@ -9,17 +9,18 @@ from decimal import Decimal
 import pytest
 from support_nodes import RunningNode
 
+from fedcommons.cli.network import with_client
 from fedcommons.errors import FedcommonsError
-from fedcommons.ld.canonical import canonicalize
+from fedcommons.federation.client import Client
 from fedcommons.home import open_node
-from fedcommons.services import contributions, pools
-from fedcommons.services import standing as service
-from fedcommons.services.actors import create_actor
+from fedcommons.ld.canonical import canonicalize
+from fedcommons.services.actors import pools
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.contributions import contributions
+from fedcommons.services.standing import standing as service
 from fedcommons.sig.proof import verify_proof
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
-from fedcommons.cli.network import with_client
-from fedcommons.federation.client import Client
 
 AP = "application/activity+json"
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"

@@ -17,26 +17,27 @@ from support_logs import FakePeer, History, by_requester, change_summary
 from support_nodes import RunningNode, eventually
 
 from fedcommons.app import SYNC
+from fedcommons.cli.network import with_client
 from fedcommons.errors import FetchError, IntegrityError, VerificationError
 from fedcommons.federation.client import Client
-from fedcommons.services.sync import sync_peer
+from fedcommons.home import open_node
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.fork import verify_evidence
 from fedcommons.log.merkle import leaf_hash
-from fedcommons.home import open_node
-from fedcommons.services import mirror_verify, remote
-from fedcommons.services import mirrors as mirror_service
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import contribute
-from fedcommons.services.mirror_verify import verify_mirror
-from fedcommons.services.pools import create_pool
+from fedcommons.services.actors import remote
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions.contributions import contribute
+from fedcommons.services.replication import mirror_verify
+from fedcommons.services.replication import mirrors as mirror_service
+from fedcommons.services.replication.mirror_verify import verify_mirror
+from fedcommons.services.replication.sync import sync_peer
 from fedcommons.sig.keys import generate_ed25519
 from fedcommons.sig.note import NoteSigner
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
 from fedcommons.store import outgoing as outgoing_store
 from fedcommons.web.wellknown import nodeinfo_metadata
-from fedcommons.cli.network import with_client
 
 
 def populate(node, contributions: int = 20) -> None:
@@ -224,7 +225,7 @@ async def test_killing_the_sync_process_at_any_moment_loses_nothing(tmp_path):
     a, b = RunningNode.create(tmp_path, "a"), RunningNode.create(tmp_path, "b")
     node = open_node(a.home)
     populate(node, 5)
-    from fedcommons.services.importing import import_contributions
+    from fedcommons.services.importing.importing import import_contributions
 
     rows = tmp_path / "rows.jsonl"
     rows.write_text("".join(json.dumps({"pool": "garden", "as": "alice", "effort": "1h", "kind": "code",

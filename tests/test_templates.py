@@ -6,7 +6,8 @@ import re
 import aiohttp
 import pytest
 
-from fedcommons.services import contributions, log_writer
+from fedcommons.services.contributions import contributions
+from fedcommons.services.log import log_writer
 from fedcommons.store import actors as actor_store
 from fedcommons.web.templating import ENV, IMMUTABLE, STYLESHEET, linkable
 from support_nodes import RunningNode

@@ -11,17 +11,17 @@ from support_nodes import RunningNode
 
 from fedcommons.errors import FetchError
 from fedcommons.federation.client import Client
-from fedcommons.services.sync import sync_peer
 from fedcommons.federation.witnessing import request_cosignature
+from fedcommons.home import open_node
 from fedcommons.log.checkpoint import Checkpoint, format_checkpoint
 from fedcommons.log.fork import verify_evidence
 from fedcommons.log.merkle import consistency_proof
 from fedcommons.log.witness import SIZE_CONTENT_TYPE, format_add_checkpoint
-from fedcommons.home import open_node
-from fedcommons.services.actors import create_actor
-from fedcommons.services.contributions import contribute
-from fedcommons.services.log_writer import lookup
-from fedcommons.services.pools import create_pool
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions.contributions import contribute
+from fedcommons.services.log.log_writer import lookup
+from fedcommons.services.replication.sync import sync_peer
 from fedcommons.sig.cosignature import parse_cosigner_key, verify_cosignature
 from fedcommons.sig.keys import generate_ed25519
 from fedcommons.sig.note import NoteSigner, open_note, parse_verifier_key

@@ -5,7 +5,7 @@ import sys
 import click
 
 from ..errors import BadInput
-from ..services.accounts import set_password
+from ..services.accounts.accounts import set_password
 from .actors import actor
 from .common import node_from
 

@@ -2,8 +2,8 @@
 
 import click
 
-from ..services.actors import actor_document, create_actor, require
-from ..services.pools import create_pool, set_method
+from ..services.actors.actors import actor_document, create_actor, require
+from ..services.actors.pools import create_pool, set_method
 from . import main
 from .common import FORMAT, echo_json, node_from
 from .standing import read_params

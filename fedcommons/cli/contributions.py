@@ -4,9 +4,9 @@ from pathlib import Path
 
 import click
 
-from ..services import contributions as service
-from ..services import remote
-from ..services.importing import BATCH, plan_import, write_import
+from ..services.actors import remote
+from ..services.contributions import contributions as service
+from ..services.importing.importing import BATCH, plan_import, write_import
 from ..store import contributions as contribution_store
 from ..urls import is_local
 from . import main

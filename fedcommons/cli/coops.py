@@ -7,9 +7,9 @@ import click
 
 from ..errors import NotFound
 from ..payout import POLICIES, payouts_csv
-from ..services import coops as service
-from ..services import payouts
-from ..services.payout_checks import MAX_DOCUMENT_BYTES, verify_distribution
+from ..services.payouts import coops as service
+from ..services.payouts import payouts
+from ..services.payouts.payout_checks import MAX_DOCUMENT_BYTES, verify_distribution
 from ..store import coops as coop_store
 from . import main
 from .common import FORMAT, echo_json, node_from

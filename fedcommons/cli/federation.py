@@ -2,7 +2,7 @@
 
 import click
 
-from ..services import remote
+from ..services.actors import remote
 from . import main
 from .common import FORMAT, echo_json, node_from
 from .network import with_client

@@ -2,8 +2,8 @@
 
 import click
 
-from ..services import follows
-from ..services.actors import require
+from ..services.actors import follows
+from ..services.actors.actors import require
 from ..store import follows as follow_store
 from .actors import pool
 from .common import FORMAT, echo_json, node_from

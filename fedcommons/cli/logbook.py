@@ -6,7 +6,7 @@ import click
 
 from ..errors import IntegrityError, NotFound
 from ..node import NODE_NAME
-from ..services.verify import verify_log
+from ..services.log.verify import verify_log
 from ..sig.note import verifier_key
 from ..store import log as log_store
 from . import main

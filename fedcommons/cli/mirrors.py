@@ -7,10 +7,10 @@ import click
 from ..errors import IntegrityError
 from ..federation.witnessing import request_cosignature
 from ..log.fork import verify_evidence
-from ..services.mirror_verify import verify_mirror
-from ..services.mirrors import require
-from ..services.sync import MAX_PAGE_BYTES, PAGE_SIZE, TIMEOUT, SyncResult, sync_peer
-from ..services.witness import cosigner
+from ..services.replication.mirror_verify import verify_mirror
+from ..services.replication.mirrors import require
+from ..services.replication.sync import MAX_PAGE_BYTES, PAGE_SIZE, TIMEOUT, SyncResult, sync_peer
+from ..services.replication.witness import cosigner
 from ..store import mirrors as mirror_store
 from ..store import witness as witness_store
 from . import main

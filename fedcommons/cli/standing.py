@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
-from ..services import remote
-from ..services import standing as service
+from ..services.actors import remote
+from ..services.standing import standing as service
 from ..standing import METHODS
 from . import main
 from .common import echo_json, node_from

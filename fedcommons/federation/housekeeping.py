@@ -1,12 +1,12 @@
 """Periodic clean-up while the server runs: registered OAuth clients nobody uses, and
-expired OAuth codes and tokens, are deleted (see services.oauth_clients)."""
+expired OAuth codes and tokens, are deleted (see services.accounts.oauth_clients)."""
 
 import asyncio
 import logging
 
 from ..errors import FedcommonsError
 from ..node import Node
-from ..services.oauth_clients import expire_unused_clients
+from ..services.accounts.oauth_clients import expire_unused_clients
 from ..store.db import StoreError
 from ..store.writer import Direct, Writer
 from .background import Background

@@ -25,9 +25,10 @@ from ..effort import claimed_minutes
 from ..errors import BadInput, FedcommonsError, FetchError
 from ..fields import Malformed, types
 from ..node import Node, now
-from ..services import follows, log_writer
-from ..services.contributions import check_fields
-from ..services.note_claims import addressed_pools, record_note_claim
+from ..services.actors import follows
+from ..services.contributions.contributions import check_fields
+from ..services.contributions.note_claims import addressed_pools, record_note_claim
+from ..services.log import log_writer
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
 from ..store import follows as follow_store

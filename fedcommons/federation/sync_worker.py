@@ -16,7 +16,7 @@ import logging
 from .. import urls
 from ..errors import FedcommonsError
 from ..node import Node
-from ..services.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
+from ..services.replication.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
 from ..store import actors as actor_store
 from ..store import follows as follow_store
 from ..store import log as log_store

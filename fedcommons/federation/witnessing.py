@@ -17,7 +17,7 @@ from ..config import normalise_url
 from ..errors import FetchError, VerificationError
 from ..log.witness import SIZE_CONTENT_TYPE, format_add_checkpoint
 from ..node import Node
-from ..services import witness as service
+from ..services.replication import witness as service
 from ..store.writer import Threaded, Writer
 from ..urls import same_origin
 from . import netguard

@@ -4,15 +4,15 @@ import json
 
 from aiohttp import web
 
-from .keys import NODE
 from ..node import NODE_NAME
-from ..services.actors import actor_document
+from ..services.actors.actors import actor_document
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
 from ..store import follows as follow_store
 from ..store import log as log_store
 from ..store.actors import ActorRow
 from .collections import paged
+from .keys import NODE
 from .negotiation import activity_response, wants_activity_json
 from .pages import actor_page
 

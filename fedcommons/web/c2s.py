@@ -10,14 +10,15 @@ from functools import wraps
 
 from aiohttp import web
 
-from .keys import CLIENT, DELIVERY, MAX_BODY, NODE, WRITER
 from ..errors import Unauthorized
-from ..services import c2s, mailbox, oauth
+from ..services.accounts import oauth
+from ..services.contributions import c2s, mailbox
 from ..store.actors import ActorRow
 from ..untrusted import load_json
 from . import actors
 from .collections import paged
 from .errors import problem
+from .keys import CLIENT, DELIVERY, MAX_BODY, NODE, WRITER
 from .negotiation import ACTIVITY_JSON, activity_response
 
 JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")

@@ -26,16 +26,16 @@ import json
 
 from aiohttp import web
 
-from .keys import NODE
 from ..errors import BadInput, FedcommonsError
 from ..log.merkle import consistency_proof, inclusion_proof, root_at
 from ..log.replica import HASH_ENCODING
-from ..services.log_writer import lookup
+from ..services.log.log_writer import lookup
 from ..store import log as log_store
 from ..store import mirrors as mirror_store
 from ..store import witness as witness_store
 from ..untrusted import whole_number
 from .errors import problem
+from .keys import NODE
 
 MAX_LIMIT = 1000
 NOTE_TYPE = "text/plain"

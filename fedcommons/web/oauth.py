@@ -5,18 +5,18 @@ Errors here are the JSON bodies RFC 6749 §5.2 defines (``error``,
 ``error_description``), not problem details: that is what OAuth client libraries read.
 Only a registration over its rate limit gets a 429 with ``Retry-After`` and problem
 details, as anything else that says "later" does.
-The person-facing authorization page is in web.consent.
+The person-facing authorization page is in web.pages.consent.
 """
 
 from aiohttp import web
 
-from .keys import NODE, WRITER
 from ..errors import BadInput, OAuthError, TryLater
 from ..rate_limit import TokenBuckets
-from ..services import oauth, oauth_clients
+from ..services.accounts import oauth, oauth_clients
 from ..untrusted import load_json
 from .errors import error_response
 from .forms import read_form
+from .keys import NODE, WRITER
 
 AUTHORIZE, TOKEN, REGISTER, REVOKE = oauth.AUTHORIZE_PATH, oauth.TOKEN_PATH, oauth.REGISTER_PATH, oauth.REVOKE_PATH
 MAX_REGISTRATION = 16 * 1024

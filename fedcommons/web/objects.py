@@ -1,15 +1,16 @@
-"""Objects in the log served at their own URLs: activities and contributions."""
+"""Objects in the log served at their own URLs: activities and contributions (their pages
+for browsers are in :mod:`.pages.objects`)."""
 
 import json
 
 from aiohttp import web
 
-from .keys import NODE
 from ..store import contributions as contribution_store
 from ..store import log as log_store
 from ..store import outgoing as outgoing_store
+from .keys import NODE
 from .negotiation import activity_response, wants_activity_json
-from .templating import render
+from .pages.objects import activity_page, contribution_page
 
 
 async def activity(request: web.Request) -> web.Response:
@@ -22,8 +23,7 @@ async def activity(request: web.Request) -> web.Response:
     doc = json.loads(entry.body)
     if wants_activity_json(request):
         return activity_response(doc)
-    return render(request, "activity.html", {"title": entry.type, "entry": entry,
-                                             "json": json.dumps(doc, indent=2, ensure_ascii=False)})
+    return activity_page(request, doc, entry)
 
 
 def _sent_activity(request: web.Request, url: str) -> web.Response:
@@ -34,8 +34,7 @@ def _sent_activity(request: web.Request, url: str) -> web.Response:
     doc = json.loads(body)
     if wants_activity_json(request):
         return activity_response(doc)
-    return render(request, "activity.html", {"title": str(doc.get("type")), "heading": doc.get("type"),
-                                             "json": json.dumps(doc, indent=2, ensure_ascii=False)})
+    return activity_page(request, doc)
 
 
 async def contribution(request: web.Request) -> web.Response:
@@ -50,5 +49,4 @@ async def contribution(request: web.Request) -> web.Response:
     if wants_activity_json(request):
         doc = {"@context": json.loads(entry.body)["@context"], **obj}
         return activity_response(doc)
-    return render(request, "contribution.html", {"title": row.summary, "row": row, "entry": entry,
-                                                 "evidence": obj.get("evidence", [])})
+    return contribution_page(request, row, entry, obj)

@@ -2,12 +2,12 @@
 
 from aiohttp import web
 
-from . import actors, c2s, consent, coops, inbox, oauth, objects, site, standing, wellknown
+from ..services.accounts import oauth_clients
+from . import actors, c2s, coops, inbox, oauth, objects, site, standing, wellknown
 from . import logapi, session, sign_in, templating, witness
-from ..services import oauth_clients
-from .errors import error_middleware
-from .pages import contribute, home, log as log_pages, review
 from .authfetch import authorized_fetch_middleware
+from .errors import error_middleware
+from .pages import consent, contribute, home, log as log_pages, login, review
 from .wake import wake_middleware
 
 ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"
@@ -36,9 +36,9 @@ def setup(app: web.Application) -> None:
     r.add_get("/health", site.health)
     r.add_get("/ns/v1", site.context)
     r.add_get("/", home.home)
-    r.add_get("/login", session.login_page)
-    r.add_post("/login", session.login)
-    r.add_post("/logout", session.logout)
+    r.add_get("/login", login.login_page)
+    r.add_post("/login", login.login)
+    r.add_post("/logout", login.logout)
     r.add_get("/contribute", contribute.form_page)
     r.add_post("/contribute", contribute.submit)
 

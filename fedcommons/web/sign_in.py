@@ -58,9 +58,9 @@ from typing import Callable
 
 from aiohttp import web
 
-from .keys import NODE
-from ..services import accounts
+from ..services.accounts import accounts
 from ..store.actors import ActorRow
+from .keys import NODE
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from .keys import NODE
 from ..effort import format_effort
-from ..services.standing import percent
+from ..services.standing.standing import percent
+from .keys import NODE
 
 STATIC = "/static/"
 # Safe for a year because the name changes with the content.

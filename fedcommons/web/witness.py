@@ -15,10 +15,10 @@
 
 from aiohttp import web
 
-from .keys import NODE, WRITER
 from ..log.witness import MAX_BODY
-from ..services import witness as service
+from ..services.replication import witness as service
 from ..store import mirrors as mirror_store
+from .keys import NODE, WRITER
 
 
 async def info(request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ from typing import Callable, Sequence, TypeVar
 
 from ...errors import FedcommonsError
 from ...node import Node
-from ...services import standing as standing_service
+from ...services.standing import standing as standing_service
 from ...store import actors as actor_store
 from ...store import log as log_store
 from ...store.contributions import ContributionRow

@@ -1,7 +1,7 @@
 """GET/POST /contribute: a signed-in person logs a contribution to one of this node's pools.
 
 Each field is checked on its own so that its message appears next to it, and everything
-typed comes back in the form. :func:`fedcommons.services.contributions.contribute` then
+typed comes back in the form. :func:`fedcommons.services.contributions.contributions.contribute` then
 checks the whole claim again and writes it; the page never writes anything itself.
 """
 
@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..keys import NODE, WRITER
 from ...effort import parse_effort
 from ...errors import BadInput
-from ...services import contributions
+from ...services.contributions import contributions
 from ...store import actors as actor_store
 from ..forms import browser_form, read_form
+from ..keys import NODE, WRITER
 from ..session import check_form, form_token, require_viewer
 from ..templating import render
 

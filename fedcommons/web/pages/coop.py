@@ -1,18 +1,18 @@
 """The page of a cooperative: the pools it sustains and their weights, and its open books.
 
-Each distribution has its own page and CSV (:mod:`fedcommons.web.coops`); this page lists
-them and links there.
+Each distribution has its own page (:mod:`.distributions`) and CSV; this page lists them
+and links there.
 """
 
 from fractions import Fraction
 
 from aiohttp import web
 
-from ..keys import NODE
-from ...services.coops import members, sustained
+from ...services.payouts.coops import members, sustained
 from ...store import coops as coop_store
 from ...store.actors import ActorRow
 from ..charts import Bar, share_bars
+from ..keys import NODE
 from ..templating import render
 from .common import name_of, named
 

@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ... import urls
-from ..keys import NODE
 from ...errors import FedcommonsError
 from ...node import Node
 from ...payout import read_distribution
-from ...services.payouts import logged_object
+from ...services.payouts.payouts import logged_object
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import coops as coop_store
 from ...store.actors import ActorRow
+from ..keys import NODE
 from ..session import viewer
 from ..templating import render
 from .common import Named, contribution_table, in_worker, named, standing_or_reason

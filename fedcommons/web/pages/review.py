@@ -1,7 +1,7 @@
 """GET/POST /pools/{slug}/pending: a steward's queue of contributions waiting for a decision.
 
 Each waiting contribution has its own small form: Validate, or Reject with a reason.
-The decision is :func:`fedcommons.services.contributions.decide`, which signs it as the
+The decision is :func:`fedcommons.services.contributions.contributions.decide`, which signs it as the
 steward and logs it; after it the browser comes back here (post, redirect, get), so a
 reload never decides twice.
 """
@@ -10,15 +10,15 @@ import json
 
 from aiohttp import web
 
-from ..keys import NODE, WRITER
 from ...errors import BadInput, Conflict, Forbidden, NotFound
-from ...services import contributions
+from ...services.contributions import contributions
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import log as log_store
 from ...store.actors import ActorRow
 from ...store.contributions import ContributionRow
 from ..forms import browser_form, read_form
+from ..keys import NODE, WRITER
 from ..session import check_form, form_token, require_viewer
 from ..templating import render
 from .common import named
