@@ -114,3 +114,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def wait_until_serving(http, base: str, tries: int = 200) -> None:
+    """Wait (bounded: `tries` times 0.1 s) until the node at `base` answers /health."""
+    import asyncio
+
+    import aiohttp
+
+    for _ in range(tries):
+        try:
+            async with http.get(f"{base}/health") as r:
+                if r.status == 200:
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.1)
+    raise SystemExit("the server did not start")

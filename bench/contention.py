@@ -29,7 +29,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import add_senders, free_port, fresh_node, machine, signed_notes, write_contributions  # noqa: E402
+from common import (  # noqa: E402
+    add_senders, free_port, fresh_node, machine, signed_notes, wait_until_serving, write_contributions,
+)
 
 MAX_SECONDS = 1800  # the whole run is bounded, whatever the machine
 
@@ -100,15 +102,7 @@ async def run(command: list[str], rows: Path, port: int, inbox: str, senders: li
     # Two sessions: deliveries that wait must not hold the connections the probes need.
     async with aiohttp.ClientSession(timeout=timeout) as http, \
             aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as senders_http:
-        for _ in range(200):  # wait (bounded) for the server to listen
-            try:
-                async with http.get(f"{base}/health") as r:
-                    if r.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+        await wait_until_serving(http, base)
 
         importer = await asyncio.create_subprocess_exec(
             *command, "import", "contributions", str(rows),

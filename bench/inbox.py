@@ -22,7 +22,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import add_senders, free_port, fresh_node, machine, signed_notes  # noqa: E402
+from common import add_senders, free_port, fresh_node, machine, signed_notes, wait_until_serving  # noqa: E402
 
 
 def main() -> None:
@@ -66,15 +66,7 @@ def main() -> None:
 
 async def load(inbox: str, port: int, requests: list, concurrency: int) -> dict:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
-        for _ in range(100):  # wait (bounded) for the server to listen
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/health") as r:
-                    if r.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+        await wait_until_serving(http, f"http://127.0.0.1:{port}", tries=100)
         queue = iter(requests)
         latencies, statuses = [], {}
 
