@@ -44,6 +44,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "fedcommons.app", "fedcommons.home", "fedcommons.__main__")),
     # addresses.py is rules only, but parses numeric hosts with the socket library.
     ("service", ("fedcommons.services", "fedcommons.addresses")),
+    # One module per source of peer production: they read files, git and (handed a client)
+    # wikis, and yield items; only services call them.
+    ("source", ("fedcommons.importers",)),
     ("store", ("fedcommons.store", "fedcommons.node", "fedcommons.config", "fedcommons.keystore")),
     ("core", (
         "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing",

@@ -1,0 +1,71 @@
+"""What every source yields: items of work, each with the people in it and a cursor.
+
+An item is what a source saw, not yet what the log records: identities are the source's
+own (a git e-mail, an ORCID, a wiki user id), still to be mapped to actors through
+steward-confirmed aliases; efforts are not computed yet (that is the pool's effort rule).
+Identity keys may be private (an e-mail address): they stay in the node's private alias
+table and never enter the log. Item keys are public (a commit id, a DOI, a revision).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from typing import Iterator, Mapping, Protocol
+
+# Flags a source may set on an item.
+MERGE = "merge"        # a merge commit: skipped unless the source is told to keep them
+REVERT = "revert"      # undoes earlier work (an identity revert on a wiki): mints nothing
+REVERTED = "reverted"  # undone by a later revert: mints nothing
+FLAGS = frozenset({MERGE, REVERT, REVERTED})
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone named by an item, as the source names them.
+
+    ``identity`` is the alias key, namespaced by kind: ``email:alice@example.org``,
+    ``orcid:0000-0002-1825-0097``, ``mediawiki:<wiki>:<user id>``. ``share`` is this
+    person's part of the item's effort; None everywhere means equal parts.
+    """
+
+    identity: str
+    name: str
+    role: str = "author"
+    share: Fraction | None = None
+    bot: bool = False
+    anonymous: bool = False  # an IP address or a temporary account: never mints
+
+
+@dataclass(frozen=True)
+class Item:
+    """One unit of work seen by a source.
+
+    ``key`` is stable and public (``git:<sha>``, ``doi:10.1000/xyz``,
+    ``mediawiki:<wiki>:<revision id>``): the same work read again has the same key, so an
+    import never records it twice. ``time`` is timezone-aware. ``metrics`` are whole
+    numbers such as ``lines_added``, ``lines_deleted``, ``bytes_changed``. ``kind`` is a
+    kind the source suggests (a CRediT role, a namespace's kind), or None.
+    """
+
+    key: str
+    time: datetime
+    summary: str
+    people: tuple[Person, ...]
+    evidence: str | None = None
+    metrics: Mapping[str, int] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Read:
+    """An item and the cursor that resumes a read just after it (None: start again)."""
+
+    item: Item
+    cursor: str | None
+
+
+class Source(Protocol):
+    """A read-only source: the items after ``cursor`` (from the start when None)."""
+
+    def read(self, cursor: str | None) -> Iterator[Read]: ...
