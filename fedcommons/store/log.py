@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple, Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)
