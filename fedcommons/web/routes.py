@@ -7,6 +7,7 @@ from . import actors, c2s, coops, inbox, oauth, objects, site, standing, wellkno
 from . import logapi, session, sign_in, templating, witness
 from .authfetch import authorized_fetch_middleware
 from .errors import error_middleware
+from .negotiation import vary_on_accept
 from .pages import consent, contribute, home, log as log_pages, login, review
 from .wake import wake_middleware
 
@@ -17,6 +18,7 @@ def setup(app: web.Application) -> None:
     """Register routes and middleware on the node's application."""
     app[sign_in.LIMITS] = sign_in.SignInLimits()
     templating.setup(app)
+    app.on_response_prepare.append(vary_on_accept)
     app.middlewares.append(error_middleware)
     app.middlewares.append(wake_middleware)
     app.middlewares.append(authorized_fetch_middleware)
