@@ -90,7 +90,7 @@ def load_config(home: Path, environ=None) -> Config:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise HomeError(f"cannot read {path}: {exc}") from exc
-    known = set(SETTINGS)
+    known = set(SETTINGS) - {"prune_after_days"}  # kept in `extra`, read by services.upkeep
     env = environment_settings(os.environ if environ is None else environ)
     if "url" in env and normalise_url(env["url"]) != normalise_url(data["url"]):
         raise HomeError(f"FEDCOMMONS_URL is {env['url']}, but this node is {data['url']}: a node's URL is "
@@ -111,7 +111,7 @@ def load_config(home: Path, environ=None) -> Config:
 # The settings a node home keeps, with how their environment variable is read.
 SETTINGS = {
     "url": "text", "allow_private_addresses": "flag", "authorized_fetch": "flag", "kinds": "list",
-    "trusted_proxies": "list", "metrics_token": "text",
+    "trusted_proxies": "list", "metrics_token": "text", "prune_after_days": "number",
 }
 ENV_PREFIX = "FEDCOMMONS_"
 _FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -129,6 +129,11 @@ def environment_settings(environ) -> dict:
             if raw.strip().lower() not in _FLAGS:
                 raise HomeError(f"{variable}={raw!r}: write true or false")
             found[name] = _FLAGS[raw.strip().lower()]
+        elif kind == "number":
+            try:
+                found[name] = int(raw)
+            except ValueError:
+                raise HomeError(f"{variable}={raw!r}: write a whole number") from None
         elif kind == "list":
             found[name] = [part.strip() for part in raw.split(",") if part.strip()]
         else:

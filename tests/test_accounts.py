@@ -14,7 +14,7 @@ from fedcommons.services.actors.actors import create_actor
 from fedcommons.store import accounts as account_store
 from fedcommons.store import actors as actor_store
 from fedcommons.store.db import transaction
-from support_cli import run
+from support_cli import garden_home, run
 from support_nodes import served_node
 from support_oauth import browser
 from support_web import csrf_of
@@ -24,11 +24,7 @@ URL = "http://127.0.0.1:8080"
 
 @pytest.fixture
 def home(tmp_path):
-    home = tmp_path / "home"
-    run(home, "init", "--url", URL)
-    run(home, "actor", "add", "alice")
-    run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "alice")
-    return home
+    return garden_home(tmp_path, URL)
 
 
 def test_known_vector_argon2id():

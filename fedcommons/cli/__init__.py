@@ -59,6 +59,7 @@ from . import (  # noqa: E402,F401
     contributions,
     coops,
     deliveries,
+    export,
     federation,
     follows,
     logbook,
@@ -66,6 +67,7 @@ from . import (  # noqa: E402,F401
     node,
     settings,
     standing,
+    upkeep,
 )
 
 __all__ = ["main"]

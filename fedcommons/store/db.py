@@ -80,6 +80,18 @@ def transaction(db: Database) -> Iterator[Database]:
 
 
 @contextmanager
+def trial(db: Database) -> Iterator[Database]:
+    """A transaction that is always rolled back: to count what a change would do."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+@contextmanager
 def page_cache(db: Database, kib: int) -> Iterator[Database]:
     """Hold this connection's page cache to `kib` KiB for a while: a read from one end of
     the log to the other gains nothing from a large cache, which would only be memory

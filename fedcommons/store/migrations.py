@@ -432,6 +432,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
         """,
     ),
+    (
+        100,
+        "blocked domains and actors",
+        """
+        -- A domain (and every host under it) or one actor the node's operator has blocked:
+        -- nothing from them is accepted, nothing is sent or fetched, their content is
+        -- hidden on pages. The log itself is never changed by a block.
+        CREATE TABLE blocks (
+            target TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('domain', 'actor')),
+            reason TEXT,
+            created_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 

@@ -9,9 +9,10 @@ import logging
 
 from aiohttp import web
 
-from .keys import INBOX, INBOX_WRITER, MAX_BODY
+from .keys import INBOX, INBOX_WRITER, MAX_BODY, NODE
 from ..errors import Forbidden
 from ..federation import ownership
+from ..services.moderation.blocks import blocked
 from ..sig.proof import proof_verification_method, verify_proof
 from ..untrusted import load_json
 from .actors import local_actor
@@ -28,6 +29,9 @@ async def receive(request: web.Request) -> web.Response:
     body = await request.read()
     activity = _parse(body)
     actor = _actor_id(activity)
+    if blocked(request.app[NODE], actor) is not None:
+        # Before the signature: a blocked server costs no key fetch.
+        raise Forbidden("this node does not accept activities from that actor or server")
     signed, owner = await verify_request(request, body)
     if owner != actor:
         await _verify_forwarded(request, activity, actor, owner)
