@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from fedcommons.errors import BadInput
 from fedcommons.importers import cff
 from fedcommons.importers.cff import CffSource, read_cff
-from support_citations import REPO, fixture_file
+import support_citations
+from support_citations import written, REPO, fixture_file
 
 WHEN = datetime(2026, 1, 2, tzinfo=timezone.utc)
 
@@ -32,20 +33,12 @@ authors:
 """
 
 
-def cff_file(tmp_path, text: str | bytes, name="CITATION.cff"):
-    path = tmp_path / name
-    path.write_bytes(text.encode() if isinstance(text, str) else text)
-    return path
+def cff_file(tmp_path, content: str | bytes, name="CITATION.cff"):
+    return written(tmp_path, name, content)
 
 
 def refused(path) -> str:
-    """The one-line message a bad file is refused with; nothing was yielded before it."""
-    reads = CffSource(path).read(None)
-    with pytest.raises(BadInput) as caught:
-        next(reads)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    return message
+    return support_citations.refused(CffSource, path)
 
 
 def test_the_cff_projects_own_file_is_its_work_credited_to_its_five_authors_by_orcid():

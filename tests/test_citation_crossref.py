@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from fedcommons import credit
 from fedcommons.errors import BadInput
 from fedcommons.importers.crossref import CrossrefSource, read_crossref
-from support_citations import fixture_file
+import support_citations
+from support_citations import written, fixture_file
 
 WORK = {"DOI": "10.5555/garden.1", "title": ["Watering <i>the</i> garden &amp; more"],
         "published": {"date-parts": [[2024, 3]]},
@@ -24,19 +25,11 @@ def records():
 
 
 def crossref_file(tmp_path, content: str | bytes, name="works.json"):
-    path = tmp_path / name
-    path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return path
+    return written(tmp_path, name, content)
 
 
 def refused(path) -> str:
-    """The one-line message a bad file is refused with; nothing was yielded before it."""
-    reads = CrossrefSource(path).read(None)
-    with pytest.raises(BadInput) as caught:
-        next(reads)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    return message
+    return support_citations.refused(CrossrefSource, path)
 
 
 def test_fifteen_works_by_46_authors_32_of_them_with_an_orcid():
