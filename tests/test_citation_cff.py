@@ -87,6 +87,8 @@ def test_a_version_it_does_not_know_is_refused(tmp_path, version):
 @pytest.mark.parametrize("text, says", [
     ("authors: [unclosed\ntitle: x\n", "line 2: not YAML"),
     ("- just\n- a list\n", "not a mapping"),
+    (MINIMAL.replace("title: My", "title: !!python/object/apply:os.system [echo]\nx: My"),
+     "line 3: not YAML: could not determine a constructor for the tag"),
     (MINIMAL.replace("title: My Research Software\n", ""), "'title' is a required property"),
     (MINIMAL.replace("https://orcid.org/0000-0003-4925-7248", "0000-0003-4925-7248"), "authors[0].orcid:"),
     (MINIMAL.replace("4925-7248", "4925-7249"), "authors[0].orcid: 0000-0003-4925-7249 is not an ORCID iD: its check digit"),
@@ -97,8 +99,8 @@ def test_a_version_it_does_not_know_is_refused(tmp_path, version):
     ("a: &a [1, 2]\n" + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
                                 for p, c in zip("abcdefg", "bcdefgh")), "more than 100000 values"),
     ("a: &a [*a]\n", "more than 100000 values"),
-    ("[" * 5000 + "]" * 5000, "nested too deeply"),
-], ids=["not-yaml", "list", "no-title", "bare-orcid", "check-digit", "no-such-day", "licence", "unknown-key",
+    ("[" * 800 + "]" * 800, "nested too deeply"),
+], ids=["not-yaml", "list", "python-tag", "no-title", "bare-orcid", "check-digit", "no-such-day", "licence", "unknown-key",
         "doi-url", "alias-bomb", "alias-loop", "deep"])
 def test_a_bad_file_is_refused_in_one_line_naming_the_file_and_the_place(tmp_path, text, says):
     assert says in refused(cff_file(tmp_path, text))
@@ -180,7 +182,7 @@ _KEYS = st.sampled_from(["cff-version", "title", "authors", "doi", "identifiers"
 
 
 @given(st.dictionaries(_KEYS, _VALUES, max_size=6), st.dictionaries(_KEYS, _VALUES, max_size=3))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_no_document_crashes_the_reader_with_anything_but_bad_input(changes, author):
     document = yaml.safe_load(MINIMAL)
     document.update(changes)
