@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from fedcommons import credit
 from fedcommons.errors import BadInput
+from fedcommons.importers import citations
 from fedcommons.importers.crossref import CrossrefSource, read_crossref
+from fedcommons.services.contributions.contributions import MAX_SUMMARY, check_fields
 import support_citations
 from support_citations import written, fixture_file
 
@@ -161,3 +163,12 @@ _FIELDS = st.sampled_from(["DOI", "title", "author", "published", "issued", "cre
 def test_no_record_crashes_the_reader_with_anything_but_bad_input(changes, author):
     record = {**WORK, "author": WORK["author"] + [author], **changes}
     _only_bad_input(json.dumps(record).encode())
+
+
+def test_what_the_sources_yield_is_what_a_contribution_accepts():
+    """Summaries within the contribution's limit, evidence by its rule: the pipeline can
+    record every item as it is."""
+    assert citations.MAX_SUMMARY == MAX_SUMMARY
+    work = {**WORK, "DOI": "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0", "title": ["x" * 900]}
+    [item] = read_crossref(json.dumps(work).encode(), "w")
+    check_fields(("care",), kind="care", summary=item.summary, evidence=[item.evidence])

@@ -45,6 +45,7 @@ MAX_BYTES = 1 << 20  # the largest CITATION.cff files, long reference lists incl
 MAX_NODES = 100_000  # values in the document, aliases counted each time they are used
 SCHEMA = "cff-1.2.0.schema.json"
 _OLDER = re.compile(r"1\.[01]\.\d+")  # read as 1.2.0 (see the module's docstring)
+# What a contribution accepts as evidence (check_fields in services/contributions, a layer up).
 _EVIDENCE = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
 _REPOSITORIES = ("repository-code", "url", "repository", "repository-artifact")
 _MAX_TITLE_KEY = 200  # a longer title is keyed by its digest
