@@ -173,6 +173,11 @@ class DeliveryWorker:
 
     # -- control ------------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        """Whether the delivery loop runs (False once stopped, or if it died)."""
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         """Start the delivery loop on the running event loop."""
         if self._task is None or self._task.done():

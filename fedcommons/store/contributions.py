@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Iterable, Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 
 def add_members(db: Database, coop: str, people: list[str]) -> None:

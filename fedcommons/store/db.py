@@ -5,9 +5,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlite_utils import Database
-
 from ..errors import HomeError
+from .database import Database
 from .migrations import migrate
 
 # A concurrent writer (the server while the CLI imports) waits this long for the lock

@@ -10,7 +10,7 @@ A row whose recipient's inbox is not known yet has ``inbox`` NULL and ``recipien
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 STATES = ("pending", "delivered", "failed")
 

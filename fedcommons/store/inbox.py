@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 MAX_ATTEMPTS = 5
 # Seconds before the attempt after the n-th failed one (index n - 1): an item that needs a

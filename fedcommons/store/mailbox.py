@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 SOURCES = ("log", "inbox", "outgoing")
 

@@ -6,7 +6,7 @@ Never edit a migration that has shipped: add the next number.
 import sqlite3
 from datetime import datetime, timezone
 
-from sqlite_utils import Database
+from .database import Database
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (

@@ -67,9 +67,9 @@ async def _verify_forwarded(request: web.Request, activity: dict, actor: str, ow
     its own Data Integrity proof verifies with the actor's key (a pool forwarding a
     contribution to its followers)."""
     if proof_verification_method(activity) is None:
-        raise refusal("the signing key belongs to %s, not to the actor %s", owner, actor)
+        raise refusal("not-the-actor", "the signing key belongs to %s, not to the actor %s", owner, actor)
     if not await _proven_by(request, activity, actor):
-        raise refusal("forwarded by %s, and its proof does not verify as %s", owner, actor)
+        raise refusal("forwarded-proof", "forwarded by %s, and its proof does not verify as %s", owner, actor)
 
 
 async def _check_ids(request: web.Request, activity: dict, actor: str) -> None:
