@@ -13,17 +13,19 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import credit
 from .errors import BadInput, HomeError
 
 CONFIG_FILE = "config.json"
 DATABASE_FILE = "fedcommons.db"
 KEYS_DIR = "keys"
 
-# The kinds of work a node accepts unless its config says otherwise.
+# The kinds of work a node accepts unless its config says otherwise: our own, then the 14
+# CRediT contributor roles (fedcommons/credit.py), which citation imports carry.
 DEFAULT_KINDS = (
     "care", "code", "design", "docs", "facilitation", "maintenance", "outreach",
     "research", "review", "translation",
-)
+) + credit.KINDS
 
 
 @dataclass(frozen=True)
