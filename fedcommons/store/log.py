@@ -161,3 +161,12 @@ def entry_by_object(db: Database, object_id: str, type_: str = "Create") -> Entr
         (object_id, type_),
     ).fetchone()
     return EntryRow(*row) if row else None
+
+
+def created_by(db: Database, actor: str, stop: int) -> Iterator[EntryRow]:
+    """The Create entries ``actor`` authored among the first ``stop`` of the log, oldest first."""
+    for row in db.conn.execute(
+        f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE actor = ? AND idx < ? AND type = 'Create' ORDER BY idx",
+        (actor, stop),
+    ):
+        yield EntryRow(*row)

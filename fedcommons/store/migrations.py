@@ -432,6 +432,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
         """,
     ),
+    (
+        80,
+        "payee details for the bookkeeper, private to this node",
+        """
+        -- Who a cooperative's payouts and expenses go to, as the bank needs it: legal name
+        -- and bank details. Never in the log and never served; only `books export
+        -- --private` reads it. Keyed by the actor URL the log names.
+        CREATE TABLE payees (
+            actor TEXT PRIMARY KEY,
+            legal_name TEXT NOT NULL,
+            bank_details TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 
