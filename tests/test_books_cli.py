@@ -11,14 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from fedcommons.cli.network import with_client
 from fedcommons.home import open_node
-from fedcommons.services.actors.actors import create_actor
-from fedcommons.services.actors.pools import create_pool
-from fedcommons.services.contributions.contributions import contribute, decide
-from fedcommons.services.payouts.coops import create_coop, sustain
-from fedcommons.store import log as log_store
 from support_cli import invoke, run
+from support_coops import garden_and_rootwork, log_size
 
 URL = "http://127.0.0.1:8080"
 COOP = f"{URL}/coops/rootwork"
@@ -32,14 +27,7 @@ def home(tmp_path_factory):
     run(home, "init", "--url", URL)
     node = open_node(home)
     try:
-        for name in ("alice", "bob", "carol", "dave"):
-            create_actor(node, "person", name, display_name=name.title())
-        create_pool(node, "garden", name="Garden", stewards=["bob"])
-        for person, effort, day in (("alice", "6h", "2025-03-03"), ("dave", "2h", "2025-03-20")):
-            decide(node, contribute(node, pool="garden", person=person, effort=effort, kind="code",
-                                    summary="work", when=day), "bob")
-        create_coop(node, "rootwork", name="Rootwork", members=["carol"])
-        with_client(node, lambda client: sustain(node, client, "rootwork", "garden", member="carol"))
+        garden_and_rootwork(node)
     finally:
         node.close()
     return home
@@ -58,14 +46,6 @@ def book(home, kind, amount, *extra, code=0, currency="EUR"):
 
 def balance(home):
     return json.loads(run(home, "books", "balance", "rootwork", "--format", "json").stdout)
-
-
-def log_size(home):
-    node = open_node(home)
-    try:
-        return log_store.log_size(node.db)
-    finally:
-        node.close()
 
 
 def test_income_and_expenses_are_signed_entries_and_reversals_restore_the_balance(home):

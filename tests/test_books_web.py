@@ -9,15 +9,9 @@ import io
 import json
 
 import pytest
-from aiohttp import web
 from support_cli import invoke
-from support_nodes import RunningNode, serve_on_loopback
-
-from fedcommons.cli.network import with_client
-from fedcommons.services.actors.actors import create_actor
-from fedcommons.services.actors.pools import create_pool
-from fedcommons.services.contributions.contributions import contribute, decide
-from fedcommons.services.payouts.coops import create_coop, sustain
+from support_coops import garden_and_rootwork
+from support_nodes import RunningNode
 
 AP = "application/activity+json"
 SECRET_NAME, SECRET_BANK = "Alice Quiet-Secretname", "DE89370400440532013000"
@@ -41,15 +35,7 @@ async def served(tmp_path):
     a, b = RunningNode.create(tmp_path, "a"), RunningNode.create(tmp_path, "b")
     await a.start()
     await b.start()
-    node = a.node
-    for name in ("alice", "bob", "carol", "dave"):
-        create_actor(node, "person", name, display_name=name.title())
-    create_pool(node, "garden", name="Garden", stewards=["bob"])
-    for person, effort, day in (("alice", "6h", "2025-03-03"), ("dave", "2h", "2025-03-20")):
-        decide(node, contribute(node, pool="garden", person=person, effort=effort, kind="code",
-                                summary="work", when=day), "bob")
-    create_coop(node, "rootwork", name="Rootwork", members=["carol"])
-    await asyncio.to_thread(with_client, node, lambda client: sustain(node, client, "rootwork", "garden", member="carol"))
+    await asyncio.to_thread(garden_and_rootwork, a.node)
     common = ("--currency", "EUR", "--as", "carol", "--format", "json")
     a.income = json.loads((await cli_ok(a.home, "books", "income", "rootwork", "--amount", "1000.00", "--date",
                                         "2025-09-30", "--category", "grants", "--counterparty", "dave",
@@ -175,20 +161,3 @@ async def test_another_node_verifies_a_statement_and_a_tampered_copy_fails(serve
     result = await in_cli(b.home, "books", "verify", f"{base}/u")
     assert result.exit_code == 1 and "not the rootHash" in result.stderr
 
-
-@pytest.fixture
-async def fake_peer():
-    """A peer on 127.0.0.1 serving whatever documents a test puts in ``documents``."""
-    documents: dict[str, dict] = {}
-
-    async def serve(request):
-        found = documents.get(request.path)
-        if found is None:
-            raise web.HTTPNotFound()
-        return web.json_response(found, content_type=AP)
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", serve)
-    runner, port = await serve_on_loopback(app)
-    yield f"http://127.0.0.1:{port}", documents
-    await runner.cleanup()

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import BadInput
-from ..payout.money import Currency, currency, parse_amount
+from ..payout.money import Currency, currency, decimals_of, parse_amount
 
 BOOK_ENTRY_TYPE = ["Note", "BookEntry"]
 KINDS = ("income", "expense")
@@ -146,12 +146,6 @@ def entry_document(cooperative: str, kind: str, amount: str, unit: Currency, boo
     return document
 
 
-def _exponent_of(text: Any) -> int:
-    if not isinstance(text, str) or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
-        raise BadInput(f"amount {text!r} must be a plain decimal string such as 120.50")
-    return len(text.partition(".")[2])
-
-
 def read_entry(document: Mapping[str, Any]) -> Entry:
     """Parse and check a logged BookEntry into minor units; BadInput when it is not one."""
     if not isinstance(document, Mapping) or document.get("type") != BOOK_ENTRY_TYPE:
@@ -171,7 +165,7 @@ def read_entry(document: Mapping[str, Any]) -> Entry:
     code = document.get("currency")
     if not isinstance(code, str):
         raise BadInput("a book entry names its currency")
-    unit = currency(code, _exponent_of(document.get("amount")))
+    unit = currency(code, decimals_of(document.get("amount")))
     if unit.code != code:
         raise BadInput(f"currency {code!r} must be written {unit.code!r}")
     booked = document.get("bookedOn")
