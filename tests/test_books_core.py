@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fedcommons.books import entry_document, movements, read_entry, statement_document, statement_period
 from fedcommons.books.exports import Payee, journal, movements_csv
-from fedcommons.books.ledger import balances
+from fedcommons.books.ledger import Ledger, balances
 from fedcommons.books.statement import statement_csv
 from fedcommons.errors import BadInput
 from fedcommons.ld.context import activity_context
@@ -191,3 +191,22 @@ def test_the_export_has_a_row_per_movement_and_private_columns_only_when_asked()
     assert private[2]["payee_legal_name"] == "Alice Doe" and private[0]["payee_legal_name"] == ""
     text = journal(found, {alice: "Alice"}, title="Rootwork")
     assert "expenses:distributions:Alice  300.00 EUR" in text and "1.005 KWD" in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(movement, max_size=20), st.data())
+def test_the_fold_goes_on_from_where_it_stopped_and_any_prefix_is_the_fold_of_that_prefix(moves, data):
+    logged = [entry(i, kind, unit.to_string(minor), unit, day.isoformat()) for i, (kind, minor, unit, day)
+              in enumerate(moves)]
+    if moves:  # a reversal of some entry, so the fold's memory of earlier entries is exercised
+        kind, minor, unit, _ = moves[0]
+        logged.append(entry("r", kind, unit.to_string(minor), unit, TODAY.isoformat(), corrects=f"{COOP}/books/0"))
+    cut = data.draw(st.integers(0, len(logged)))
+    resumed = Ledger(COOP)
+    for idx, activity in enumerate(logged[:cut]):
+        resumed.add(idx, activity)
+    for idx, activity in enumerate(logged[cut:], start=cut):
+        resumed.add(idx, activity)
+    assert resumed.found == fold(logged)
+    size = data.draw(st.integers(0, len(logged)))
+    assert resumed.before(size) == fold(logged[:size])

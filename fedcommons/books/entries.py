@@ -30,6 +30,7 @@ BOOK_ENTRY_TYPE = ["Note", "BookEntry"]
 KINDS = ("income", "expense")
 MAX_TEXT = 500  # category, counterparty name and memo: a line, not a document
 MAX_EVIDENCE = 10
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def http_url(value: Any, what: str) -> str:
     """``value`` if it is an http(s) URL with a host; BadInput otherwise."""
     if isinstance(value, str):
         parts = urlsplit(value)
-        if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value):
+        if parts.scheme in ("http", "https") and parts.netloc and not _SPACE.search(value):
             return value
     raise BadInput(f"{what} must be an http(s) URL, not {value!r}")
 

@@ -46,25 +46,45 @@ class Movement:
 
 def movements(logged: Iterable[tuple[int, Mapping[str, Any]]], cooperative: str) -> list[Movement]:
     """The cooperative's movements from ``(log index, activity)`` pairs in log order."""
-    found: list[Movement] = []
-    entries: dict[str, Movement] = {}
-    reversed_: set[str] = set()
+    fold = Ledger(cooperative)
     for idx, activity in logged:
+        fold.add(idx, activity)
+    return fold.found
+
+
+class Ledger:
+    """The fold of :func:`movements`, kept so it can go on from where it stopped: the log
+    only grows, so the movements of a longer log are those of a shorter one and then some,
+    and the movements of any prefix are those whose ``entry`` is inside it."""
+
+    def __init__(self, cooperative: str):
+        self.cooperative = cooperative
+        self.found: list[Movement] = []
+        self.size = 0  # how many log entries have been read (set by the caller)
+        self._entries: dict[str, Movement] = {}
+        self._reversed: set[str] = set()
+
+    def add(self, idx: int, activity: Mapping[str, Any]) -> None:
+        """Read one logged activity (in log order)."""
+        cooperative = self.cooperative
         if not isinstance(activity, Mapping) or activity.get("type") != "Create":
-            continue
+            return
         obj = activity.get("object")
         if activity.get("actor") != cooperative or not isinstance(obj, Mapping):
-            continue
+            return
         if obj.get("attributedTo") != cooperative:
-            continue
+            return
         kinds = obj.get("type")
         if kinds == BOOK_ENTRY_TYPE:
-            move = _book_entry(idx, obj, cooperative, entries, reversed_)
+            move = _book_entry(idx, obj, cooperative, self._entries, self._reversed)
             if move is not None:
-                found.append(move)
+                self.found.append(move)
         elif isinstance(kinds, list) and "Distribution" in kinds:
-            found.extend(_payouts(idx, obj, activity, cooperative))
-    return found
+            self.found.extend(_payouts(idx, obj, activity, cooperative))
+
+    def before(self, size: int) -> list[Movement]:
+        """The movements of the first ``size`` log entries."""
+        return [m for m in self.found if m.entry < size]
 
 
 def _book_entry(idx: int, obj: Mapping, cooperative: str, entries: dict[str, Movement],

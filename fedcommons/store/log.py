@@ -163,10 +163,11 @@ def entry_by_object(db: Database, object_id: str, type_: str = "Create") -> Entr
     return EntryRow(*row) if row else None
 
 
-def created_by(db: Database, actor: str, stop: int) -> Iterator[EntryRow]:
-    """The Create entries ``actor`` authored among the first ``stop`` of the log, oldest first."""
+def created_by(db: Database, actor: str, stop: int, *, start: int = 0) -> Iterator[EntryRow]:
+    """The Create entries ``actor`` authored at indexes [start, stop) of the log, oldest first."""
     for row in db.conn.execute(
-        f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE actor = ? AND idx < ? AND type = 'Create' ORDER BY idx",
-        (actor, stop),
+        f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE actor = ? AND idx >= ? AND idx < ? AND type = 'Create' "
+        "ORDER BY idx",
+        (actor, start, stop),
     ):
         yield EntryRow(*row)

@@ -13,17 +13,20 @@ the balance of its unit below zero is refused before anything is written.
 from __future__ import annotations
 
 import base64
-import json
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from html import escape
 
+import orjson
+
 from ... import activities, urls
 from ...activities import PUBLIC
-from ...books import entry_document, movements, read_entry, statement_document
+from ...books import entry_document, read_entry, statement_document
 from ...books.exports import Payee
-from ...books.ledger import Movement, balance_of, corrected, unit_named
+from ...books.ledger import Ledger, Movement, balance_of, corrected, unit_named
 from ...errors import BadInput, NotFound
 from ...ld.context import activity_context
 from ...log.merkle import root_at
@@ -61,12 +64,30 @@ def today() -> date:
     return datetime.now(timezone.utc).date()
 
 
+# The fold of each cooperative's books, by (database, cooperative), kept between calls so
+# that a page view or a new entry reads only the log entries appended since the last one
+# instead of parsing the cooperative's whole history again (the log is append-only).
+_LEDGERS: "OrderedDict[tuple[str, str], Ledger]" = OrderedDict()
+_LEDGERS_KEPT = 64
+_LEDGERS_LOCK = threading.Lock()  # the server reads on the event loop and writes on its writer thread
+
+
 def coop_movements(node: Node, coop: ActorRow, size: int | None = None) -> list[Movement]:
     """The cooperative's movements in the first ``size`` log entries (default: all)."""
     stop = log_store.log_size(node.db) if size is None else size
-    logged = ((row.idx, json.loads(row.body)) for row in log_store.created_by(node.db, coop.id, stop)
-              if row.body is not None)
-    return movements(logged, coop.id)
+    key = (str(node.config.database), coop.id)
+    with _LEDGERS_LOCK:
+        ledger = _LEDGERS.pop(key, None) or Ledger(coop.id)
+        if ledger.size < stop:
+            # orjson: the entries carry their context and proof, and parsing is most of the work.
+            for row in log_store.created_by(node.db, coop.id, stop, start=ledger.size):
+                if row.body is not None:
+                    ledger.add(row.idx, orjson.loads(row.body))
+            ledger.size = stop
+        _LEDGERS[key] = ledger
+        while len(_LEDGERS) > _LEDGERS_KEPT:
+            _LEDGERS.popitem(last=False)
+        return ledger.before(stop)
 
 
 def book_unit(found: list[Movement], code: str, decimals: int | None) -> Currency:
