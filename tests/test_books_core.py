@@ -142,7 +142,7 @@ def test_periods():
     assert statement_period("2026-10", today=TODAY)[1:] == ("2026-10-01", "2026-11-01")
     assert statement_period(start="2026-01-15", end="2026-02-10", today=TODAY)[1:] == ("2026-01-15", "2026-02-11")
     assert statement_period(today=TODAY)[1:] == ("2026-01-01", "2027-01-01")
-    for bad in ("2026-Q5", "2026-13", "soon"):
+    for bad in ("2026-Q5", "2026-13", "soon", "２０２６"):
         with pytest.raises(BadInput):
             statement_period(bad, today=TODAY)
     with pytest.raises(BadInput, match="before it starts"):

@@ -24,6 +24,8 @@ def statement_period(period: str | None = None, start: str | None = None, end: s
         raise BadInput("give a period, or a range with from and to, not both")
     if period is not None:
         period = period.strip()
+        if not period.isascii():
+            raise BadInput(f"period {period[:40]!r} must be written with ASCII digits, such as 2026-Q4")
         quarter = _QUARTER.fullmatch(period)
         if quarter:
             year, q = int(quarter[1]), int(quarter[2])
@@ -46,7 +48,7 @@ def statement_period(period: str | None = None, start: str | None = None, end: s
 
 
 def _day(text: str, what: str) -> date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
         raise BadInput(f"{what} {text!r} must be a date such as 2026-10-05")
     try:
         return date.fromisoformat(text.strip())
