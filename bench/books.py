@@ -13,7 +13,6 @@ of a year's statement (rehashing the log and recomputing every figure).
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import time
 from datetime import date, timedelta
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import fresh_node, machine  # noqa: E402
+from common import fresh_node, machine, median_seconds  # noqa: E402
 
 from fedcommons.books import statement_period  # noqa: E402
 from fedcommons.books.exports import journal, movements_csv  # noqa: E402
@@ -44,12 +43,7 @@ def entry(rng: random.Random, i: int) -> books.NewEntry:
 
 
 def median_ms(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return median_seconds(fn, runs) * 1000
 
 
 def main() -> None:
