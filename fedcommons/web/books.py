@@ -26,9 +26,14 @@ from .negotiation import activity_response, wants_activity_json
 from .pages.books import entry_page, statement_page
 
 
+def _param(request: web.Request, name: str) -> str | None:
+    """A query parameter; an empty one (a date field the form left blank) counts as absent."""
+    return request.query.get(name) or None
+
+
 def _period(request: web.Request) -> tuple[str, str, str]:
-    q = request.query
-    return statement_period(q.get("period"), q.get("from"), q.get("to"), today=service.today())
+    return statement_period(_param(request, "period"), _param(request, "from"), _param(request, "to"),
+                            today=service.today())
 
 
 def _tree_size(request: web.Request) -> int | None:
@@ -56,8 +61,8 @@ async def statement(request: web.Request) -> web.Response:
 def _movements(request: web.Request):
     node = request.app[NODE]
     coop = coop_of(request)
-    q = request.query
-    _, start, after = statement_period(None, q.get("from") or "0001-01-01", q.get("to"), today=service.today())
+    _, start, after = statement_period(None, _param(request, "from") or "0001-01-01", _param(request, "to"),
+                                       today=service.today())
     found = in_range(service.coop_movements(node, coop), start, after)
     return coop, found, service.names(node, found), start, after
 
