@@ -158,3 +158,15 @@ def hledger_balance(journal, expected):
     assert assets.returncode == 0, assets.stderr
     for code, amount in expected.items():
         assert f"{amount} {code}" in assets.stdout, assets.stdout
+
+
+def test_hledger_reads_odd_names_units_and_three_decimals(home, tmp_path):
+    """Categories with brackets, colons and pipes, a quoted unit outside ISO 4217, and an
+    amount like 1.000 that must stay one unit, not a thousand."""
+    run(home, "books", "income", "rootwork", "--amount", "12.345", "--currency", "lets-1.x", "--decimals", "3",
+        "--category", "(misc) [x]", "--counterparty-name", "Ünïcødé; co", "--as", "carol")
+    run(home, "books", "expense", "rootwork", "--amount", "1.000", "--currency", "lets-1.x", "--category",
+        "#tag: a|b", "--counterparty-name", "-minus", "--as", "carol")
+    journal = tmp_path / "odd.journal"
+    run(home, "books", "export", "rootwork", "--format", "ledger", "-o", str(journal))
+    hledger_balance(journal, {'"lets-1.x"': "11.345"})
