@@ -2,8 +2,10 @@
 
 import json
 import resource
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from fedcommons.home import init_node
@@ -36,6 +38,16 @@ def write_contributions(path: Path, count: int, people: int = 10) -> None:
                 "kind": kinds[i % len(kinds)], "summary": f"contribution number {i}",
                 "evidence": [f"https://git.example/garden/commit/{i:08x}"],
             }) + "\n")
+
+
+def median_seconds(fn, runs: int) -> float:
+    """The median wall time of ``runs`` calls of ``fn``, in seconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def machine() -> str:

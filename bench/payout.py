@@ -14,15 +14,13 @@ balanced policy weights, split, the Distribution document and its CSV.
 
 import argparse
 import random
-import statistics
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine  # noqa: E402
+from common import machine, median_seconds  # noqa: E402
 
 from fedcommons.payout import (  # noqa: E402
     PoolStanding, compute_payouts, constraints_from_options, currency, distribution_document,
@@ -48,15 +46,6 @@ def standing(recipients: int, seed: int = 2026) -> dict[str, str]:
     total = sum(raw)
     return {f"https://n.example/people/{i:06d}": str(Decimal(x / total).quantize(Decimal("0.000000001")))
             for i, x in enumerate(raw)}
-
-
-def median_seconds(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:

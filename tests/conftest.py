@@ -74,3 +74,25 @@ async def http():
 
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+async def fake_peer():
+    """A peer on 127.0.0.1 serving whatever documents a test puts in ``documents``, by path."""
+    from aiohttp import web  # only the tests that serve a fake peer need aiohttp's server
+
+    from support_nodes import serve_on_loopback
+
+    documents: dict[str, dict] = {}
+
+    async def serve(request):
+        found = documents.get(request.path)
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.json_response(found, content_type="application/activity+json")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", serve)
+    runner, port = await serve_on_loopback(app)
+    yield f"http://127.0.0.1:{port}", documents
+    await runner.cleanup()

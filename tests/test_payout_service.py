@@ -22,6 +22,7 @@ from fedcommons.store import coops as coop_store
 from fedcommons.store import log as log_store
 from fedcommons.cli.network import with_client
 from support_cli import run
+from support_coops import log_size
 
 URL = "http://127.0.0.1:8080"
 COOP = f"{URL}/coops/rootwork"
@@ -67,14 +68,6 @@ def pay(home, *extra, code=0, fmt="json"):
         args += ["--as", "carol"]
     result = run(home, *args, code=code)
     return json.loads(result.stdout) if fmt == "json" and code == 0 else result
-
-
-def log_size(home):
-    node = open_node(home)
-    try:
-        return log_store.log_size(node.db)
-    finally:
-        node.close()
 
 
 def minor(document):

@@ -6,17 +6,16 @@ import copy
 import json
 
 import pytest
-from aiohttp import web
 from support_cli import invoke
-from support_nodes import RunningNode, free_port, serve_on_loopback
+from support_coops import garden_and_rootwork
+from support_nodes import RunningNode, free_port
 
-from fedcommons.cli.network import with_client
 from fedcommons.payout import payouts_csv
 from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.contributions.contributions import contribute, decide
 from fedcommons.services.payouts import payouts
-from fedcommons.services.payouts.coops import create_coop, sustain
+from fedcommons.services.payouts.coops import create_coop
 from fedcommons.store import mirrors as mirror_store
 
 AP = "application/activity+json"
@@ -34,15 +33,7 @@ async def served(tmp_path):
     a, b = RunningNode.create(tmp_path, "a"), RunningNode.create(tmp_path, "b")
     await a.start()
     await b.start()
-    node = a.node
-    for name in ("alice", "bob", "carol", "dave"):
-        create_actor(node, "person", name, display_name=name.title())
-    create_pool(node, "garden", name="Garden", stewards=["bob"])
-    for person, effort, day in (("alice", "6h", "2025-03-03"), ("dave", "2h", "2025-03-20")):
-        decide(node, contribute(node, pool="garden", person=person, effort=effort, kind="code",
-                                summary="work", when=day), "bob")
-    create_coop(node, "rootwork", name="Rootwork", members=["carol"])
-    await asyncio.to_thread(with_client, node, lambda client: sustain(node, client, "rootwork", "garden", member="carol"))
+    await asyncio.to_thread(garden_and_rootwork, a.node)
     result = await in_cli(a.home, "payout", "rootwork", "--amount", "1000.00", "--currency", "EUR",
                           "--policy", "immediate", "--period", "2025-03", "--as", "carol", "--format", "json")
     assert result.exit_code == 0, result.stderr
@@ -141,24 +132,6 @@ async def test_another_node_verifies_a_published_distribution(served):
     assert mirror_store.mirror(b.node.db, f"127.0.0.1:{a.port}").size > 0
     result = await in_cli(a.home, "payout", "verify", a.distribution["id"])
     assert result.exit_code == 0 and "1 standing(s) recomputed from the log" in result.stdout
-
-
-@pytest.fixture
-async def fake_peer():
-    """A peer on 127.0.0.1 serving whatever documents a test puts in ``documents``."""
-    documents: dict[str, dict] = {}
-
-    async def serve(request):
-        found = documents.get(request.path)
-        if found is None:
-            raise web.HTTPNotFound()
-        return web.json_response(found, content_type=AP)
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", serve)
-    runner, port = await serve_on_loopback(app)
-    yield f"http://127.0.0.1:{port}", documents
-    await runner.cleanup()
 
 
 async def test_a_copy_with_an_edited_amount_fails(served, fake_peer):

@@ -76,6 +76,18 @@ SPECIFIED = {
     "logOrigin": FC + "logOrigin",
     "logVerifierKey": FC + "logVerifierKey",
     "logCheckpoint": FC + "logCheckpoint",
+    "BookEntry": FC + "BookEntry",
+    "Statement": FC + "Statement",
+    "entryKind": FC + "entryKind",
+    "counterpartyName": FC + "counterpartyName",
+    "bookedOn": FC + "bookedOn",
+    "category": FC + "category",
+    "note": VF + "note",
+    "corrects": VF + "corrects",
+    "periodStart": FC + "periodStart",
+    "periodEnd": FC + "periodEnd",
+    "lines": FC + "line",
+    "inclusionProof": FC + "inclusionProof",
 }
 
 # ActivityStreams terms we must never redefine at the top level of our context.

@@ -144,7 +144,7 @@ def payout() -> None:
 
 @payout.command("make")
 @click.argument("slug", metavar="COOP")
-@click.option("--amount", required=True, help="The amount to split, in major units: 10000.00.")
+@click.option("--amount", help="The amount to split, in major units: 10000.00 (required unless --from-balance).")
 @click.option("--currency", "currency_code", required=True,
               help="An ISO 4217 code (EUR), or another unit with --decimals (hours).")
 @click.option("--policy", type=click.Choice(POLICIES), required=True,
@@ -164,11 +164,14 @@ def payout() -> None:
                    f"(default {payouts.DEFAULT_HALF_LIFE_DAYS}).")
 @click.option("--as", "member", help="The member running the payout (needed unless --dry-run).")
 @click.option("--dry-run", is_flag=True, help="Compute and show the split; write nothing.")
+@click.option("--from-balance", is_flag=True,
+              help="Pay at most what COOP's books hold in the currency (`fedcommons books balance`); "
+                   "without --amount, all of it. A larger --amount is refused (exit 2).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="table for people, json (the Distribution), csv for the bookkeeper.")
 @click.pass_context
 def payout_make(ctx, slug, amount, currency_code, policy, period, max_ratio, floor, cap, basic_share,
-                decimals, half_life_days, member, dry_run, fmt) -> None:
+                decimals, half_life_days, member, dry_run, from_balance, fmt) -> None:
     """Split --amount among the contributors of the pools COOP sustains, and publish it.
 
     Infeasible constraints are refused (exit 2) naming the nearest amount that works, and
@@ -181,7 +184,7 @@ def payout_make(ctx, slug, amount, currency_code, policy, period, max_ratio, flo
         max_ratio=None if max_ratio.strip().lower() in ("none", "off") else max_ratio,
         floor=floor, cap=cap, basic_share=basic_share, decimals=decimals, half_life_days=half_life_days,
     )
-    plan = payouts.make_payout(node, slug, options, member=member, dry_run=dry_run)
+    plan = payouts.make_payout(node, slug, options, member=member, dry_run=dry_run, from_balance=from_balance)
     if fmt == "json":
         echo_json({"written": plan.written, "binding": list(plan.allocation.binding),
                    "notes": plan.notes, "distribution": plan.document})

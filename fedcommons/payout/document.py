@@ -31,7 +31,7 @@ from fedcommons.payout.allocate import Allocation
 from fedcommons.payout.constraints import (
     Constraints, constraints_from_json, constraints_to_json, decimal_fraction, decimal_text,
 )
-from fedcommons.payout.money import Currency, currency, parse_amount
+from fedcommons.payout.money import Currency, currency, decimals_of, parse_amount
 from fedcommons.payout.policies import POLICIES, PoolStanding, compute_payouts
 
 DISTRIBUTION_TYPE = ["Document", "Distribution"]
@@ -199,17 +199,11 @@ def distribution_document(cooperative: str, amount: int, currency_code: str, exp
     return document
 
 
-def _exponent_of(text: Any) -> int:
-    if not isinstance(text, str) or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
-        raise BadInput(f"amount {text!r} must be a plain decimal string such as 10000.00")
-    return len(text.partition(".")[2])
-
-
 def read_distribution(document: Mapping[str, Any]) -> DistributionTerms:
     """Parse and check a Distribution document (ours or a peer's) into minor units."""
     if not isinstance(document, Mapping) or document.get("type") != DISTRIBUTION_TYPE:
         raise BadInput(f"not a Distribution: type must be {DISTRIBUTION_TYPE}")
-    exponent = _exponent_of(document.get("amount"))
+    exponent = decimals_of(document.get("amount"))
     code = document.get("currency")
     if not isinstance(code, str):
         raise BadInput("a Distribution names its currency")
@@ -235,7 +229,7 @@ def read_distribution(document: Mapping[str, Any]) -> DistributionTerms:
         recipient = _url(row.get("recipient"), "recipient")
         if recipient in payouts:
             raise BadInput(f"{recipient} is paid twice")
-        if _exponent_of(row.get("amount")) != exponent:
+        if decimals_of(row.get("amount")) != exponent:
             raise BadInput(f"payout to {recipient} must have {exponent} decimals like the amount")
         payouts[recipient] = parse_amount(row["amount"], unit, what=f"payout to {recipient}", allow_zero=True)
     if sum(payouts.values()) != amount:

@@ -154,6 +154,14 @@ def parse_amount(value: str | Decimal, unit: Currency, *, what: str = "amount",
     return scaled.numerator
 
 
+def decimals_of(text: object) -> int:
+    """How many decimals a published amount has ("10000.00" has 2): for a unit outside
+    ISO 4217 that is how its exponent is read back. BadInput unless a plain decimal string."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise BadInput(f"amount {text!r} must be a plain decimal string such as 10000.00")
+    return len(text.partition(".")[2])
+
+
 def exact_number(value: str | Decimal | Fraction | int, what: str) -> Fraction:
     """``value`` as an exact Fraction: a decimal string, Decimal, Fraction or int.
 

@@ -168,3 +168,12 @@ def write_probe(db: Database) -> None:
     lock was granted and the file is writable (the transaction itself rolls nothing
     back: the row is written as it was)."""
     db.conn.execute("UPDATE _migrations SET name = name WHERE number = (SELECT max(number) FROM _migrations)")
+
+def created_by(db: Database, actor: str, stop: int, *, start: int = 0) -> Iterator[EntryRow]:
+    """The Create entries ``actor`` authored at indexes [start, stop) of the log, oldest first."""
+    for row in db.conn.execute(
+        f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE actor = ? AND idx >= ? AND idx < ? AND type = 'Create' "
+        "ORDER BY idx",
+        (actor, start, stop),
+    ):
+        yield EntryRow(*row)

@@ -433,6 +433,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        80,
+        "payee details for the bookkeeper, private to this node",
+        """
+        -- Who a cooperative's payouts and expenses go to, as the bank needs it: legal name
+        -- and bank details. Never in the log and never served; only `books export
+        -- --private` reads it. Keyed by the actor URL the log names.
+        CREATE TABLE payees (
+            actor TEXT PRIMARY KEY,
+            legal_name TEXT NOT NULL,
+            bank_details TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
         100,
         "blocked domains and actors",
         """

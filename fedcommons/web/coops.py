@@ -24,7 +24,8 @@ from .negotiation import activity_response, wants_activity_json
 from .pages.distributions import distribution_page, distributions_page, standing_page
 
 
-def _coop(request: web.Request) -> ActorRow:
+def coop_of(request: web.Request) -> ActorRow:
+    """The local cooperative the URL names, or 404."""
     row = actor_store.local_actor(request.app[NODE].db, request.match_info["name"], "cooperative")
     if row is None:
         raise web.HTTPNotFound(text="no such cooperative on this node")
@@ -43,7 +44,7 @@ def _logged(request: web.Request, coop: ActorRow, kind: str, what: str) -> dict:
 async def distributions(request: web.Request) -> web.Response:
     """The cooperative's Distributions, newest first."""
     node = request.app[NODE]
-    coop = _coop(request)
+    coop = coop_of(request)
     url = f"{coop.id}/distributions"
     if wants_activity_json(request):
         total = coop_store.count_distributions(node.db, coop.id)
@@ -65,7 +66,7 @@ def _summary(coop: ActorRow, row: coop_store.DistributionRow) -> dict:
 
 async def distribution(request: web.Request) -> web.Response:
     """One Distribution: JSON-LD, a page, or (``?format=csv``) its CSV."""
-    coop = _coop(request)
+    coop = coop_of(request)
     document = _logged(request, coop, "Distribution", "distributions")
     if request.query.get("format") == "csv":
         return _csv(coop, document)
@@ -76,7 +77,7 @@ async def distribution(request: web.Request) -> web.Response:
 
 async def distribution_csv(request: web.Request) -> web.Response:
     """One Distribution as the bookkeeper's CSV."""
-    coop = _coop(request)
+    coop = coop_of(request)
     return _csv(coop, _logged(request, coop, "Distribution", "distributions"))
 
 
@@ -89,7 +90,7 @@ def _csv(coop: ActorRow, document: dict) -> web.Response:
 
 async def standing(request: web.Request) -> web.Response:
     """A Standing a Distribution of this cooperative used, as logged (JSON-LD or a page)."""
-    coop = _coop(request)
+    coop = coop_of(request)
     document = _logged(request, coop, "Standing", "standings")
     if wants_activity_json(request):
         return activity_response(document)

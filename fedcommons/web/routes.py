@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from ..services.accounts import oauth_clients
-from . import actors, c2s, coops, inbox, oauth, objects, site, standing, wellknown
+from . import actors, books, c2s, coops, inbox, oauth, objects, site, standing, wellknown
 from . import health, logapi, metrics, session, sign_in, templating, witness
 from .authfetch import authorized_fetch_middleware
 from .client_address import client_address_middleware
@@ -77,6 +77,10 @@ def setup(app: web.Application) -> None:
     r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions/{id:[0-9a-f]{32}}.csv", coops.distribution_csv)
     r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions/{id:[0-9a-f]{32}}", coops.distribution)
     r.add_get(r"/coops/{name:[a-z0-9_.-]+}/standings/{id:[0-9a-f]{32}}", coops.standing)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/books", books.statement)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/books/export.csv", books.export_csv)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/books/journal", books.export_journal)
+    r.add_get(r"/coops/{name:[a-z0-9_.-]+}/books/{id:[0-9a-f]{32}}", books.entry)
 
     r.add_get("/activities/{id}", objects.activity)
     r.add_get("/contributions/{id}", objects.contribution)

@@ -40,6 +40,8 @@ from ... import activities, urls
 from ...activities import PUBLIC
 from ...errors import BadInput, FedcommonsError
 from ...node import NODE_NAME, Node, now
+from ...books.ledger import balance_of
+from ...payout.periods import period_bounds
 from ...payout import (
     POLICIES,
     Allocation,
@@ -64,6 +66,7 @@ from ...store import coops as coop_store
 from ...store import log as log_store
 from ...store.actors import ActorRow
 from ..actors.signing import sign_as
+from ..books import books
 from ..log import log_writer
 from ..standing import standing as standing_service
 from .coops import Sustain, acting_member, require_coop, sustained
@@ -77,7 +80,7 @@ CONTENT_NAMES = 10
 class PayoutOptions:
     """What a payout was asked for, as typed (amounts and ratios as decimal strings)."""
 
-    amount: str
+    amount: str | None  # None only with from_balance: pay all the books hold
     currency: str
     policy: str
     period: str | None = None
@@ -125,18 +128,44 @@ class PayoutPlan:
 
 
 def make_payout(node: Node, slug: str, options: PayoutOptions, *, member: str | None,
-                dry_run: bool = False) -> PayoutPlan:
+                dry_run: bool = False, from_balance: bool = False) -> PayoutPlan:
     """Compute a payout for the cooperative ``slug`` and, unless ``dry_run``, publish it.
 
     ``member`` must be a member of the cooperative to publish; a dry run needs nobody.
+    With ``from_balance`` it pays at most what the cooperative's books hold in the
+    currency (all of it when ``options.amount`` is None), and a note says so.
     """
     coop = require_coop(node, slug)
     if member is not None:
         acting_member(node, coop, member)
     elif not dry_run:
         raise BadInput("say which member runs this payout (--as MEMBER), or use --dry-run")
+    notes = []
+    if from_balance:
+        options, note = _bounded_by_balance(node, coop, options)
+        notes.append(note)
+    elif options.amount is None:
+        raise BadInput("give --amount, or --from-balance to pay what the cooperative's books hold")
     plan = plan_payout(node, coop, options)
+    plan = replace(plan, notes=notes + plan.notes)
     return plan if dry_run else publish(node, plan)
+
+
+def _bounded_by_balance(node: Node, coop: ActorRow, options: PayoutOptions) -> tuple[PayoutOptions, str]:
+    """The payout bounded by the books' balance in its unit, and the note that says how."""
+    found = books.coop_movements(node, coop)
+    unit = books.book_unit(found, options.currency, options.decimals)
+    held = balance_of(found, unit)
+    if options.amount is None:
+        if held <= 0:
+            raise BadInput(f"the books of {coop.name} hold {unit.display(held)}: there is nothing to pay "
+                           "from the balance")
+        return (replace(options, amount=unit.to_string(held)),
+                f"bounded by the balance: pays all {unit.display(held)} the books hold")
+    minor = parse_amount(options.amount, unit)
+    books.require_balance(found, unit, minor, "a payout")
+    return options, (f"paid from the balance: {unit.display(minor)} of the {unit.display(held)} the books "
+                     f"hold, {unit.display(held - minor)} left")
 
 
 def plan_payout(node: Node, coop: ActorRow, options: PayoutOptions, *,
@@ -224,20 +253,6 @@ def logged_object(node: Node, object_id: str) -> dict | None:
     return obj if isinstance(obj, dict) and obj.get("id") == object_id else None
 
 
-def period_bounds(period: str) -> tuple[str, str]:
-    """[start, end) dates of a period: a year, month or day, or ``A/B`` from A through B.
-
-    ``2026`` is [2026-01-01, 2027-01-01), ``2026-10`` [2026-10-01, 2026-11-01),
-    ``2026-10-05`` one day, and ``2026-01/2026-06`` the first half of 2026.
-    """
-    first, slash, last = period.partition("/")
-    start, _ = _calendar_unit(first, period)
-    end = _calendar_unit(last, period)[1] if slash else _calendar_unit(first, period)[1]
-    if end <= start:
-        raise BadInput(f"period {period}: its end comes before its start")
-    return start.isoformat(), end.isoformat()
-
-
 def recipient_bounds(plan: PayoutPlan) -> dict[str, str]:
     """Which constraint holds each recipient where they are: floor, cap or ratio ("" for none).
 
@@ -323,23 +338,3 @@ def _content(coop: ActorRow, unit: Currency, amount: int, options: PayoutOptions
 
 def _short(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _calendar_unit(text: str, period: str) -> tuple[date, date]:
-    """[start, end) of one year, month or day written as 2026, 2026-10 or 2026-10-05."""
-    try:
-        parts = [int(p) for p in text.split("-")]
-        if len(parts) == 1 and len(text) == 4:
-            return date(parts[0], 1, 1), date(parts[0] + 1, 1, 1)
-        if len(parts) == 2 and len(text) == 7:
-            year, month = parts
-            start = date(year, month, 1)
-            return start, date(year + month // 12, month % 12 + 1, 1)
-        if len(parts) == 3 and len(text) == 10:
-            start = date(*parts)
-            return start, date.fromordinal(start.toordinal() + 1)
-    except ValueError:
-        pass
-    raise BadInput(f"period {period!r} must be a year, month or day (2026, 2026-10, 2026-10-05) "
-                   "or two of them joined by '/' (2026-01/2026-06)")
-

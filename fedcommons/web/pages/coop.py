@@ -8,12 +8,15 @@ from fractions import Fraction
 
 from aiohttp import web
 
+from ...books import statement_period
+from ...services.books import books as book_service
 from ...services.payouts.coops import members, sustained
 from ...store import coops as coop_store
 from ...store.actors import ActorRow
 from ..charts import Bar, share_bars
 from ..keys import NODE
 from ..templating import render
+from .books import period_links
 from .common import name_of, named
 
 LATEST = 20
@@ -23,7 +26,10 @@ async def page(request: web.Request, coop: ActorRow, doc: dict) -> web.Response:
     """GET /coops/{slug} for a browser."""
     node = request.app[NODE]
     total = coop_store.count_distributions(node.db, coop.id)
+    today = book_service.today()
+    label, start, after = statement_period(today=today)
     return render(request, "coop.html", {
+        "books": book_service.statement(node, coop, label, start, after), "periods": period_links(coop, today),
         "title": coop.display_name or coop.name, "coop": coop, "members": [named(node, p) for p in members(node, coop)],
         "sustains": _sustains(node, coop), "total": total,
         "distributions": coop_store.distributions(node.db, coop.id, limit=LATEST) if total else []})
