@@ -42,9 +42,12 @@ def test_the_tables_hold_what_the_node_shows(exported):
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         targets = {row[2] for row in db.execute("PRAGMA foreign_key_list(contributions)")}
         assert targets == {"actors"}
+        # The cooperative's books: its distribution, as a payout taking the balance down.
+        books = db.execute("SELECT id, kind, amount, effect, currency FROM books").fetchall()
+        assert books == [(ids["distribution"], "payout", "90.00", "-90.00", "EUR")]
         # Nothing private: no table of keys, passwords, sessions or aliases.
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert not tables & {"passwords", "web_sessions", "oauth_tokens", "aliases", "log_entries"}
+        assert not tables & {"passwords", "web_sessions", "oauth_tokens", "aliases", "log_entries", "payees"}
         assert "PRIVATE KEY" not in path.read_bytes().decode("latin-1")
     finally:
         db.close()

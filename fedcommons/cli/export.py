@@ -20,7 +20,7 @@ def export_group() -> None:
 @FORMAT
 @click.pass_context
 def export_sqlite_command(ctx: click.Context, file: str, force: bool, fmt: str) -> None:
-    """Write people, pools, contributions, current standing and payouts to a new SQLite
+    """Write people, pools, contributions, current standing, payouts and books to a new SQLite
     database, ready for Datasette (`datasette FILE`): primary and foreign keys, and
     full-text search on contribution summaries and names.
 

@@ -30,6 +30,11 @@ SCHEMA = {
     "payouts": ({"distribution": str, "recipient": str, "amount": str, "currency": str},
                 ("distribution", "recipient"), [("distribution", "distributions", "id"),
                                                 ("recipient", "actors", "id")]),
+    # A cooperative's books: income, expenses and payouts (payee details never go in).
+    "books": ({"id": str, "cooperative": str, "entry": int, "kind": str, "booked_on": str, "amount": str,
+               "currency": str, "effect": str, "counterparty": str, "counterparty_name": str, "category": str,
+               "memo": str, "corrects": str, "period": str, "policy": str},
+              "id", [("cooperative", "actors", "id")]),
 }
 
 

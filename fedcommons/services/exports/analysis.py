@@ -1,8 +1,9 @@
 """`fedcommons export sqlite`: what a node holds, as a database to explore with Datasette.
 
 People and pools, every contribution with its status, the current standing of every
-local pool (the same figures its Standing document publishes), and every published
-Distribution with its payouts. Only what the node already shows publicly goes in.
+local pool (the same figures its Standing document publishes), every published
+Distribution with its payouts, and local cooperatives' books. Only what the node already
+shows publicly goes in (never payee details).
 """
 
 import json
@@ -14,6 +15,7 @@ from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import coops as coop_store
 from ...store.export import write_analysis
+from ..books.books import coop_movements
 from ..payouts.payouts import logged_object
 from ..standing.standing import local_pool_standing
 
@@ -49,7 +51,16 @@ def _tables(node: Node) -> dict:
                            "currency": d.currency, "policy": d.policy, "period": d.period, "published": d.published}
                           for d in coop_store.every_distribution(node.db)),
         "payouts": (row for d in coop_store.every_distribution(node.db) for row in _payouts(node, d)),
+        "books": (row for a in actors if a.kind == "cooperative" and a.local for row in _books(node, a)),
     }
+
+
+def _books(node: Node, coop) -> list[dict]:
+    return [{"id": m.id, "cooperative": coop.id, "entry": m.entry, "kind": m.kind, "booked_on": m.booked_on,
+             "amount": m.unit.to_string(m.amount), "currency": m.unit.code, "effect": m.unit.to_string(m.effect),
+             "counterparty": m.counterparty, "counterparty_name": m.counterparty_name, "category": m.category,
+             "memo": m.memo, "corrects": m.corrects, "period": m.period, "policy": m.policy}
+            for m in coop_movements(node, coop)]
 
 
 def _pool(node: Node, pool_id: str) -> dict:
