@@ -5,10 +5,15 @@ Never edit a migration that has shipped: add the next number.
 
 import sqlite3
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlite_utils import Database
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+from .bodies import compress_existing
+
+# A migration is SQL, or a function of the connection for a step SQL cannot say (it runs
+# in the migration's transaction like the SQL would).
+MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
     (
         1,
         "actors, log, merkle nodes, checkpoints, projections",
@@ -432,6 +437,27 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
         """,
     ),
+    (
+        60,
+        "entry bodies may be stored compressed with a dictionary kept in the database",
+        """
+        -- Dictionaries trained on the log's own entries (store/bodies.py). A row of
+        -- log_entries whose `dictionary` is set holds its body compressed with it; the
+        -- canonical bytes are what readers get back. Written once, never changed.
+        CREATE TABLE body_dictionaries (
+            key INTEGER PRIMARY KEY,
+            dictionary BLOB NOT NULL,
+            trained_at_size INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TRIGGER body_dictionaries_no_update BEFORE UPDATE ON body_dictionaries
+        BEGIN SELECT RAISE(ABORT, 'body dictionaries are written once'); END;
+        CREATE TRIGGER body_dictionaries_no_delete BEFORE DELETE ON body_dictionaries
+        BEGIN SELECT RAISE(ABORT, 'body dictionaries are written once'); END;
+        ALTER TABLE log_entries ADD COLUMN dictionary INTEGER;  -- a key of body_dictionaries
+        """,
+    ),
+    (61, "the bodies of an existing log compressed", compress_existing),
 ]
 
 
@@ -453,8 +479,11 @@ def migrate(db: Database) -> list[int]:
             if conn.execute("SELECT 1 FROM _migrations WHERE number = ?", [number]).fetchone():
                 conn.execute("ROLLBACK")
                 continue
-            for statement in _statements(sql):
-                conn.execute(statement)
+            if callable(sql):
+                sql(conn)
+            else:
+                for statement in _statements(sql):
+                    conn.execute(statement)
             conn.execute(
                 "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
                 [number, name, datetime.now(timezone.utc).isoformat(timespec="seconds")],
