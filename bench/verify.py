@@ -85,15 +85,18 @@ def main() -> None:
         with uncompressed():
             homes["uncompressed"] = build(size)
         seconds: dict[str, list[float]] = {"compressed": [], "uncompressed": []}
+        cpu: dict[str, list[float]] = {"compressed": [], "uncompressed": []}
         for round_ in range(args.compare):
             order = ["compressed", "uncompressed"] if round_ % 2 == 0 else ["uncompressed", "compressed"]
             for kind in order:
                 figures = verify_in_child(homes[kind][0])
                 seconds[kind].append(figures["seconds"])
+                cpu[kind].append(figures["cpu"])
                 print(f"round {round_ + 1} {kind}: {describe(figures)}")
         new, old = statistics.median(seconds["compressed"]), statistics.median(seconds["uncompressed"])
         print(f"verify medians at {size}: compressed {size / new:,.0f}, uncompressed {size / old:,.0f} "
-              f"entries/s wall; compressed takes {new / old:.1%} of the uncompressed time")
+              f"entries/s wall; compressed takes {new / old:.1%} of the uncompressed time, "
+              f"{statistics.median(cpu['compressed']) / statistics.median(cpu['uncompressed']):.1%} of its CPU")
         for kind, (_, at_rest) in homes.items():
             print(f"{kind}: {describe_bytes(at_rest)}")
 
