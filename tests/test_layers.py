@@ -15,7 +15,7 @@ run and is left out (it is how a type from a higher layer is named without depen
     core      sig/ log/ ld/ standing/    pure: no I/O, nothing above them
               payout/ and small modules
               (activities claims effort
-              errors fields rate_limit
+              errors fields rate_limit redactions
               untrusted urls)
 
 Edges may import one another (web/keys.py names the federation workers' types, the CLI's
@@ -52,7 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing",
         "fedcommons.payout", "fedcommons.claims", "fedcommons.effort", "fedcommons.activities",
         "fedcommons.fields", "fedcommons.urls", "fedcommons.errors", "fedcommons.untrusted",
-        "fedcommons.rate_limit",
+        "fedcommons.rate_limit", "fedcommons.redactions",
     )),
 ]
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}

@@ -458,6 +458,38 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         """,
     ),
     (61, "the bodies of an existing log compressed", compress_existing),
+    (
+        62,
+        "redactions of the log and of mirrors",
+        """
+        -- An entry of this log whose bytes a redaction dropped: the index of the signed
+        -- notice that says so and the figures it retained (JCS bytes), which standing
+        -- reads in the entry's place. Written once, with the notice, never changed.
+        CREATE TABLE redactions (
+            idx INTEGER PRIMARY KEY,
+            notice INTEGER NOT NULL UNIQUE,
+            retained BLOB NOT NULL
+        );
+        CREATE TRIGGER redactions_no_update BEFORE UPDATE ON redactions
+        BEGIN SELECT RAISE(ABORT, 'redactions are written once'); END;
+        CREATE TRIGGER redactions_no_delete BEFORE DELETE ON redactions
+        BEGIN SELECT RAISE(ABORT, 'redactions are written once'); END;
+        -- The same for a mirrored log, read from the notices in it. A notice past the
+        -- mirror's verified size is staged: applied (the mirror drops its copy of the
+        -- entry's bytes) once a signed checkpoint covers it, dropped with the staged entries.
+        CREATE TABLE mirror_redactions (
+            origin TEXT NOT NULL REFERENCES mirrors (origin),
+            idx INTEGER NOT NULL,
+            notice INTEGER NOT NULL,
+            leaf_hash BLOB NOT NULL,
+            retained BLOB NOT NULL,
+            PRIMARY KEY (origin, idx)
+        );
+        CREATE TRIGGER mirror_redactions_keep_verified BEFORE DELETE ON mirror_redactions
+        WHEN OLD.notice < (SELECT size FROM mirrors WHERE origin = OLD.origin)
+        BEGIN SELECT RAISE(ABORT, 'verified mirror redactions are kept'); END;
+        """,
+    ),
 ]
 
 
