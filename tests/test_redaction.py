@@ -8,6 +8,7 @@ import pytest
 from support_cli import invoke, run
 from support_nodes import RunningNode
 
+from fedcommons.cli.network import with_client
 from fedcommons.federation.client import Client
 from fedcommons.home import open_node
 from fedcommons.log.merkle import inclusion_proof, root_at, verify_inclusion
@@ -15,6 +16,7 @@ from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.contributions.contributions import contribute, decide, endorse
 from fedcommons.services.log.log_writer import lookup
+from fedcommons.services.payouts.coops import create_coop, sustain
 from fedcommons.services.log.redaction import redact
 from fedcommons.services.log.verify import verify_log
 from fedcommons.services.replication.mirror_verify import verify_mirror
@@ -199,3 +201,26 @@ async def test_a_mirror_drops_its_copy_and_still_verifies(tmp_path, http):
     finally:
         await a.stop()
         await b.stop()
+
+
+def test_payouts_and_their_verification_are_unchanged(tmp_path):
+    home = tmp_path / "home"
+    run(home, "init", "--url", URL)
+    node = open_node(home)
+    try:
+        index = populate(node)
+        create_actor(node, "person", "erin")
+        create_coop(node, "rootwork", name="Rootwork", members=["erin"])
+        with_client(node, lambda client: sustain(node, client, "rootwork", "garden", member="erin"))
+    finally:
+        node.close()
+    args = ["payout", "rootwork", "--currency", "EUR", "--amount", "1000.00", "--policy", "balanced",
+            "--format", "json"]
+    published = json.loads(run(home, *args, "--as", "erin").stdout)["distribution"]
+    before = json.loads(run(home, *args, "--dry-run").stdout)["distribution"]["payouts"]
+    for what in ("contribution", "validation", "endorsement"):
+        run(home, "log", "redact", str(index[what]), "--reason", "asked", "--as", "bob")
+    after = json.loads(run(home, *args, "--dry-run").stdout)["distribution"]["payouts"]
+    assert after == before and len(after) == 2
+    report = json.loads(run(home, "payout", "verify", published["id"], "--format", "json").stdout)
+    assert report["ok"] and report["problems"] == []

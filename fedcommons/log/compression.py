@@ -66,13 +66,14 @@ def _cache() -> dict:
     return cache
 
 
-def compress(key: int, dictionary: bytes, body: bytes) -> bytes:
-    """`body` compressed with the dictionary stored under `key`."""
+def compress(key: int, load: Callable[[int], bytes], body: bytes) -> bytes:
+    """`body` compressed with the dictionary stored under `key`; `load(key)` gives the
+    dictionary when it is not cached."""
     cache = _cache()
     compressor = cache.get(("c", key))
     if compressor is None:
         compressor = cache[("c", key)] = zstandard.ZstdCompressor(
-            level=LEVEL, dict_data=zstandard.ZstdCompressionDict(dictionary),
+            level=LEVEL, dict_data=zstandard.ZstdCompressionDict(load(key)),
             write_checksum=False, write_dict_id=False,  # the row cites the dictionary
         )
     return compressor.compress(body)

@@ -42,12 +42,16 @@ def pack_bodies(db: Database, size_before: int, bodies: Sequence[bytes]) -> list
     if compression.due_for_training(size_before, size_before + len(bodies)):
         _train(conn, size_before, bodies)
     newest = conn.execute(
-        "SELECT key, dictionary FROM body_dictionaries ORDER BY trained_at_size DESC LIMIT 1"
+        "SELECT key FROM body_dictionaries ORDER BY trained_at_size DESC LIMIT 1"
     ).fetchone()
     if newest is None:
         return [(None, body) for body in bodies]
-    key, dictionary = newest
-    return [(key, compression.compress(key, dictionary, body)) for body in bodies]
+    key = newest[0]
+
+    def load(k: int) -> bytes:  # read only when this thread has no compressor for it yet
+        return load_dictionary(conn, k)
+
+    return [(key, compression.compress(key, load, body)) for body in bodies]
 
 
 def _train(conn: sqlite3.Connection, size_before: int, bodies: Sequence[bytes]) -> None:
@@ -111,7 +115,7 @@ def compress_existing(conn: sqlite3.Connection) -> None:
         ).fetchall()
         conn.executemany(
             "UPDATE log_entries SET body = ?, dictionary = ? WHERE idx = ?",
-            [(compression.compress(key, dictionary, body), key, idx) for idx, body in rows],
+            [(compression.compress(key, lambda _: dictionary, body), key, idx) for idx, body in rows],
         )
         start += 5000
     if trigger is not None:
