@@ -12,6 +12,7 @@ import base64
 import binascii
 
 from .activities import context_for
+from .ld.context import AS
 
 TYPE = "Redaction"
 # Its own terms, and those the retained figures may use.
@@ -75,3 +76,10 @@ def read_notice(activity: dict) -> tuple[int, bytes, dict] | None:
     except (binascii.Error, ValueError):
         return None
     return (index, digest, retained) if len(digest) == 32 else None
+
+
+def tombstone(activity_id: str, former_type: str, deleted: str) -> dict:
+    """What stands in for a redacted activity in the node's other copies of it (the queue
+    of what it sent, the inbox it came through): an ActivityStreams Tombstone."""
+    return {"@context": AS, "id": activity_id, "type": "Tombstone", "formerType": former_type,
+            "deleted": deleted}

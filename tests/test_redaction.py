@@ -24,6 +24,8 @@ from fedcommons.services.replication.sync import sync_peer
 from fedcommons.services.standing.standing import local_pool_standing, parse_as_of, pool_standing
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
+from fedcommons.store import outgoing as outgoing_store
+from fedcommons.store.db import transaction
 
 URL = "http://127.0.0.1:8080"
 SECRET = "watered at Alice Example's flat, 12 Hidden Lane"
@@ -224,3 +226,20 @@ def test_payouts_and_their_verification_are_unchanged(tmp_path):
     assert after == before and len(after) == 2
     report = json.loads(run(home, "payout", "verify", published["id"], "--format", "json").stdout)
     assert report["ok"] and report["problems"] == []
+
+
+def test_the_copies_sent_and_queued_become_a_tombstone(home):
+    index = entries_of(home)
+    node = open_node(home)
+    try:
+        entry = log_store.entry(node.db, index["contribution"])
+        with transaction(node.db):  # as if it had been addressed to a follower on another server
+            outgoing_store.enqueue(node.db, entry.activity_id, entry.actor, entry.body,
+                                   ["https://elsewhere.example/users/x"], entry.recorded_at)
+        redact(node, index["contribution"], reason="asked", by="bob")
+        left = outgoing_store.body(node.db, entry.activity_id)
+        assert b"Hidden Lane" not in left
+        assert json.loads(left)["type"] == "Tombstone" and json.loads(left)["formerType"] == "Create"
+        assert not outgoing_store.has_pending(node.db)  # nothing is fanned out any more
+    finally:
+        node.close()

@@ -6,9 +6,10 @@ from typing import Sequence
 from sqlite_utils import Database
 
 
-def redact(db: Database, idx: int, notice: int, retained: bytes) -> bool:
+def redact(db: Database, idx: int, notice: int, retained: bytes, tombstone: bytes) -> bool:
     """Drop entry ``idx``'s bytes, recording the notice; False if it had none left (the
-    caller holds the write transaction). Projections lose the text they copied from it."""
+    caller holds the write transaction). Projections lose the text they copied from it, and
+    the node's other copies of the activity (sent or received) become ``tombstone``."""
     conn = db.conn
     # Freed space is zeroed, so the bytes do not linger in the file (on by default in
     # many builds of SQLite, not in all).
@@ -22,6 +23,13 @@ def redact(db: Database, idx: int, notice: int, retained: bytes) -> bool:
     # The summary of a contribution and the reason of a rejection are copies of the bytes.
     conn.execute("UPDATE contributions SET summary = '' WHERE entry = ?", (idx,))
     conn.execute("UPDATE contributions SET reason = NULL WHERE decision_entry = ?", (idx,))
+    activity_id = conn.execute("SELECT activity_id FROM log_entries WHERE idx = ?", (idx,)).fetchone()[0]
+    # Deliveries not made yet are not made: they would spread what is being erased.
+    conn.execute("UPDATE deliveries SET state = 'failed', last_error = 'redacted before delivery' "
+                 "WHERE activity_id = ? AND state = 'pending'", (activity_id,))
+    conn.execute("UPDATE outgoing SET body = ?, state = 'fanned-out' WHERE activity_id = ?",
+                 (tombstone, activity_id))
+    conn.execute("UPDATE inbox_items SET body = ? WHERE activity_id = ?", (tombstone, activity_id))
     return True
 
 

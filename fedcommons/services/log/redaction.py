@@ -5,6 +5,7 @@ node's instance actor, `--as node`), who alone may redact entries that belong to
 What may not be redacted: an entry that publishes keys (later proofs are checked against
 them), a cooperative's Distribution (its books stay open, and later payouts subtract what
 it paid) and a redaction notice itself (it carries the redacted entry's figures).
+The node's other copies of the activity (sent, queued, received) become a Tombstone.
 See docs/methods.md, "Redaction".
 """
 
@@ -58,7 +59,9 @@ def redact(node: Node, index: int, *, reason: str, by: str) -> dict:
         )
         pending = sign_as(node, actor, notice)
         [row] = log_writer.append(node, [pending])
-        redaction_store.redact(node.db, index, row.idx, canonicalize(notice["retained"]))
+        tombstone = redactions.tombstone(activity["id"], entry.type, notice["published"])
+        redaction_store.redact(node.db, index, row.idx, canonicalize(notice["retained"]),
+                               canonicalize(tombstone))
     return pending.activity
 
 
