@@ -20,14 +20,16 @@ from .federation.sync_worker import SyncWorker
 from .node import Node
 from .store.writer import Writer
 from .web import routes
-from .web.keys import CLIENT, DELIVERY, INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC, WRITER
+from .web.keys import CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC, WRITER
+from .web.metrics import metrics_response
 
 # The keys are web/keys.py's; named here too for whoever holds an application.
-__all__ = ["CLIENT", "DELIVERY", "INBOX", "INBOX_WRITER", "NODE", "SYNC", "WRITER", "make_app", "node_writer"]
+__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "SYNC", "WRITER", "make_app", "node_writer"]
 
 
-def make_app(node: Node, *, workers: bool = True) -> web.Application:
-    """The node's web application; `workers=False` serves without background work (tests)."""
+def make_app(node: Node, *, workers: bool = True, metrics_port: int | None = None) -> web.Application:
+    """The node's web application; `workers=False` serves without background work (tests);
+    `metrics_port`: also serve /metrics, to anyone who can reach it, on 127.0.0.1 at that port."""
     app = web.Application(client_max_size=MAX_BODY)
     app[NODE] = node.reopen(readonly=True)
     app[WRITER] = node_writer(node)
@@ -36,8 +38,30 @@ def make_app(node: Node, *, workers: bool = True) -> web.Application:
     if workers:
         app.cleanup_ctx.append(_workers)
         app.cleanup_ctx.append(_sync)
+    if metrics_port is not None:
+        app.cleanup_ctx.append(_metrics_listener(metrics_port))
     routes.setup(app)
     return app
+
+
+def _metrics_listener(port: int):
+    """A listener of its own on loopback for /metrics: scraped by an agent on the same
+    machine, out of reach of the public port and its token."""
+
+    async def listener(app: web.Application):
+        side = web.Application()
+
+        async def serve_metrics(request: web.Request) -> web.Response:
+            return metrics_response(app)
+
+        side.router.add_get("/metrics", serve_metrics)
+        runner = web.AppRunner(side, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield
+        await runner.cleanup()
+
+    return listener
 
 
 def node_writer(node: Node) -> Writer[Node]:
@@ -69,6 +93,7 @@ async def _workers(app: web.Application):
     app[DELIVERY] = delivery
     app[INBOX] = inbox
     housekeeping = Housekeeping(app[NODE], writer=app[WRITER])
+    app[HOUSEKEEPING] = housekeeping
     delivery.start()
     inbox.start()
     housekeeping.start()

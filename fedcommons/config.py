@@ -1,22 +1,31 @@
-"""Node settings: a frozen dataclass read from `config.json` in the node home."""
+"""Node settings: a frozen dataclass read from `config.json` in the node home.
 
+Every setting can also come from the environment, as ``FEDCOMMONS_`` and its name in upper
+case (``FEDCOMMONS_AUTHORIZED_FETCH=true``, ``FEDCOMMONS_TRUSTED_PROXIES=10.0.0.0/8,::1``);
+the environment wins over the file, so a container or a systemd unit can set them without
+touching the home. Lists are comma-separated; flags are true/false, yes/no, on/off or 1/0.
+"""
+
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import credit
 from .errors import BadInput, HomeError
 
 CONFIG_FILE = "config.json"
 DATABASE_FILE = "fedcommons.db"
 KEYS_DIR = "keys"
 
-# The kinds of work a node accepts unless its config says otherwise.
+# The kinds of work a node accepts unless its config says otherwise: our own, then the 14
+# CRediT contributor roles (fedcommons/credit.py), which citation imports carry.
 DEFAULT_KINDS = (
     "care", "code", "design", "docs", "facilitation", "maintenance", "outreach",
     "research", "review", "translation",
-)
+) + credit.KINDS
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,10 @@ class Config:
     allow_private_addresses: bool = False
     authorized_fetch: bool = False
     kinds: tuple[str, ...] = DEFAULT_KINDS
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
+    # The bearer token that opens /metrics on the public port; none: /metrics is not served there.
+    metrics_token: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -69,8 +82,9 @@ def resolve_home(home: str | os.PathLike | None) -> Path:
     return Path(home).expanduser().resolve()
 
 
-def load_config(home: Path) -> Config:
-    """Read a node home's settings."""
+def load_config(home: Path, environ=None) -> Config:
+    """Read a node home's settings, with those the environment gives (`environ`: os.environ
+    unless given; pass {} for the file's alone, as when changing it)."""
     path = home / CONFIG_FILE
     if not path.exists():
         raise HomeError(f"{home} is not a node home (no {CONFIG_FILE}): run `fedcommons init --url URL`")
@@ -78,21 +92,77 @@ def load_config(home: Path) -> Config:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise HomeError(f"cannot read {path}: {exc}") from exc
-    known = {"url", "allow_private_addresses", "authorized_fetch", "kinds"}
+    known = set(SETTINGS) - {"prune_after_days"}  # kept in `extra`, read by services.upkeep
+    env = environment_settings(os.environ if environ is None else environ)
+    if "url" in env and normalise_url(env["url"]) != normalise_url(data["url"]):
+        raise HomeError(f"FEDCOMMONS_URL is {env['url']}, but this node is {data['url']}: a node's URL is "
+                        "fixed when it is made (its log and every id name it)")
+    data = {**data, **env}
     return Config(
         home=home,
         url=normalise_url(data["url"]),
         allow_private_addresses=bool(data.get("allow_private_addresses", False)),
         authorized_fetch=bool(data.get("authorized_fetch", False)),
         kinds=tuple(data.get("kinds") or DEFAULT_KINDS),
+        trusted_proxies=check_networks(data.get("trusted_proxies") or ()),
+        metrics_token=data.get("metrics_token") or None,
         extra={k: v for k, v in data.items() if k not in known},
     )
+
+
+# The settings a node home keeps, with how their environment variable is read.
+SETTINGS = {
+    "url": "text", "allow_private_addresses": "flag", "authorized_fetch": "flag", "kinds": "list",
+    "trusted_proxies": "list", "metrics_token": "text", "prune_after_days": "number",
+}
+ENV_PREFIX = "FEDCOMMONS_"
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def environment_settings(environ) -> dict:
+    """The settings given as FEDCOMMONS_* environment variables; HomeError for an unreadable one."""
+    found = {}
+    for name, kind in SETTINGS.items():
+        variable = ENV_PREFIX + name.upper()
+        raw = environ.get(variable)
+        if raw is None:
+            continue
+        if kind == "flag":
+            if raw.strip().lower() not in _FLAGS:
+                raise HomeError(f"{variable}={raw!r}: write true or false")
+            found[name] = _FLAGS[raw.strip().lower()]
+        elif kind == "number":
+            try:
+                found[name] = int(raw)
+            except ValueError:
+                raise HomeError(f"{variable}={raw!r}: write a whole number") from None
+        elif kind == "list":
+            found[name] = [part.strip() for part in raw.split(",") if part.strip()]
+        else:
+            found[name] = raw.strip()
+    return found
+
+
+def check_networks(values) -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.0/8``, ``::1``), normalised; HomeError for anything else."""
+    if isinstance(values, str):
+        values = [values]
+    networks = []
+    for value in values:
+        try:
+            networks.append(str(ipaddress.ip_network(str(value).strip(), strict=False)))
+        except ValueError:
+            raise HomeError(f"trusted proxy {value!r} is not an IP address or network such as 10.0.0.0/8") from None
+    return tuple(networks)
 
 
 def save_config(config: Config) -> None:
     """Write settings atomically (write, fsync, rename)."""
     data = {k: v for k, v in asdict(config).items() if k not in ("home", "extra")}
     data["kinds"] = list(config.kinds)
+    data["trusted_proxies"] = list(config.trusted_proxies)
+    if data["metrics_token"] is None:
+        del data["metrics_token"]
     data.update(config.extra)
     path = config.home / CONFIG_FILE
     tmp = path.with_suffix(".tmp")

@@ -3,16 +3,13 @@
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
 
 from . import urls
 from .config import Config
 from .keystore import KeyStore
 from .sig.note import NoteSigner
+from .store.database import Database
 from .store.db import open_db
-
-if TYPE_CHECKING:  # the type only: sqlite_utils is the store's to import
-    from sqlite_utils import Database
 
 NODE_NAME = "node"
 
@@ -26,7 +23,7 @@ AfterAppend = Callable[["Node", list], None]
 class Node:
     """One node, one base URL, one log."""
 
-    def __init__(self, config: Config, db: "Database", after_append: Sequence[AfterAppend] = ()):
+    def __init__(self, config: Config, db: Database, after_append: Sequence[AfterAppend] = ()):
         self.config = config
         self.db = db
         self.keys = KeyStore(config.keys)

@@ -22,3 +22,12 @@ def run(home, *args, code=0, input=None):
 def entries(home) -> list[dict]:
     """The node's log as `log show --format json` prints it, one dict per entry."""
     return [json.loads(line) for line in run(home, "log", "show", "--format", "json").stdout.splitlines()]
+
+
+def garden_home(root, url: str = "http://127.0.0.1:8080"):
+    """A new node home `root/home` with alice stewarding the pool garden; its path."""
+    home = root / "home"
+    run(home, "init", "--url", url)
+    run(home, "actor", "add", "alice")
+    run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "alice")
+    return home

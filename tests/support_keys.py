@@ -1,7 +1,7 @@
 """Pre-generated keys for test actors, and the cheap password hash tests use.
 
-An RSA-2048 key takes a large fraction of a second to find and a full-cost scrypt tens of
-milliseconds; the suite makes many actors and passwords. tests/conftest.py installs
+An RSA-2048 key takes a large fraction of a second to find and a full-cost Argon2id a tenth of
+a second; the suite makes many actors and passwords. tests/conftest.py installs
 both through the seams production leaves for them (`KeyStore.generate_keys`,
 `accounts.COST`). The keys in tests/keys/ were generated once and are for tests only.
 """
@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 KEYS = Path(__file__).resolve().parent / "keys"
 
-# scrypt at 2**4 iterations: microseconds, and still a real scrypt in the stored string.
-CHEAP_PASSWORD_COST = (4, 8, 1)
+# Argon2id with one pass over 8 KiB: microseconds, and still a real Argon2id in the stored string.
+CHEAP_PASSWORD_COST = (1, 8, 1)
 
 
 class FixedKeys:

@@ -26,6 +26,7 @@ from fedcommons.federation.delivery import (
     retry_delay,
 )
 from fedcommons.node import now
+from fedcommons.services.moderation.blocks import block
 from fedcommons.home import init_node, open_node
 from fedcommons.store import deliveries as store
 from fedcommons.store import outgoing
@@ -298,6 +299,21 @@ async def test_backoff_after_a_500_then_success(node, clock):
     row = store.get(node.db, row_id)
     assert (row.state, row.attempts, row.last_status, row.last_error) == ("delivered", 2, 202, None)
     assert len(client.posts) == 2
+
+
+async def test_nothing_is_sent_to_a_blocked_server_or_actor(node, clock):
+    blocked_host = queue_directly(node, clock, "https://social.blocked.example/inbox", 0)
+    blocked_actor = queue_directly(node, clock, "https://open.example/users/troll/inbox", 0)
+    allowed = queue_directly(node, clock, "https://open.example/users/friend/inbox", 0)
+    block(node, "blocked.example")
+    block(node, "https://open.example/users/troll/inbox")
+    client = FakeClient()
+    await deliver_all(node, client, clock)
+    assert client.posts == ["https://open.example/users/friend/inbox"]
+    for row_id in (blocked_host, blocked_actor):
+        row = store.get(node.db, row_id)
+        assert row.state == "failed" and "blocked on this node" in row.last_error
+    assert store.get(node.db, allowed).state == "delivered"
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 410, 422])

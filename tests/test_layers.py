@@ -14,8 +14,9 @@ run and is left out (it is how a type from a higher layer is named without depen
               keystore.py
     core      sig/ log/ ld/ standing/    pure: no I/O, nothing above them
               payout/ and small modules
-              (activities claims effort
-              errors fields rate_limit redactions
+              (activities claims credit
+              effort errors fields
+              rate_limit redactions
               untrusted urls)
 
 Edges may import one another (web/keys.py names the federation workers' types, the CLI's
@@ -26,8 +27,9 @@ Besides the direction, four rules:
 - cores do no I/O: no database, network, process or file modules, and `open()` /
   `Path.read_*` only in the modules listed in SHIPPED_DATA, which read files that ship
   with the package (the JSON-LD contexts, the vocabulary);
-- only store/ speaks SQL: nothing else imports sqlite3 or sqlite_utils (node.py names the
-  `Database` type only under TYPE_CHECKING) or holds an SQL statement;
+- only store/ speaks SQL: nothing else imports sqlite3 or sqlite_utils or holds an SQL
+  statement; and the log's own connection is the standard sqlite3 module's: sqlite-utils
+  is for analysis exports only (ANALYSIS_EXPORTS);
 - no cycle among module-level imports;
 - a function-local import carries a comment saying why it is not at the top.
 """
@@ -52,7 +54,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing",
         "fedcommons.payout", "fedcommons.claims", "fedcommons.effort", "fedcommons.activities",
         "fedcommons.fields", "fedcommons.urls", "fedcommons.errors", "fedcommons.untrusted",
-        "fedcommons.rate_limit", "fedcommons.redactions",
+        "fedcommons.rate_limit", "fedcommons.credit", "fedcommons.redactions",
     )),
 ]
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
@@ -63,6 +65,8 @@ IO_MODULES = ("sqlite3", "sqlite_utils", "aiohttp", "socket", "ssl", "asyncio", 
 # Pure modules that read files shipped inside the package, and only those.
 SHIPPED_DATA = {"fedcommons.ld.loader", "fedcommons.ld.context"}
 SQL_MODULES = ("sqlite3", "sqlite_utils")
+# The modules that build analysis databases, the only ones that may use sqlite-utils.
+ANALYSIS_EXPORTS = {"fedcommons.store.export"}
 SQL = re.compile(r"^\s*(SELECT\s.*\sFROM\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s"
                  r"|CREATE\s+(TABLE|INDEX|UNIQUE|VIEW|TRIGGER)\s|ALTER\s+TABLE\s|DROP\s+TABLE\s|PRAGMA\s|BEGIN\b)",
                  re.I | re.S)
@@ -252,6 +256,12 @@ def test_only_the_store_speaks_sql():
     # node.py, config.py and keystore.py sit in the store's layer but are not store/.
     assert [problem for module, found in imports.items() if not module.startswith("fedcommons.store.")
             for problem in sql_outside_store(module, modules[module].read_text(), found)] == []
+
+
+def test_sqlite_utils_builds_exports_only():
+    _, imports = graph()
+    assert [f"{module}:{i.line}" for module, found in imports.items() if module not in ANALYSIS_EXPORTS
+            for i in found if i.target.split(".")[0] == "sqlite_utils"] == []
 
 
 def test_function_local_imports_say_why():

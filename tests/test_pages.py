@@ -156,6 +156,20 @@ async def test_the_same_urls_still_answer_json_ld(served, http):
             assert (await response.json(content_type=None))["type"] == kind
 
 
+async def test_every_negotiated_answer_says_it_varies_with_accept(served, http):
+    # A shared cache must not hand the page to an ActivityPub client, or the JSON to a browser.
+    paths = ["/pools/garden", "/users/carol", "/coops/bakery", "/pools/garden/standing",
+             served.ids["rejected"].removeprefix(served.url), "/users/nobody"]
+    for path in paths:
+        for accept in (AP, "text/html", "*/*"):
+            async with http.get(served.url + path, headers={"Accept": accept}) as response:
+                await response.read()
+                vary = [part.strip().lower() for part in response.headers.get("Vary", "").split(",")]
+                assert vary.count("accept") == 1, (path, accept, response.status, response.headers.get("Vary"))
+    async with http.get(served.url + "/health") as response:  # not negotiated: no claim that it is
+        assert "accept" not in response.headers.get("Vary", "").lower()
+
+
 async def test_a_contribution_and_its_activity_have_pages_for_browsers(served, http):
     status, html = await page(http, served.ids["rejected"])
     shown = text_of(html)

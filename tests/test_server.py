@@ -305,7 +305,9 @@ async def test_a_flood_naming_a_hanging_key_leaves_first_contact_to_others(serve
             await asyncio.sleep(0.05)
         hanging.release()
         answers = await asyncio.wait_for(asyncio.gather(*flood), 30)
-    assert status == 202 and first_contact < 2.0, f"first contact took {first_contact:.1f} s"
+    # The hanging host never answers until released, after this: waiting behind it would take
+    # the whole 15 s. 5 s leaves room for a machine busy with other work.
+    assert status == 202 and first_contact < 5.0, f"first contact took {first_contact:.1f} s"
     statuses = [s for s, _, _ in answers]
     assert set(statuses) <= {401, 503}
     if distinct:

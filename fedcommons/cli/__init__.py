@@ -31,7 +31,9 @@ class Group(click.Group):
             sys.exit(1)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"],
+                                         # FEDCOMMONS_SERVE_PORT=8081 for `serve --port 8081`, and so on.
+                                         "auto_envvar_prefix": "FEDCOMMONS"})
 @click.option(
     "--home",
     type=click.Path(file_okay=False),
@@ -57,6 +59,7 @@ from . import (  # noqa: E402,F401
     contributions,
     coops,
     deliveries,
+    export,
     federation,
     follows,
     logbook,
@@ -64,6 +67,7 @@ from . import (  # noqa: E402,F401
     node,
     settings,
     standing,
+    upkeep,
 )
 
 __all__ = ["main"]

@@ -1,15 +1,13 @@
 """`fedcommons init` and `fedcommons serve`: create a node home, and serve it."""
 
-import logging
-
 import click
 from aiohttp import web
 
 from ..config import load_config, normalise_url
-from ..errors import HomeError
+from ..errors import BadInput, HomeError
 from ..home import init_node
 from .common import node_from
-from .serving import HEADER_TIMEOUT, quiet_rejected_requests, runner_options
+from .serving import HEADER_TIMEOUT, configure_logging, quiet_rejected_requests, runner_options
 from . import main
 
 
@@ -44,12 +42,20 @@ def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: 
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="How much to log.")
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]),
+              help="Log lines as text, or as one JSON object per line (for a log collector); "
+                   "each line about a request carries its request id.")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None,
+              help="Also serve /metrics (Prometheus) on 127.0.0.1 at this port, for a scraper on the "
+                   "same machine. On the public port, /metrics answers only with the metrics token "
+                   "(`fedcommons settings --metrics-token`).")
 @click.option("--header-timeout", default=HEADER_TIMEOUT, show_default=True, metavar="SECONDS",
               type=click.FloatRange(min=1),
               help="Close a connection that has not sent a whole request head this long after "
                    "opening or after its last response (slow clients, idle keep-alive).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, log_level: str, header_timeout: float) -> None:
+def serve(ctx: click.Context, host: str, port: int, log_level: str, log_format: str, metrics_port: int | None,
+          header_timeout: float) -> None:
     """Serve the node: ActivityPub, WebFinger, NodeInfo, the log, and its pages.
 
     Ids and links come from the node's configured URL, so the node can sit behind a
@@ -59,8 +65,11 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str, header_timeo
     # about 0.13 s to every other command.
     from ..app import make_app
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, log_format)
     quiet_rejected_requests()
     node = node_from(ctx)
+    if metrics_port is not None and metrics_port == port:
+        raise BadInput("--metrics-port must differ from --port")
     click.echo(f"serving {node.url} on http://{host}:{port} (Ctrl-C to stop)", err=True)
-    web.run_app(make_app(node), host=host, port=port, print=None, **runner_options(header_timeout))
+    web.run_app(make_app(node, metrics_port=metrics_port), host=host, port=port, print=None,
+                **runner_options(header_timeout))

@@ -5,10 +5,13 @@ import logging
 
 from aiohttp.http_exceptions import HttpProcessingError
 
+from ..web.observe import AccessLogger, configure_logging
+
+__all__ = ["HEADER_TIMEOUT", "configure_logging", "quiet_rejected_requests", "runner_options"]
+
 # Long enough for a slow phone network, short enough that trickling headers a byte at a
 # time (slowloris) holds a connection for seconds, not for ever.
 HEADER_TIMEOUT = 15.0
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 
 log = logging.getLogger("fedcommons.web")
 
@@ -22,7 +25,7 @@ def runner_options(header_timeout: float = HEADER_TIMEOUT) -> dict:
     reset it. So the keep-alive timeout is the header deadline (and also how long an idle
     connection stays open: proxies that keep connections to the node should idle less).
     """
-    return {"keepalive_timeout": header_timeout, "access_log_format": ACCESS_LOG_FORMAT}
+    return {"keepalive_timeout": header_timeout, "access_log_class": AccessLogger}
 
 
 class RejectedRequests(logging.Filter):

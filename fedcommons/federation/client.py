@@ -27,8 +27,9 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from .. import __version__, urls
-from ..errors import BadInput, FetchError, NotFound, VerificationError
+from ..errors import BadInput, FetchError, Forbidden, NotFound, VerificationError
 from ..node import NODE_NAME, Node, now
+from ..services.moderation.blocks import blocked
 from ..sig.httpsig import sign_request
 from ..sig.keys import PublicKey, ed25519_public_from_multibase, ed25519_public_multibase, load_public_pem, public_pem
 from ..store import actors as actor_store
@@ -203,6 +204,8 @@ class Client:
                     signer: Signer | None, scheme: str | None) -> Response:
         """One HTTP request; the body of a 2xx answer to a GET is read (capped)."""
         netguard.check_url(url, allow_private=self.node.config.allow_private_addresses)
+        if (block := blocked(self.node, url)) is not None:
+            raise Forbidden(f"{method} {url}: {block} is blocked on this node")
         headers = {**headers, "User-Agent": self.user_agent}
         if signer is not None:
             headers.update(sign_request(method, url, headers, body, key_id=signer.key_id,

@@ -45,6 +45,7 @@ from typing import Callable
 
 from ..errors import BadInput, FedcommonsError, FetchError, Forbidden, NotFound
 from ..node import Node, now
+from ..services.moderation.blocks import blocked
 from ..store import actors as actor_store
 from ..store import deliveries as store
 from ..store import outgoing as outgoing_store
@@ -172,6 +173,11 @@ class DeliveryWorker:
         self._back: set[str] = set()
 
     # -- control ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the delivery loop runs (False once stopped, or if it died)."""
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         """Start the delivery loop on the running event loop."""
@@ -394,6 +400,9 @@ class DeliveryWorker:
                 if resolved is None:
                     return None
                 row = resolved
+            block = blocked(self.node, row.recipient) or blocked(self.node, row.inbox)
+            if block is not None:
+                return self._failure(row, None, f"{block} is blocked on this node", permanent=True)
             body = self._body(row.activity_id)
             sender = self._sender(row.sender)
             if body is None:

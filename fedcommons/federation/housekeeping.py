@@ -1,5 +1,6 @@
-"""Periodic clean-up while the server runs: registered OAuth clients nobody uses, and
-expired OAuth codes and tokens, are deleted (see services.accounts.oauth_clients)."""
+"""Periodic clean-up while the server runs: registered OAuth clients nobody uses are
+deleted (see services.accounts.oauth_clients), and what `fedcommons prune` forgets is
+forgotten after the node's `prune_after_days` (services.upkeep.prune)."""
 
 import asyncio
 import logging
@@ -7,6 +8,7 @@ import logging
 from ..errors import FedcommonsError
 from ..node import Node
 from ..services.accounts.oauth_clients import expire_unused_clients
+from ..services.upkeep.prune import prune, prune_age
 from ..store.db import StoreError
 from ..store.writer import Direct, Writer
 from .background import Background
@@ -44,4 +46,12 @@ class Housekeeping(Background):
         else:
             if removed:
                 log.info("housekeeping: deleted %d unused OAuth client(s)", removed)
+        try:
+            pruned = await self.writer.run(prune, prune_age(self.node))
+        except (FedcommonsError, StoreError) as exc:
+            log.warning("housekeeping: could not prune: %s", exc)
+        else:
+            if any(pruned.as_dict().values()):
+                log.info("housekeeping: pruned %s", ", ".join(f"{n} {k.replace('_', ' ')}"
+                                                             for k, n in pruned.as_dict().items() if n))
         self.rounds += 1

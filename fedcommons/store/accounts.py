@@ -1,6 +1,6 @@
 """SQL for the password hashes of local people who sign in to the ActivityPub API."""
 
-from sqlite_utils import Database
+from .database import Database
 
 
 def set_password_hash(db: Database, actor: str, hashed: str, updated_at: str) -> None:

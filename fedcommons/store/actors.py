@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)
@@ -162,3 +162,8 @@ def stewards(db: Database, pool_id: str) -> list[str]:
     return [r[0] for r in db.conn.execute(
         "SELECT actor FROM stewards WHERE pool = ? ORDER BY actor", (pool_id,)
     )]
+
+
+def every_actor(db: Database) -> list[ActorRow]:
+    """Every actor this node knows, local and remote, by id."""
+    return [_row(row) for row in db.conn.execute(f"SELECT {_COLUMNS} FROM actors ORDER BY id")]

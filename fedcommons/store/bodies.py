@@ -10,7 +10,7 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 from ..errors import IntegrityError
 from ..log import compression

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 from itertools import islice
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,20 @@ def claimed(db: Database, note_id: str) -> bool:
 def remove_endorsement(db: Database, activity_id: str) -> bool:
     """Drop an endorsement by its Like's id (an Undo); False if there was none."""
     return db.conn.execute("DELETE FROM endorsements WHERE activity_id = ?", (activity_id,)).rowcount > 0
+
+
+def every_contribution(db: Database, batch: int = 5000) -> Iterator[ContributionRow]:
+    """Every contribution in log order, read in pages so memory stays flat."""
+    last = -1
+    while True:
+        rows = db.conn.execute(f"SELECT {_COLUMNS} FROM contributions WHERE entry > ? ORDER BY entry LIMIT ?",
+                               (last, batch)).fetchall()
+        if not rows:
+            return
+        yield from (ContributionRow(*row) for row in rows)
+        last = rows[-1][1]
+
+
+def count_all(db: Database) -> int:
+    """How many contributions the node knows."""
+    return db.conn.execute("SELECT count(*) FROM contributions").fetchone()[0]

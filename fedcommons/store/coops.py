@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 
 def add_members(db: Database, coop: str, people: list[str]) -> None:
@@ -93,3 +93,8 @@ def distributions(db: Database, coop: str, *, currency: str | None = None, newes
 def count_distributions(db: Database, coop: str) -> int:
     """How many Distributions a cooperative published."""
     return db.conn.execute("SELECT count(*) FROM distributions WHERE coop = ?", (coop,)).fetchone()[0]
+
+
+def every_distribution(db: Database) -> list[DistributionRow]:
+    """Every Distribution of every cooperative, in log order."""
+    return [DistributionRow(*r) for r in db.conn.execute(f"SELECT {_COLUMNS} FROM distributions ORDER BY entry")]

@@ -5,9 +5,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlite_utils import Database
-
 from ..errors import HomeError
+from .database import Database
 from .migrations import migrate
 
 # A concurrent writer (the server while the CLI imports) waits this long for the lock
@@ -78,6 +77,18 @@ def transaction(db: Database) -> Iterator[Database]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+@contextmanager
+def trial(db: Database) -> Iterator[Database]:
+    """A transaction that is always rolled back: to count what a change would do."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 @contextmanager

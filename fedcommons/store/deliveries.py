@@ -10,7 +10,7 @@ A row whose recipient's inbox is not known yet has ``inbox`` NULL and ``recipien
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 STATES = ("pending", "delivered", "failed")
 
@@ -214,3 +214,11 @@ def counts(db: Database) -> dict[str, int]:
     """How many deliveries are in each state."""
     found = dict(db.conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
     return {state: found.get(state, 0) for state in STATES}
+
+
+def delete_delivered(db: Database, before: str) -> int:
+    """Forget deliveries made before `before` (ISO 8601); returns how many. Failed ones stay,
+    to be looked at and retried."""
+    return db.conn.execute(
+        "DELETE FROM deliveries WHERE state = 'delivered' AND delivered_at < ?", (before,)
+    ).rowcount

@@ -1,6 +1,6 @@
 """SQL for follow relationships (who receives whose activities)."""
 
-from sqlite_utils import Database
+from .database import Database
 
 
 def upsert_follow(db: Database, follower: str, followee: str, activity_id: str, state: str,

@@ -1,6 +1,6 @@
 """SQL for what each remote host accepts (which HTTP signature scheme worked last)."""
 
-from sqlite_utils import Database
+from .database import Database
 
 SCHEMES = ("rfc9421", "cavage")
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 MAX_ATTEMPTS = 5
 # Seconds before the attempt after the n-th failed one (index n - 1): an item that needs a
@@ -95,3 +95,11 @@ def count(db: Database, activity_id: str) -> int:
     return db.conn.execute(
         "SELECT count(*) FROM inbox_items WHERE activity_id = ?", (activity_id,)
     ).fetchone()[0]
+
+
+def delete_finished(db: Database, before: str) -> int:
+    """Forget items processed, ignored or failed before `before` (ISO 8601); returns how many."""
+    return db.conn.execute(
+        "DELETE FROM inbox_items WHERE state IN ('processed', 'ignored', 'failed') AND processed_at < ?",
+        (before,),
+    ).rowcount

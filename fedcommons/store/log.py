@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple, Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 from .bodies import open_body, pack_bodies
 
@@ -174,3 +174,10 @@ def entry_by_object(db: Database, object_id: str, type_: str = "Create") -> Entr
         (object_id, type_),
     ).fetchone()
     return _entry(db, row) if row else None
+
+
+def write_probe(db: Database) -> None:
+    """Write and take back a row change inside the caller's transaction: proves the write
+    lock was granted and the file is writable (the transaction itself rolls nothing
+    back: the row is written as it was)."""
+    db.conn.execute("UPDATE _migrations SET name = name WHERE number = (SELECT max(number) FROM _migrations)")

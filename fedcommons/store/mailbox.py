@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 from .bodies import open_body
 

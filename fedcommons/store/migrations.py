@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlite_utils import Database
+from .database import Database
 
 from .bodies import compress_existing
 
@@ -435,6 +435,21 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         -- An item whose processing failed (its actor's server down, say) is tried again
         -- only from this time on, not at once.
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
+        """,
+    ),
+    (
+        100,
+        "blocked domains and actors",
+        """
+        -- A domain (and every host under it) or one actor the node's operator has blocked:
+        -- nothing from them is accepted, nothing is sent or fetched, their content is
+        -- hidden on pages. The log itself is never changed by a block.
+        CREATE TABLE blocks (
+            target TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('domain', 'actor')),
+            reason TEXT,
+            created_at TEXT NOT NULL
+        ) WITHOUT ROWID;
         """,
     ),
     (

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 from ..log.merkle import HASH_SIZE
 

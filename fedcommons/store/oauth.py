@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,8 @@ def revoke_actor(db: Database, actor: str) -> int:
     return grants
 
 
-def purge_expired(db: Database, before: float) -> None:
-    """Forget codes and tokens that expired before `before` (they can never be used again)."""
-    db.conn.execute("DELETE FROM oauth_codes WHERE expires_at < ?", (before,))
-    db.conn.execute("DELETE FROM oauth_tokens WHERE expires_at < ?", (before,))
+def purge_expired(db: Database, before: float) -> int:
+    """Forget codes and tokens that expired before `before` (they can never be used again);
+    returns how many."""
+    codes = db.conn.execute("DELETE FROM oauth_codes WHERE expires_at < ?", (before,)).rowcount
+    return codes + db.conn.execute("DELETE FROM oauth_tokens WHERE expires_at < ?", (before,)).rowcount

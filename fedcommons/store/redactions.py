@@ -3,7 +3,7 @@ the figures each notice retained (see fedcommons/redactions.py)."""
 
 from typing import Sequence
 
-from sqlite_utils import Database
+from .database import Database
 
 
 def redact(db: Database, idx: int, notice: int, retained: bytes, tombstone: bytes) -> bool:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,12 @@ def delete_expired(db: Database, at: str) -> int:
 def count_sessions(db: Database, actor: str) -> int:
     """How many sessions a person holds (live or not yet purged)."""
     return db.conn.execute("SELECT count(*) FROM web_sessions WHERE actor = ?", (actor,)).fetchone()[0]
+
+
+def reseal(db: Database, actor: str, before: bytes, after: bytes) -> int:
+    """Move an actor's sessions sealed with `before` to `after` (the same password, hashed
+    anew); returns how many."""
+    return db.conn.execute(
+        "UPDATE web_sessions SET password_seal = ? WHERE actor = ? AND password_seal = ?",
+        (after, actor, before),
+    ).rowcount

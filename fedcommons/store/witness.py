@@ -3,7 +3,7 @@ nodes made on our checkpoints, and the witnesses we ask."""
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generic, TypeVar
 
-from sqlite_utils import Database
+from .database import Database
 
 from ..errors import Busy
 from .db import transaction

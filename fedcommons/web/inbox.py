@@ -9,9 +9,10 @@ import logging
 
 from aiohttp import web
 
-from .keys import INBOX, INBOX_WRITER, MAX_BODY
+from .keys import INBOX, INBOX_WRITER, MAX_BODY, NODE
 from ..errors import Forbidden
 from ..federation import ownership
+from ..services.moderation.blocks import blocked
 from ..sig.proof import proof_verification_method, verify_proof
 from ..untrusted import load_json
 from .actors import local_actor
@@ -28,6 +29,9 @@ async def receive(request: web.Request) -> web.Response:
     body = await request.read()
     activity = _parse(body)
     actor = _actor_id(activity)
+    if blocked(request.app[NODE], actor) is not None:
+        # Before the signature: a blocked server costs no key fetch.
+        raise Forbidden("this node does not accept activities from that actor or server")
     signed, owner = await verify_request(request, body)
     if owner != actor:
         await _verify_forwarded(request, activity, actor, owner)
@@ -67,9 +71,9 @@ async def _verify_forwarded(request: web.Request, activity: dict, actor: str, ow
     its own Data Integrity proof verifies with the actor's key (a pool forwarding a
     contribution to its followers)."""
     if proof_verification_method(activity) is None:
-        raise refusal("the signing key belongs to %s, not to the actor %s", owner, actor)
+        raise refusal("not-the-actor", "the signing key belongs to %s, not to the actor %s", owner, actor)
     if not await _proven_by(request, activity, actor):
-        raise refusal("forwarded by %s, and its proof does not verify as %s", owner, actor)
+        raise refusal("forwarded-proof", "forwarded by %s, and its proof does not verify as %s", owner, actor)
 
 
 async def _check_ids(request: web.Request, activity: dict, actor: str) -> None:

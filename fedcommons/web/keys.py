@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ..federation.client import Client
 from ..federation.delivery import DeliveryWorker
+from ..federation.housekeeping import Housekeeping
 from ..federation.inbox_worker import InboxWorker
 from ..federation.inbox_writer import InboxWriter
 from ..federation.sync_worker import SyncWorker
@@ -21,5 +22,6 @@ DELIVERY = web.AppKey("delivery", DeliveryWorker)
 INBOX = web.AppKey("inbox", InboxWorker)
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 SYNC = web.AppKey("sync", SyncWorker)
+HOUSEKEEPING = web.AppKey("housekeeping", Housekeeping)
 
 MAX_BODY = 1024 * 1024  # the largest request body the application reads

@@ -4,9 +4,13 @@ from aiohttp import web
 
 from ..services.accounts import oauth_clients
 from . import actors, c2s, coops, inbox, oauth, objects, site, standing, wellknown
-from . import logapi, session, sign_in, templating, witness
+from . import health, logapi, metrics, session, sign_in, templating, witness
 from .authfetch import authorized_fetch_middleware
+from .client_address import client_address_middleware
 from .errors import error_middleware
+from .metrics import METRICS, Metrics, metrics_middleware
+from .negotiation import vary_on_accept
+from .observe import request_id_middleware
 from .pages import consent, contribute, home, log as log_pages, login, review
 from .wake import wake_middleware
 
@@ -17,7 +21,14 @@ def setup(app: web.Application) -> None:
     """Register routes and middleware on the node's application."""
     app[sign_in.LIMITS] = sign_in.SignInLimits()
     templating.setup(app)
+    app[METRICS] = Metrics(app)
+    app.on_response_prepare.append(vary_on_accept)
+    # First who the client is (behind a trusted proxy), then the request's id for every
+    # line logged about it; the metrics see errors before they become problem documents.
+    app.middlewares.append(client_address_middleware)
+    app.middlewares.append(request_id_middleware)
     app.middlewares.append(error_middleware)
+    app.middlewares.append(metrics_middleware)
     app.middlewares.append(wake_middleware)
     app.middlewares.append(authorized_fetch_middleware)
     app.middlewares.append(session.session_middleware)
@@ -33,7 +44,9 @@ def setup(app: web.Application) -> None:
     r.add_post(oauth.TOKEN, oauth.token)
     r.add_post(oauth.REGISTER, oauth.register)
     r.add_post(oauth.REVOKE, oauth.revoke)
-    r.add_get("/health", site.health)
+    r.add_get("/health", health.health)
+    r.add_get("/health/ready", health.ready)
+    r.add_get("/metrics", metrics.metrics)
     r.add_get("/ns/v1", site.context)
     r.add_get("/", home.home)
     r.add_get("/login", login.login_page)

@@ -18,6 +18,7 @@ from ..services.accounts import sessions
 from ..services.accounts.sessions import Session
 from . import csrf
 from .keys import NODE
+from .negotiation import add_vary
 from .templating import NAV
 
 COOKIE = "fc_session"
@@ -52,8 +53,7 @@ async def session_middleware(request: web.Request, handler):
         for name, value in _HTML_HEADERS.items():
             response.headers.setdefault(name, value)
         # The header differs for whoever is signed in: a cache must not hand one person's page to another.
-        vary = response.headers.get("Vary")
-        response.headers["Vary"] = f"{vary}, Cookie" if vary else "Cookie"
+        add_vary(response, "Cookie")
         if session is not None:
             # The page names who is signed in and carries their form tokens.
             response.headers["Cache-Control"] = "private, no-store"

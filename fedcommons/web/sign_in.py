@@ -58,9 +58,10 @@ from typing import Callable
 
 from aiohttp import web
 
+from ..errors import BadInput, TryLater
 from ..services.accounts import accounts
 from ..store.actors import ActorRow
-from .keys import NODE
+from .keys import NODE, WRITER
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,20 @@ async def check_password(request: web.Request, login: str, password: str) -> Ver
     attempt = request.app[LIMITS].begin(account, address_key(request.remote))
     if attempt.retry_after:
         return Verdict(None, attempt.retry_after)
-    # scrypt takes tens of milliseconds: off the event loop, so other requests go on.
-    matches = await asyncio.get_running_loop().run_in_executor(_HASHING, accounts.password_matches, stored,
-                                                               password)
+    # A hash takes a tenth of a second: off the event loop, so other requests go on.
+    loop = asyncio.get_running_loop()
+    matches = await loop.run_in_executor(_HASHING, accounts.password_matches, stored, password)
     if person is None or not matches:
         return Verdict(None)
     request.app[LIMITS].succeeded(attempt)
+    if accounts.needs_upgrade(stored):
+        # The one moment the password is known: hash it again at today's cost.
+        try:
+            fresh = await loop.run_in_executor(_HASHING, accounts.hash_password, password)
+            await request.app[WRITER].run(accounts.replace_hash, person.id, stored, fresh)
+        except (BadInput, TryLater):
+            pass  # a password shorter than today's minimum, or a busy database: next time
+
     return Verdict(person)
 
 

@@ -21,10 +21,17 @@ log = logging.getLogger("fedcommons.signatures")
 NOT_VERIFIED = "the signature could not be verified"
 
 
-def refusal(reason: str, *args) -> VerificationError:
-    """A 401 with the generic detail; ``reason % args`` goes to the log."""
+def refusal(kind: str, reason: str, *args) -> VerificationError:
+    """A 401 with the generic detail; ``reason % args`` goes to the log, and `kind` (one of
+    FAILURES) to the metrics."""
     log.info("signature refused: " + reason, *args)
-    return VerificationError(NOT_VERIFIED)
+    error = VerificationError(NOT_VERIFIED)
+    error.signature_failure = kind
+    return error
+
+
+# Why a signature was refused, as the metrics count it.
+FAILURES = ("malformed", "key-unavailable", "mismatch", "not-the-actor", "forwarded-proof")
 
 
 async def unverified_key(request: web.Request, key_id: str, *, refresh: bool) -> tuple[PublicKey, str]:
@@ -35,17 +42,21 @@ async def unverified_key(request: web.Request, key_id: str, *, refresh: bool) ->
     except TryLater:
         raise
     except FedcommonsError as exc:
-        raise refusal("cannot fetch key %s: %s", key_id, exc) from None
+        raise refusal("key-unavailable", "cannot fetch key %s: %s", key_id, exc) from None
 
 
 async def verify_request(request: web.Request, body: bytes | None) -> tuple[SignedRequest, str]:
     """The parsed signature and the URL of the actor owning its key; VerificationError (401) otherwise."""
     node = request.app[NODE]
-    signed = parse_request(request.method, request.path_qs, request.headers, body, base_url=node.url)
+    try:
+        signed = parse_request(request.method, request.path_qs, request.headers, body, base_url=node.url)
+    except VerificationError as exc:
+        exc.signature_failure = "malformed"  # said as it is: it is about the request alone
+        raise
     result = None
     for refresh in (False, True):
         key, owner = await unverified_key(request, signed.key_id, refresh=refresh)
         result = signed.verify(key)
         if result.ok:
             return signed, owner
-    raise refusal("the signature does not verify with %s: %s", signed.key_id, result.reason)
+    raise refusal("mismatch", "the signature does not verify with %s: %s", signed.key_id, result.reason)

@@ -1,72 +1,102 @@
-"""Passwords of local people, for signing in to the ActivityPub API.
+"""Passwords of local people, for signing in to the web pages and the ActivityPub API.
 
-Hashes are scrypt with a random 16-byte salt per password. The stored string names its
-own parameters (``scrypt$ln=15,r=8,p=1$salt$key``, base64 without padding), so the cost
-can be raised later and old hashes still verify. Comparison is constant-time, and an
-unknown account costs as much as a known one, so timing tells nobody which names exist.
+New hashes are Argon2id (RFC 9106), in the PHC string format that names its own
+parameters (``$argon2id$v=19$m=65536,t=3,p=4$salt$key``), so the cost can be raised later
+and old hashes still verify. Hashes made before (scrypt, ``scrypt$ln=15,r=8,p=1$salt$key``)
+still verify, and are replaced by an Argon2id hash at the person's next sign-in
+(:func:`needs_upgrade`, :func:`replace_hash`). Comparison is constant-time, and an unknown
+account costs as much as a known one, so timing tells nobody which names exist.
 """
 
 import base64
 import hashlib
 import hmac
-import secrets
+
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ...errors import BadInput
 from ...node import Node, now
 from ...store import accounts as account_store
 from ...store import actors as actor_store
 from ...store import oauth as oauth_store
+from ...store import sessions as session_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
 from ..actors.actors import require
+from .sessions import password_seal
 
-# 2**15 iterations with r=8 needs 32 MiB and takes tens of milliseconds: the cost
-# OWASP recommends as a minimum for scrypt.
-LOG2_N, R, P = 15, 8, 1
-# The cost hash_password uses. This is a seam for tests only: tests/conftest.py lowers it,
-# as the suite sets many passwords; the stored string names its cost, so the cheap
-# hashes still verify. Production never changes it.
-COST = (LOG2_N, R, P)
-KEY_BYTES = 32
-SALT_BYTES = 16
+# RFC 9106's second recommendation, for machines without much memory (and argon2-cffi's
+# default): 3 passes over 64 MiB in 4 lanes, about a tenth of a second here. OWASP's
+# first choice for password storage is Argon2id; its minimum is 19 MiB and 2 passes.
+PROFILE = argon2.profiles.RFC_9106_LOW_MEMORY
+# (passes, memory in KiB, lanes) that hash_password uses. A seam for tests only:
+# tests/conftest.py lowers it, as the suite sets many passwords; the stored string names
+# its cost, so the cheap hashes still verify. Production never changes it.
+COST = (PROFILE.time_cost, PROFILE.memory_cost, PROFILE.parallelism)
 MIN_LENGTH = 8
-MAX_LENGTH = 1024  # scrypt reads all of it; a megabyte "password" is an attack, not a secret
+MAX_LENGTH = 1024  # Argon2 reads all of it; a megabyte "password" is an attack, not a secret
+SCRYPT_KEY_BYTES = 32
 
 # Verified against when the account has no password, so a miss costs the same as a hit.
-_DUMMY = None
+_DUMMY: dict[tuple[int, int, int], str] = {}
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text + "=" * (-len(text) % 4))
-
-
-def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
-    # maxmem: scrypt needs 128 * r * n bytes; allow twice that.
-    return hashlib.scrypt(password.encode(), salt=salt, n=1 << log2_n, r=r, p=p,
-                          maxmem=256 * r * (1 << log2_n) + 1024 * 1024, dklen=KEY_BYTES)
+def _hasher() -> argon2.PasswordHasher:
+    passes, memory, lanes = COST
+    return argon2.PasswordHasher(time_cost=passes, memory_cost=memory, parallelism=lanes,
+                                 hash_len=PROFILE.hash_len, salt_len=PROFILE.salt_len, type=argon2.Type.ID)
 
 
 def hash_password(password: str) -> str:
-    """A new salted scrypt hash of `password`, with its parameters."""
+    """A new salted Argon2id hash of `password`, with its parameters."""
     check_password_text(password)
-    salt = secrets.token_bytes(SALT_BYTES)
-    log2_n, r, p = COST
-    key = _scrypt(password, salt, log2_n, r, p)
-    return f"scrypt$ln={log2_n},r={r},p={p}${_b64(salt)}${_b64(key)}"
+    return _hasher().hash(password)
 
 
 def password_matches(stored: str | None, password: str) -> bool:
     """Whether `password` matches a stored hash (None: no password; still costs a hash)."""
-    global _DUMMY
     usable = stored is not None and len(password) <= MAX_LENGTH
     if not usable:
-        if _DUMMY is None:
-            _DUMMY = hash_password("not a password of anyone")
-        stored, password = _DUMMY, password[:MAX_LENGTH]
+        if COST not in _DUMMY:
+            _DUMMY[COST] = hash_password("not a password of anyone")
+        stored, password = _DUMMY[COST], password[:MAX_LENGTH]
+    if stored.startswith("scrypt$"):
+        return _scrypt_matches(stored, password) and usable
+    try:
+        return _hasher().verify(stored, password) and usable
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_upgrade(stored: str | None) -> bool:
+    """Whether a hash that has just verified should be replaced: scrypt, or Argon2id at
+    another cost than today's."""
+    if stored is None:
+        return False
+    if stored.startswith("scrypt$"):
+        return True
+    try:
+        return _hasher().check_needs_rehash(stored)
+    except InvalidHashError:
+        return False
+
+
+def replace_hash(node: Node, actor: str, before: str, after: str) -> bool:
+    """Put `after` (a fresh hash of the same password) in place of `before`, unless the
+    password has changed meanwhile. The person's signed-in browsers stay signed in: their
+    sessions are sealed with the new hash in the same transaction. Tokens are untouched
+    (the password itself did not change)."""
+    with transaction(node.db):
+        if account_store.password_hash(node.db, actor) != before:
+            return False
+        account_store.set_password_hash(node.db, actor, after, now())
+        session_store.reseal(node.db, actor, password_seal(before), password_seal(after))
+    return True
+
+
+def _scrypt_matches(stored: str, password: str) -> bool:
+    """The hashes of earlier versions: ``scrypt$ln=N,r=R,p=P$salt$key``."""
     try:
         scheme, params, salt, key = stored.split("$")
         values = dict(item.split("=") for item in params.split(","))
@@ -74,10 +104,16 @@ def password_matches(stored: str | None, password: str) -> bool:
         if scheme != "scrypt" or not (1 <= log2_n <= 22 and 1 <= r <= 32 and 1 <= p <= 16):
             return False
         expected = _unb64(key)
-        computed = _scrypt(password, _unb64(salt), log2_n, r, p)
+        # maxmem: scrypt needs 128 * r * n bytes; allow twice that.
+        computed = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=1 << log2_n, r=r, p=p,
+                                  maxmem=256 * r * (1 << log2_n) + 1024 * 1024, dklen=SCRYPT_KEY_BYTES)
     except (ValueError, KeyError):
         return False
-    return hmac.compare_digest(computed, expected) and usable
+    return hmac.compare_digest(computed, expected)
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4))
 
 
 def check_password_text(password: str) -> None:

@@ -38,8 +38,8 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _seal(password_hash: str) -> bytes:
-    """What a session remembers of the password it was opened with (a hash of its scrypt hash)."""
+def password_seal(password_hash: str) -> bytes:
+    """What a session remembers of the password it was opened with (a hash of its hash)."""
     return hashlib.sha256(password_hash.encode()).digest()
 
 
@@ -58,7 +58,7 @@ def start(node: Node, person: ActorRow, *, at: datetime | None = None) -> Sessio
     with transaction(node.db):
         # Sessions nobody signed out of would otherwise pile up.
         session_store.delete_expired(node.db, _stamp(moment))
-        session_store.insert_session(node.db, _hash(token), person.id, _seal(stored), _stamp(moment),
+        session_store.insert_session(node.db, _hash(token), person.id, password_seal(stored), _stamp(moment),
                                      _stamp(expires))
     return Session(token, person, expires)
 
@@ -71,7 +71,7 @@ def resume(node: Node, token: str | None, *, at: datetime | None = None) -> Sess
     row = session_store.live_session(node.db, _hash(token), _stamp(moment))
     if row is None or row.password_hash is None:
         return None
-    if not hmac.compare_digest(_seal(row.password_hash), row.password_seal):
+    if not hmac.compare_digest(password_seal(row.password_hash), row.password_seal):
         return None  # the password changed since this browser signed in
     person = actor_store.actor(node.db, row.actor)
     if person is None or not person.local or person.kind != "person":

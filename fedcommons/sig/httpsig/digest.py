@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import hmac
 
-import http_sfv
+import http_sf
 
 from fedcommons.errors import VerificationError
 
@@ -35,9 +35,7 @@ def content_digest_header(body: bytes, algorithm: str = "sha-256") -> str:
     """The ``Content-Digest`` value for ``body``; SHA-256 by default, the one Mastodon reads."""
     if algorithm not in _HASHES:
         raise ValueError(f"unsupported digest algorithm {algorithm!r}; use one of {sorted(_HASHES)}")
-    field = http_sfv.Dictionary()
-    field[algorithm] = _HASHES[algorithm](body).digest()
-    return str(field)
+    return http_sf.ser({algorithm: (_HASHES[algorithm](body).digest(), {})})
 
 
 def check_digest(value: str, body: bytes) -> str:
@@ -64,16 +62,15 @@ def check_digest(value: str, body: bytes) -> str:
 
 def check_content_digest(value: str, body: bytes) -> str:
     """Check a ``Content-Digest`` header against ``body``; return the algorithm that matched."""
-    field = http_sfv.Dictionary()
     try:
-        field.parse(value.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
+        field = http_sf.parse(value.encode("ascii"), tltype="dictionary")
+    except (ValueError, UnicodeEncodeError) as exc:  # StructuredFieldError is a ValueError
         raise VerificationError(f"malformed Content-Digest header {value!r}: not a structured dictionary") from exc
     offered: list[tuple[str, bytes]] = []
-    for name, member in field.items():
-        if not isinstance(member, http_sfv.Item) or not isinstance(member.value, bytes):
+    for name, (member, _params) in field.items():
+        if not isinstance(member, bytes):  # an inner list's member is a list
             raise VerificationError(f"malformed Content-Digest header: {name} is not a byte sequence")
-        offered.append((name, member.value))
+        offered.append((name, member))
     return _compare(offered, body, "Content-Digest")
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Union
 from urllib.parse import parse_qsl, urlsplit
 
-import http_sfv
+import http_sf
+from http_sf.innerlist import ser_item_or_inner_list
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -170,17 +171,14 @@ class Component:
         """The value of parameter ``key``, or ``default``."""
         return dict(self.params).get(key, default)
 
-    def to_item(self) -> http_sfv.Item:
-        """The identifier as a structured-field string item."""
-        item = http_sfv.Item(self.name)
-        for key, value in self.params:
-            item.params[key] = value
-        return item
+    def to_item(self) -> tuple[str, dict[str, Any]]:
+        """The identifier as a structured-field string item: (value, parameters)."""
+        return (self.name, dict(self.params))
 
     @property
     def identifier(self) -> str:
         """The serialised identifier, as it appears in the signature base."""
-        return str(self.to_item())
+        return http_sf.ser(self.to_item())
 
 
 @dataclass(frozen=True)
@@ -205,39 +203,44 @@ class SignatureInput:
         """Names of the components covered without parameters (what a policy can rely on)."""
         return frozenset(c.name for c in self.components if not c.params)
 
-    def to_inner_list(self) -> http_sfv.InnerList:
-        """The member as a structured-field inner list."""
-        inner = http_sfv.InnerList([c.to_item() for c in self.components])
-        for key, value in self.params:
-            inner.params[key] = value
-        return inner
+    def to_inner_list(self) -> tuple[list, dict[str, Any]]:
+        """The member as a structured-field inner list: (items, parameters)."""
+        return ([c.to_item() for c in self.components], dict(self.params))
 
     def serialize(self) -> str:
         """The ``@signature-params`` value, which is also the ``Signature-Input`` member value."""
-        return str(self.to_inner_list())
+        return ser_item_or_inner_list(self.to_inner_list())
 
 
-def _parse_dictionary(value: str, header: str) -> http_sfv.Dictionary:
-    field = http_sfv.Dictionary()
+# http_sf gives an item as (value, parameters) and an inner list as ([items], parameters).
+def _is_inner_list(member: Any) -> bool:
+    return isinstance(member, tuple) and isinstance(member[0], list)
+
+
+def _parse(value: str, header: str, kind: str = "dictionary") -> Any:
     try:
-        field.parse(value.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise VerificationError(f"malformed {header} header: not a structured-field dictionary") from exc
-    return field
+        return http_sf.parse(value.encode("ascii"), tltype=kind)
+    except (ValueError, UnicodeEncodeError) as exc:  # StructuredFieldError is a ValueError
+        raise VerificationError(f"malformed {header} header: not a structured-field {kind}") from exc
+
+
+def _parse_dictionary(value: str, header: str) -> dict[str, Any]:
+    return _parse(value, header)
 
 
 def parse_signature_input(value: str) -> dict[str, SignatureInput]:
     """Parse a ``Signature-Input`` header into its members by label, in order."""
     result: dict[str, SignatureInput] = {}
     for label, member in _parse_dictionary(value, "Signature-Input").items():
-        if not isinstance(member, http_sfv.InnerList):
+        if not _is_inner_list(member):
             raise VerificationError(f"malformed Signature-Input: member {label!r} is not an inner list")
+        items, params = member
         components = []
-        for item in member:
-            if type(item.value) is not str:
+        for value, item_params in items:
+            if type(value) is not str:  # a token or a number is not a component name
                 raise VerificationError(f"malformed Signature-Input: {label!r} lists a component that is not a string")
-            components.append(Component(item.value, tuple(item.params.items())))
-        result[label] = SignatureInput(tuple(components), tuple(member.params.items()))
+            components.append(Component(value, tuple(item_params.items())))
+        result[label] = SignatureInput(tuple(components), tuple(params.items()))
     return result
 
 
@@ -245,38 +248,36 @@ def parse_signature(value: str) -> dict[str, bytes]:
     """Parse a ``Signature`` header into signature bytes by label."""
     result: dict[str, bytes] = {}
     for label, member in _parse_dictionary(value, "Signature").items():
-        if not isinstance(member, http_sfv.Item) or not isinstance(member.value, bytes):
+        if _is_inner_list(member) or not isinstance(member[0], bytes):
             raise VerificationError(f"malformed Signature: member {label!r} is not a byte sequence")
-        result[label] = member.value
+        result[label] = member[0]
     return result
 
 
 def signature_fields(label: str, signature_input: SignatureInput, signature: bytes) -> dict[str, str]:
     """The ``Signature-Input`` and ``Signature`` header values for one signature."""
-    inputs = http_sfv.Dictionary()
-    inputs[label] = signature_input.to_inner_list()
-    sigs = http_sfv.Dictionary()
-    sigs[label] = signature
-    return {"Signature-Input": str(inputs), "Signature": str(sigs)}
+    inputs = {label: signature_input.to_inner_list()}
+    sigs = {label: (signature, {})}
+    return {"Signature-Input": http_sf.ser(inputs), "Signature": http_sf.ser(sigs)}
 
 
 # ---------------------------------------------------------------------------
 # Component values and the signature base
 
 # The `sf` parameter needs the field's structured type; these are the ones a node meets.
-_SF_TYPES: dict[str, type] = {
-    "accept-signature": http_sfv.Dictionary,
-    "cache-status": http_sfv.List,
-    "client-cert": http_sfv.Item,
-    "client-cert-chain": http_sfv.List,
-    "content-digest": http_sfv.Dictionary,
-    "priority": http_sfv.Dictionary,
-    "proxy-status": http_sfv.List,
-    "repr-digest": http_sfv.Dictionary,
-    "signature": http_sfv.Dictionary,
-    "signature-input": http_sfv.Dictionary,
-    "want-content-digest": http_sfv.Dictionary,
-    "want-repr-digest": http_sfv.Dictionary,
+_SF_TYPES: dict[str, str] = {
+    "accept-signature": "dictionary",
+    "cache-status": "list",
+    "client-cert": "item",
+    "client-cert-chain": "list",
+    "content-digest": "dictionary",
+    "priority": "dictionary",
+    "proxy-status": "list",
+    "repr-digest": "dictionary",
+    "signature": "dictionary",
+    "signature-input": "dictionary",
+    "want-content-digest": "dictionary",
+    "want-repr-digest": "dictionary",
 }
 
 # application/x-www-form-urlencoded leaves these bytes alone; RFC 9421 section 2.2.8
@@ -364,17 +365,16 @@ def _field_value(fields: Fields, component: Component) -> str:
         members = _parse_dictionary(combined, name)
         if type(key) is not str or key not in members:
             raise VerificationError(f"{component.identifier}: no such member in {name!r}")
-        return str(members[key])
+        return ser_item_or_inner_list(members[key])
     if structured:
         kind = _SF_TYPES.get(name)
         if kind is None:
             raise VerificationError(f"{component.identifier}: {name!r} is not a known structured field")
-        value = kind()
         try:
-            value.parse(combined.encode("ascii"))
+            value = http_sf.parse(combined.encode("ascii"), tltype=kind)
         except (ValueError, UnicodeEncodeError) as exc:
             raise VerificationError(f"{component.identifier}: value does not parse as a structured field") from exc
-        return str(value)
+        return http_sf.ser(value)
     return combined
 
 

@@ -6,6 +6,7 @@ from typing import Callable, Sequence, TypeVar
 
 from ...errors import FedcommonsError
 from ...node import Node
+from ...services.moderation.blocks import blocked
 from ...services.standing import standing as standing_service
 from ...store import actors as actor_store
 from ...store import log as log_store
@@ -50,6 +51,7 @@ def contribution_table(node: Node, rows: Sequence[ContributionRow]) -> list[dict
     """Contributions as the ``contribution_table`` macro shows them: with names, and the
     inclusion proof of each one's log entry once a checkpoint covers it."""
     size = log_size(node)
+    rows = [c for c in rows if not (blocked(node, c.contributor) or blocked(node, c.pool))]
     return [{"published": c.published, "contributor": named(node, c.contributor), "pool": named(node, c.pool),
              "kind": c.kind, "minutes": c.minutes, "id": c.id, "summary": c.summary, "status": c.status,
              "decided_by": name_of(node, c.decided_by) if c.decided_by else None, "reason": c.reason,

@@ -1,0 +1,1 @@
+"""Exports of what a node holds, for analysis elsewhere."""

@@ -1,0 +1,1 @@
+"""What a node's operator keeps out: blocked domains and actors."""

@@ -1,0 +1,1 @@
+"""Keeping a long-running node's working tables small."""
