@@ -142,3 +142,37 @@ async def wait_until_serving(http, base: str, tries: int = 200) -> None:
         except aiohttp.ClientError:
             await asyncio.sleep(0.1)
     raise SystemExit("the server did not start")
+
+
+# What an entry costs at rest: the log's table with its indexes, its Merkle nodes and the
+# dictionaries its bodies are compressed with (projections such as `contributions` are
+# derived tables, reported with the whole file).
+LOG_TABLES = ("log_entries", "sqlite_autoindex_log_entries_1", "log_entries_object", "log_entries_actor",
+              "merkle_nodes", "body_dictionaries")
+
+
+def bytes_at_rest(database: Path) -> dict:
+    """Bytes per entry in a node's database (SQLite's dbstat: pages, overhead included)."""
+    import sqlite3
+
+    conn = sqlite3.connect(database)
+    try:
+        entries, canonical_or_stored = conn.execute(
+            "SELECT count(*), avg(length(body)) FROM log_entries").fetchone()
+        pages = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+        file_bytes = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+    return {
+        "entries": entries,
+        "stored_body": canonical_or_stored,
+        "log": sum(pages.get(name, 0) for name in LOG_TABLES) / entries,
+        "file": file_bytes / entries,
+    }
+
+
+def describe_bytes(figures: dict) -> str:
+    """One line for `bytes_at_rest`."""
+    return (f"at rest: {figures['log']:,.0f} bytes per entry (log table, its indexes, Merkle nodes, "
+            f"dictionaries; stored body {figures['stored_body']:,.0f} bytes); whole database file "
+            f"{figures['file']:,.0f} bytes per entry over {figures['entries']:,} entries")

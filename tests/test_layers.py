@@ -16,7 +16,8 @@ run and is left out (it is how a type from a higher layer is named without depen
               payout/ and small modules
               (activities claims credit
               effort errors fields
-              rate_limit untrusted urls)
+              rate_limit redactions
+              untrusted urls)
 
 Edges may import one another (web/keys.py names the federation workers' types, the CLI's
 `serve` builds the application); the LAYERS list below is the same map, as data.
@@ -53,7 +54,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing",
         "fedcommons.payout", "fedcommons.books", "fedcommons.claims", "fedcommons.effort", "fedcommons.activities",
         "fedcommons.fields", "fedcommons.urls", "fedcommons.errors", "fedcommons.untrusted",
-        "fedcommons.rate_limit", "fedcommons.credit",
+        "fedcommons.rate_limit", "fedcommons.credit", "fedcommons.redactions",
     )),
 ]
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}

@@ -88,6 +88,10 @@ SPECIFIED = {
     "periodEnd": FC + "periodEnd",
     "lines": FC + "line",
     "inclusionProof": FC + "inclusionProof",
+    "Redaction": FC + "Redaction",
+    "logIndex": FC + "logIndex",
+    "leafHash": FC + "leafHash",
+    "retained": FC + "retained",
 }
 
 # ActivityStreams terms we must never redefine at the top level of our context.
@@ -355,7 +359,13 @@ def test_inline_contexts_in_readme_copy_our_definitions_exactly():
 
 
 def test_readme_examples_cover_what_the_design_requires():
-    contributions = examples_with(AS + "Note", FC + "Contribution")
+    (redaction,) = examples_with(FC + "Redaction")
+    notice = node_of_type(redaction, AS + "Delete", FC + "Redaction")
+    assert notice[FC + "logIndex"] == [{"@value": 17, "@type": XSD + "integer"}]
+    retained = node_of_type(redaction, FC + "Contribution")  # the figures, and no text
+    assert VF + "effortQuantity" in retained and not {AS + "name", AS + "content"} & set(retained)
+    contributions = [e for e in examples_with(AS + "Note", FC + "Contribution") if e is not redaction
+                     and not any(FC + "Redaction" in n.get("@type", []) for n in nodes(e))]
     (create,) = [e for e in contributions
                  if not {FC + "claim", FC + "importKey"} & set(node_of_type(e, FC + "Contribution"))]
     contribution = node_of_type(create, FC + "Contribution")

@@ -6,6 +6,7 @@ import click
 
 from ..errors import IntegrityError, NotFound
 from ..node import NODE_NAME
+from ..services.log.redaction import redact
 from ..services.log.verify import verify_log
 from ..sig.note import verifier_key
 from ..store import log as log_store
@@ -38,6 +39,26 @@ def log_show(ctx, start: int, limit: int | None, fmt: str) -> None:
         else:
             what = row.object_id or ""
             click.echo(f"{row.idx:>7}  {row.leaf_hash.hex()[:16]}  {row.type:<8} {row.actor}  {what}")
+
+
+@log.command("redact")
+@click.argument("index", type=click.IntRange(min=0))
+@click.option("--reason", required=True, help="Why the bytes go (published in the notice; no personal data).")
+@click.option("--as", "by", required=True,
+              help="A steward of the pool the entry belongs to, or `node` for the node's admin.")
+@FORMAT
+@click.pass_context
+def log_redact(ctx, index: int, reason: str, by: str, fmt: str) -> None:
+    """Drop entry INDEX's bytes (personal data), keeping its leaf hash and its figures.
+
+    Appends a signed redaction notice that tells every mirror to drop its copy too;
+    proofs, checkpoints and standing stay as they were. Prints the notice's id.
+    """
+    notice = redact(node_from(ctx), index, reason=reason, by=by)
+    if fmt == "json":
+        echo_json({"index": index, "notice": notice["id"], "leaf_hash": notice["leafHash"]})
+    else:
+        click.echo(notice["id"])
 
 
 @log.command("checkpoint")

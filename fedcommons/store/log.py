@@ -5,6 +5,8 @@ from typing import Iterator, NamedTuple, Sequence
 
 from .database import Database
 
+from .bodies import open_body, pack_bodies
+
 
 @dataclass(frozen=True)
 class EntryRow:
@@ -23,8 +25,14 @@ class EntryRow:
 
 
 _ENTRY_COLUMNS = (
-    "idx, leaf_hash, body, activity_id, type, actor, object_id, origin, verified_by, recorded_at"
+    "idx, leaf_hash, body, activity_id, type, actor, object_id, origin, verified_by, recorded_at, dictionary"
 )
+
+
+def _entry(db: Database, row: tuple) -> EntryRow:
+    """An EntryRow from a row of _ENTRY_COLUMNS, its body back in canonical form."""
+    idx, leaf, stored, *rest, dictionary = row
+    return EntryRow(idx, leaf, open_body(db, idx, dictionary, stored), *rest)
 
 
 def log_size(db: Database) -> int:
@@ -35,14 +43,17 @@ def log_size(db: Database) -> int:
 
 def insert_entries(db: Database, rows: Sequence[EntryRow]) -> None:
     """Append entries (the caller holds the write transaction and chose the indexes)."""
+    if not rows:
+        return
+    packed = pack_bodies(db, rows[0].idx, [r.body for r in rows])
     db.conn.executemany(
-        f"INSERT INTO log_entries ({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO log_entries ({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                r.idx, r.leaf_hash, r.body, r.activity_id, r.type, r.actor, r.object_id,
-                r.origin, r.verified_by, r.recorded_at,
+                r.idx, r.leaf_hash, stored, r.activity_id, r.type, r.actor, r.object_id,
+                r.origin, r.verified_by, r.recorded_at, dictionary,
             )
-            for r in rows
+            for r, (dictionary, stored) in zip(rows, packed)
         ],
     )
 
@@ -67,7 +78,7 @@ def entry(db: Database, idx: int) -> EntryRow | None:
     row = db.conn.execute(
         f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE idx = ?", (idx,)
     ).fetchone()
-    return EntryRow(*row) if row else None
+    return _entry(db, row) if row else None
 
 
 def entry_by_activity(db: Database, activity_id: str) -> EntryRow | None:
@@ -75,7 +86,7 @@ def entry_by_activity(db: Database, activity_id: str) -> EntryRow | None:
     row = db.conn.execute(
         f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE activity_id = ?", (activity_id,)
     ).fetchone()
-    return EntryRow(*row) if row else None
+    return _entry(db, row) if row else None
 
 
 def iter_entries(
@@ -92,7 +103,7 @@ def iter_entries(
         if not rows:
             return
         for row in rows:
-            yield EntryRow(*row)
+            yield _entry(db, row)
         idx = rows[-1][0] + 1
 
 
@@ -110,11 +121,13 @@ def iter_leaves(db: Database, start: int = 0, stop: int | None = None, batch: in
     while stop is None or idx < stop:
         limit = batch if stop is None else min(batch, stop - idx)
         rows = db.conn.execute(
-            "SELECT idx, leaf_hash, body FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?", (idx, limit)
+            "SELECT idx, leaf_hash, body, dictionary FROM log_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
+            (idx, limit),
         ).fetchall()
         if not rows:
             return
-        yield from map(Leaf._make, rows)
+        for i, leaf, stored, dictionary in rows:
+            yield Leaf(i, leaf, open_body(db, i, dictionary, stored))
         idx = rows[-1][0] + 1
 
 
@@ -141,7 +154,7 @@ def checkpoints(db: Database) -> list[tuple[int, bytes, str]]:
 def entries_by_actor(db: Database, actor: str, limit: int, offset: int = 0) -> list[EntryRow]:
     """An actor's entries, newest first (their outbox)."""
     return [
-        EntryRow(*r)
+        _entry(db, r)
         for r in db.conn.execute(
             f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE actor = ? ORDER BY idx DESC LIMIT ? OFFSET ?",
             (actor, limit, offset),
@@ -160,7 +173,7 @@ def entry_by_object(db: Database, object_id: str, type_: str = "Create") -> Entr
         f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE object_id = ? AND type = ? ORDER BY idx LIMIT 1",
         (object_id, type_),
     ).fetchone()
-    return EntryRow(*row) if row else None
+    return _entry(db, row) if row else None
 
 
 def write_probe(db: Database) -> None:

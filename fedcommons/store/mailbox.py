@@ -11,6 +11,8 @@ from typing import Sequence
 
 from .database import Database
 
+from .bodies import open_body
+
 SOURCES = ("log", "inbox", "outgoing")
 
 
@@ -45,10 +47,10 @@ def rows_after(db: Database, source: str, after: int, limit: int) -> list[Source
     """Rows of one source past its cursor, oldest first."""
     if source == "log":
         found = db.conn.execute(
-            "SELECT idx, activity_id, actor, body, recorded_at FROM log_entries WHERE idx > ? "
+            "SELECT idx, activity_id, actor, body, recorded_at, dictionary FROM log_entries WHERE idx > ? "
             "ORDER BY idx LIMIT ?", (after, limit),
         ).fetchall()
-        return [SourceRow(r[0], r[1], r[2], r[3], (), r[4]) for r in found]
+        return [SourceRow(r[0], r[1], r[2], open_body(db, r[0], r[5], r[3]), (), r[4]) for r in found]
     if source == "inbox":
         found = db.conn.execute(
             "SELECT id, activity_id, actor, body, recipient, received_at FROM inbox_items WHERE id > ? "
@@ -83,9 +85,10 @@ def count(db: Database, actor: str, box: str) -> int:
 def page(db: Database, actor: str, box: str, limit: int, offset: int) -> list[bytes | None]:
     """The bodies of one page of a person's box, newest first (None for a redacted entry)."""
     return [
-        r[0]
+        open_body(db, r[2], r[1], r[0])
         for r in db.conn.execute(
-            "SELECT coalesce(l.body, i.body, o.body) FROM mailbox m "
+            # Only a log entry's body may be stored compressed (its dictionary, else NULL).
+            "SELECT coalesce(l.body, i.body, o.body), l.dictionary, m.ref FROM mailbox m "
             "LEFT JOIN log_entries l ON m.source = 'log' AND l.idx = m.ref "
             "LEFT JOIN inbox_items i ON m.source = 'inbox' AND i.id = m.ref "
             "LEFT JOIN outgoing o ON m.source = 'outgoing' AND o.id = m.ref "

@@ -5,10 +5,15 @@ Never edit a migration that has shipped: add the next number.
 
 import sqlite3
 from datetime import datetime, timezone
+from typing import Callable
 
 from .database import Database
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+from .bodies import compress_existing
+
+# A migration is SQL, or a function of the connection for a step SQL cannot say (it runs
+# in the migration's transaction like the SQL would).
+MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
     (
         1,
         "actors, log, merkle nodes, checkpoints, projections",
@@ -462,6 +467,59 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        60,
+        "entry bodies may be stored compressed with a dictionary kept in the database",
+        """
+        -- Dictionaries trained on the log's own entries (store/bodies.py). A row of
+        -- log_entries whose `dictionary` is set holds its body compressed with it; the
+        -- canonical bytes are what readers get back. Written once, never changed.
+        CREATE TABLE body_dictionaries (
+            key INTEGER PRIMARY KEY,
+            dictionary BLOB NOT NULL,
+            trained_at_size INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TRIGGER body_dictionaries_no_update BEFORE UPDATE ON body_dictionaries
+        BEGIN SELECT RAISE(ABORT, 'body dictionaries are written once'); END;
+        CREATE TRIGGER body_dictionaries_no_delete BEFORE DELETE ON body_dictionaries
+        BEGIN SELECT RAISE(ABORT, 'body dictionaries are written once'); END;
+        ALTER TABLE log_entries ADD COLUMN dictionary INTEGER;  -- a key of body_dictionaries
+        """,
+    ),
+    (61, "the bodies of an existing log compressed", compress_existing),
+    (
+        62,
+        "redactions of the log and of mirrors",
+        """
+        -- An entry of this log whose bytes a redaction dropped: the index of the signed
+        -- notice that says so and the figures it retained (JCS bytes), which standing
+        -- reads in the entry's place. Written once, with the notice, never changed.
+        CREATE TABLE redactions (
+            idx INTEGER PRIMARY KEY,
+            notice INTEGER NOT NULL UNIQUE,
+            retained BLOB NOT NULL
+        );
+        CREATE TRIGGER redactions_no_update BEFORE UPDATE ON redactions
+        BEGIN SELECT RAISE(ABORT, 'redactions are written once'); END;
+        CREATE TRIGGER redactions_no_delete BEFORE DELETE ON redactions
+        BEGIN SELECT RAISE(ABORT, 'redactions are written once'); END;
+        -- The same for a mirrored log, read from the notices in it. A notice past the
+        -- mirror's verified size is staged: applied (the mirror drops its copy of the
+        -- entry's bytes) once a signed checkpoint covers it, dropped with the staged entries.
+        CREATE TABLE mirror_redactions (
+            origin TEXT NOT NULL REFERENCES mirrors (origin),
+            idx INTEGER NOT NULL,
+            notice INTEGER NOT NULL,
+            leaf_hash BLOB NOT NULL,
+            retained BLOB NOT NULL,
+            PRIMARY KEY (origin, idx)
+        );
+        CREATE TRIGGER mirror_redactions_keep_verified BEFORE DELETE ON mirror_redactions
+        WHEN OLD.notice < (SELECT size FROM mirrors WHERE origin = OLD.origin)
+        BEGIN SELECT RAISE(ABORT, 'verified mirror redactions are kept'); END;
+        """,
+    ),
 ]
 
 
@@ -483,8 +541,11 @@ def migrate(db: Database) -> list[int]:
             if conn.execute("SELECT 1 FROM _migrations WHERE number = ?", [number]).fetchone():
                 conn.execute("ROLLBACK")
                 continue
-            for statement in _statements(sql):
-                conn.execute(statement)
+            if callable(sql):
+                sql(conn)
+            else:
+                for statement in _statements(sql):
+                    conn.execute(statement)
             conn.execute(
                 "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
                 [number, name, datetime.now(timezone.utc).isoformat(timespec="seconds")],

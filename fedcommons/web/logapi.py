@@ -7,8 +7,10 @@
 ``GET /log/entries?start=N&limit=M``
     Entries in index order: ``{"origin", "hashEncoding": "base64", "start", "entries":
     [{"index", "leafHash", "activity"}], "next"}``. ``activity`` is the JSON of the logged
-    activity, whose RFC 8785 bytes hash to ``leafHash``; it is ``null`` for a redacted
-    entry. ``limit`` is capped at 1000; a ``start`` past the end gives an empty page.
+    activity, whose RFC 8785 bytes hash to ``leafHash``. A redacted entry has
+    ``"activity": null, "redacted": true``: its leaf hash stands for it (a redaction notice
+    later in the log says why and keeps its figures). ``limit`` is capped at 1000; a
+    ``start`` past the end gives an empty page.
 
 ``GET /log/proof/inclusion?index=I&size=S`` and ``GET /log/proof/consistency?from=A&to=B``
     RFC 9162 proofs from the stored Merkle nodes, as JSON with base64 hashes.
@@ -80,7 +82,7 @@ async def entries(request: web.Request) -> web.Response:
     # The stored bodies are already JSON (RFC 8785 bytes): they go out as they are.
     items = b",".join(
         b'{"index":%d,"leafHash":"%s","activity":%s}'
-        % (row.idx, base64.b64encode(row.leaf_hash), row.body if row.body is not None else b"null")
+        % (row.idx, base64.b64encode(row.leaf_hash), row.body if row.body is not None else b'null,"redacted":true')
         for row in rows
     )
     head = {"origin": node.config.origin, "hashEncoding": HASH_ENCODING, "start": start, "limit": limit}

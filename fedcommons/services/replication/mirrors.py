@@ -28,6 +28,7 @@ from ...sig.note import open_note, parse_verifier_key
 from ...store import mirrors as mirror_store
 from ...store.db import transaction
 from ...store.mirrors import MirrorRow
+from . import mirror_redactions
 from .forks import record_fork
 
 
@@ -188,9 +189,11 @@ def store_page(node: Node, origin: str, page: CheckedPage, covering: Observation
             )
         mirror_store.write_staged(node.db, origin, page.entries, page.nodes, page.keys,
                                   frontier.size, frontier.hashes)
+        mirror_redactions.stage_notices(node, row, page.entries)
         if covering is not None and frontier.size == covering.checkpoint.size:
             mirror_store.set_verified(node.db, origin, frontier.size, frontier.root(),
                                       frontier.hashes, covering.note, now())
+            mirror_redactions.apply_verified(node, origin, frontier.size)
             return True
     return False
 
@@ -206,12 +209,14 @@ def promote_if_covered(node: Node, origin: str, covering: Observation) -> bool:
             return False
         mirror_store.set_verified(node.db, origin, frontier.size, frontier.root(), frontier.hashes,
                                   covering.note, now())
+        mirror_redactions.apply_verified(node, origin, frontier.size)
     return True
 
 
 def discard_staged(node: Node, origin: str) -> int:
     """Drop staged entries no signed checkpoint covered; returns how many."""
     with transaction(node.db):
+        mirror_redactions.discard_staged(node, origin)
         return mirror_store.discard_staged(node.db, origin)
 
 

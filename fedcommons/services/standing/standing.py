@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -52,6 +52,7 @@ from ...standing import (
 from ...store import actors as actor_store
 from ...store import log as log_store
 from ...store import mirrors as mirror_store
+from ...store import redactions as redaction_store
 from ...untrusted import calendar_day, instant, whole_number
 from ..log.log_writer import lookup
 from ..replication import mirrors as mirror_service
@@ -71,6 +72,8 @@ class LogView:
     size: int  # the size of the newest checkpoint held
     entries: Callable[[int, int], Iterator]  # rows with .body (bytes or None) and .leaf_hash
     root_at: Callable[[int], bytes]
+    # Redacted entries: index -> the figures their notices retained (docs/methods.md, "Redaction").
+    retained: Callable[[], Mapping[int, bytes]] = dict
 
     def checkpoint(self, tree_size: int | None = None) -> dict:
         """``{origin, treeSize, rootHash}`` at ``tree_size`` (default: the newest checkpoint)."""
@@ -106,6 +109,7 @@ def local_log(node: Node) -> LogView:
         size=latest[0] if latest else 0,
         entries=lambda start, stop: log_store.iter_leaves(db, start, stop),
         root_at=lambda size: root_at(size, lookup(node)),
+        retained=lambda: redaction_store.redacted(db),
     )
 
 
@@ -138,6 +142,7 @@ def mirror_log(node: Node, origin: str, *, peer: str) -> LogView:
         size=row.size,
         entries=lambda start, stop: mirror_store.iter_entries(db, origin, start, stop),
         root_at=lambda size: root_at(size, mirror_service.lookup(node, origin)),
+        retained=lambda: redaction_store.mirror_redacted(db, origin),
     )
 
 
@@ -191,10 +196,12 @@ def standing_url(pool: str, as_of: str, method: str, tree_size: int) -> str:
 # -- computing ------------------------------------------------------------------------
 
 
-def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None) -> PoolLedger:
+def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
+                retained: Mapping[int, bytes] | None = None) -> PoolLedger:
     """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into it.
 
-    A redacted entry (no bytes) adds nothing to the ledger and keeps its stored leaf hash.
+    A redacted entry (no bytes) keeps its stored leaf hash, and is read as the figures its
+    redaction notice ``retained`` (by index), so a redaction changes no one's standing.
     """
     ledger = PoolLedger(pool)
     add = ledger.add
@@ -203,7 +210,9 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None) 
         if frontier is not None:
             frontier.append(row.leaf_hash if body is None else leaf_hash(body))
         if body is None:
-            continue
+            body = retained.get(row.idx) if retained else None
+            if body is None:
+                continue
         try:
             # Parsing is most of the work on a large log: orjson, in half the time of the
             # standard parser (its JSONDecodeError is a ValueError).
@@ -243,7 +252,7 @@ def pool_standing(node: Node, pool: str, *, method: str | None = None, as_of: da
     as_of = as_of or parse_as_of(None)
     log = log_of_pool(node, pool)
     checkpoint = log.checkpoint(tree_size)
-    ledger = read_ledger(log.entries(0, checkpoint["treeSize"]), pool)
+    ledger = read_ledger(log.entries(0, checkpoint["treeSize"]), pool, retained=log.retained())
     document, result = compute(ledger, checkpoint, as_of, method)
     if urls.is_local(node.url, pool):
         document["attributedTo"] = node.actor_id
@@ -349,7 +358,7 @@ async def verify_standing(node: Node, client: Client, document: dict) -> Check:
         return Check(False, f"the log of {origin} held here has {log.size} entries, fewer than the "
                             f"document's treeSize {size}", origin=origin)
     frontier = Frontier.empty()
-    ledger = read_ledger(log.entries(0, size), document["pool"], frontier)
+    ledger = read_ledger(log.entries(0, size), document["pool"], frontier, log.retained())
     root = base64.b64encode(frontier.root()).decode("ascii")
     if root != checkpoint["rootHash"]:
         return Check(False, f"the first {size} entries of the log of {origin} have root {root}, "
