@@ -189,4 +189,4 @@ def created_by(db: Database, actor: str, stop: int, *, start: int = 0) -> Iterat
         "ORDER BY idx",
         (actor, start, stop),
     ):
-        yield EntryRow(*row)
+        yield _entry(db, row)
