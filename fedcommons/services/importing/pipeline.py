@@ -151,6 +151,14 @@ class _Run:
         self.lasts: dict[str, datetime] = {}
         self.names = Names(node)
         self.summary = Summary()
+        self.bots: dict[tuple[str, str], bool] = {}
+
+    def is_bot(self, person: Person) -> bool:
+        """is_bot, remembered per identity and name for the run."""
+        key = (person.identity, person.name)
+        if key not in self.bots:
+            self.bots[key] = is_bot(person, self.settings.bots)
+        return person.bot or self.bots[key]
 
     def parts(self, item: Item) -> tuple[list[tuple[Person, int]], int]:
         """(person, minutes) for each person who mints, and how many bots were left out."""
@@ -159,7 +167,7 @@ class _Run:
         for person in item.people:
             if person.anonymous or person.identity in people:
                 continue
-            if is_bot(person, self.settings.bots):
+            if self.is_bot(person):
                 bots += 1
                 continue
             people[person.identity] = person
@@ -230,15 +238,15 @@ def _one_batch(run: _Run, reads: list[Read]) -> None:
         counts.items += 1
         for person in item.people:
             if person.identity not in seen and not person.anonymous:
-                seen[person.identity] = (person.identity, person.name, list(person.aka),
-                                         is_bot(person, run.settings.bots))
+                seen[person.identity] = (person.identity, person.name, list(person.aka), run.is_bot(person))
         if item.flags & {REVERT, REVERTED} or (MERGE in item.flags and not run.settings.merges):
             counts.skipped += 1
             continue
         parts, bots = run.parts(item)
         counts.bots += bots
-        for person, _ in parts:
-            touched[person.identity] = run.lasts.get(person.identity, item.time)
+        if run.rule.name == "sessions/1":
+            for person, _ in parts:
+                touched[person.identity] = run.lasts[person.identity]
         by_actor: dict[str, int] = {}
         for person, minutes in parts:
             actor = aliases.get(person.identity)

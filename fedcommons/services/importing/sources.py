@@ -12,6 +12,7 @@ from typing import Callable
 from ... import activities, urls
 from ...effort_rules import rule as make_rule
 from ...errors import BadInput, Conflict, Forbidden, NotFound
+from ...fields import is_http_url
 from ...importers import git
 from ...importers.items import Source
 from ...node import Node, now
@@ -65,7 +66,8 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     effort_rule = make_rule(rule or spec.rule, parameters)
     kind = check_kind(node, kind or spec.kind)
     if evidence is not None and ("{sha}" not in evidence and "{key}" not in evidence
-                                 or not evidence.startswith(("http://", "https://"))):
+                                 or not is_http_url(evidence.replace("{sha}", "0").replace("{key}", "0"))
+                                 or any(c.isspace() for c in evidence)):
         raise BadInput("--evidence-url is an http(s) URL with {sha} (or {key}) where the commit goes")
     location = spec.check(location)
     settings = Settings(effort_rule, kind, tuple(bots) if bots else DEFAULT_BOTS, merges).to_json()
