@@ -57,15 +57,17 @@ class Settings:
     kind: str
     bots: tuple[str, ...] = DEFAULT_BOTS
     merges: bool = False
+    item_kinds: bool = True  # an item's own kind (a CRediT role), when the node knows it, before `kind`
 
     def to_json(self) -> dict:
         return {"rule": self.rule.name, "parameters": dict(self.rule.parameters), "kind": self.kind,
-                "bots": list(self.bots), "merges": self.merges}
+                "bots": list(self.bots), "merges": self.merges, "itemKinds": self.item_kinds}
 
     @classmethod
     def from_json(cls, data: dict) -> "Settings":
         return cls(make_rule(data["rule"], data.get("parameters")), data["kind"],
-                   tuple(data.get("bots", DEFAULT_BOTS)), bool(data.get("merges", False)))
+                   tuple(data.get("bots", DEFAULT_BOTS)), bool(data.get("merges", False)),
+                   bool(data.get("itemKinds", True)))
 
 
 @dataclass
@@ -149,6 +151,7 @@ class _Run:
         self.rule = settings.rule
         self.described = settings.rule.describe()
         self.lasts: dict[str, datetime] = {}
+        self.kinds = set(node.config.kinds)
         self.names = Names(node)
         self.summary = Summary()
         self.bots: dict[tuple[str, str], bool] = {}
@@ -198,7 +201,15 @@ class _Run:
         summary = " ".join(item.summary.split())[:MAX_SUMMARY] or item.key
         return {"key": item.key, "published": utc(item.time), "summary": summary,
                 "evidence": [item.evidence] if item.evidence else [], "minutes": minutes,
-                "kind": self.settings.kind, "rule": self.described}
+                "kind": self.kind(item), "rule": self.described}
+
+    def kind(self, item: Item) -> str:
+        """The item's own kind when the source suggests one the node knows (and no kind was
+        imposed), else the source's."""
+        suggested = (item.kind or "").strip().lower()
+        if self.settings.item_kinds and suggested in self.kinds:
+            return suggested
+        return self.settings.kind
 
 
 def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dry_run: bool = False,

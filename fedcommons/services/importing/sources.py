@@ -37,7 +37,7 @@ class SourceType:
 
     option: str                               # the CLI option giving its location
     help: str                                 # that option's help text
-    check: Callable[[str], str]               # location -> normalised location, or BadInput
+    check: Callable[[str], str | None]        # location -> normalised location (None: as given), or BadInput
     open: Callable[[str, dict], Source]       # (location, settings) -> a source to read
     rule: str                                 # the effort rule unless one is given
     kind: str                                 # the kind unless one is given
@@ -64,13 +64,14 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     spec = SOURCE_TYPES[type_]
     pool_row = require(node, pool, "pool")
     effort_rule = make_rule(rule or spec.rule, parameters)
-    kind = check_kind(node, kind or spec.kind)
+    given_kind, kind = kind, check_kind(node, kind or spec.kind)
     if evidence is not None and ("{sha}" not in evidence and "{key}" not in evidence
                                  or not is_http_url(evidence.replace("{sha}", "0").replace("{key}", "0"))
                                  or any(c.isspace() for c in evidence)):
         raise BadInput("--evidence-url is an http(s) URL with {sha} (or {key}) where the commit goes")
-    location = spec.check(location)
-    settings = Settings(effort_rule, kind, tuple(bots) if bots else DEFAULT_BOTS, merges).to_json()
+    location = spec.check(location) or location
+    settings = Settings(effort_rule, kind, tuple(bots) if bots else DEFAULT_BOTS, merges,
+                        item_kinds=given_kind is None).to_json()
     if evidence:
         settings["evidence"] = evidence
     row = import_store.SourceRow(name, pool_row.id, type_, location, settings, None, now())
