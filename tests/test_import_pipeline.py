@@ -98,10 +98,13 @@ def test_nothing_private_enters_the_log(node, home):
     with node.db.conn:
         import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
-    go(node, [item(1, aka, DAN), item(2, Person("orcid:0000-0002-1825-0097", "Dan"))])
+    go(node, [item(1, aka, DAN), item(2, Person("orcid:0000-0002-1825-0097", "Dan")),
+              Item(key="git:3", time=T0, summary="Merge branch of alice.old@private.example", people=(aka,))])
     aliases.confirm(node, "garden", DAN.identity, "dan", "bob")
     raw = json.dumps(entries(home))
-    assert len(contributions(home)) == 2
+    assert len(contributions(home)) == 3
+    (merge,) = [c for c in contributions(home) if c["object"]["sourceKey"] == "git:3"]
+    assert merge["object"]["name"] == "Merge branch of [address]"
     for secret in ("private.example", "0000-0002-1825-0097", "alice.old"):
         assert secret not in raw
     # ...while the private tables do hold them (so the check above could fail)

@@ -45,6 +45,8 @@ from ..contributions.contributions import MAX_SUMMARY, check_fields, followers_o
 from ..log import log_writer
 from .importing import BATCH
 
+# An e-mail address in a commit subject or a title (a "Merge ... from alice@..." line).
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Accounts that are bots by their name or identity, unless a source's settings say otherwise.
 DEFAULT_BOTS = ("*[bot]*", "*[bot]@*", "dependabot*", "renovate*")
 
@@ -198,7 +200,8 @@ class _Run:
                 self.lasts[key] = datetime.fromisoformat(last.replace("Z", "+00:00"))
 
     def data(self, item: Item, minutes: int) -> dict:
-        summary = " ".join(item.summary.split())[:MAX_SUMMARY] or item.key
+        # Addresses stay out of the log even where a source's public text holds one.
+        summary = _EMAIL.sub("[address]", " ".join(item.summary.split()))[:MAX_SUMMARY] or item.key
         return {"key": item.key, "published": utc(item.time), "summary": summary,
                 "evidence": [item.evidence] if item.evidence else [], "minutes": minutes,
                 "kind": self.kind(item), "rule": self.described}
