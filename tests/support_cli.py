@@ -1,6 +1,9 @@
 """Running the command line against a node home, as a person would."""
 
 import json
+import signal
+import subprocess
+import time
 
 from click.testing import CliRunner
 
@@ -31,3 +34,20 @@ def garden_home(root, url: str = "http://127.0.0.1:8080"):
     run(home, "actor", "add", "alice")
     run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "alice")
     return home
+
+def kill_when(command: list[str], ready, *, env: dict, timeout: float = 120) -> tuple[bool, str]:
+    """Start `command`, wait (bounded by `timeout`) until `ready()` is true or the process
+    ends, then SIGKILL it. Returns whether it was still running when killed, and its stderr."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        still_running = process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    return still_running, process.stderr.read().decode()

@@ -55,8 +55,9 @@ def main(ctx: click.Context, home: str | None) -> None:
 # Importing the command modules registers their commands on `main`.
 from . import (  # noqa: E402,F401
     accounts,
-    books,
     actors,
+    aliases,
+    books,
     contributions,
     coops,
     deliveries,
@@ -67,6 +68,7 @@ from . import (  # noqa: E402,F401
     mirrors,
     node,
     settings,
+    sources,
     standing,
     upkeep,
 )
