@@ -15,10 +15,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 from support_cli import invoke, run
-from support_nodes import RunningNode, serve_on_loopback
+from support_nodes import RunningNode, serve_on_loopback, with_client
 
 from fedcommons.config import load_config
-from fedcommons.federation.client import Client
 from fedcommons.federation.witnessing import request_cosignature
 from fedcommons.home import open_node
 from fedcommons.ld.canonical import canonicalize
@@ -31,17 +30,6 @@ from fedcommons.services.replication.sync import sync_peer
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
-
-
-async def acting(home, action):
-    """Run ``action(node, client)`` as a separate process would: own connection, own client."""
-    node = open_node(home)
-    client = Client(node)
-    try:
-        return await action(node, client)
-    finally:
-        await client.close()
-        node.close()
 
 
 def on(home, action):
@@ -76,8 +64,8 @@ async def backed_up(tmp_path):
     on(a.home, populate)
     await a.start(workers=False)
     await b.start(workers=False)
-    await acting(b.home, lambda node, client: sync_peer(node, client, a.url))
-    await acting(a.home, lambda node, client: request_cosignature(node, client, b.url))
+    await with_client(b.home, lambda node, client: sync_peer(node, client, a.url))
+    await with_client(a.home, lambda node, client: request_cosignature(node, client, b.url))
     write_backup(load_config(a.home), tmp_path / "a.tar")
 
     def after(node):
@@ -86,7 +74,7 @@ async def backed_up(tmp_path):
         return ids
 
     ids = on(a.home, after)
-    await acting(b.home, lambda node, client: sync_peer(node, client, a.url))
+    await with_client(b.home, lambda node, client: sync_peer(node, client, a.url))
     try:
         yield a, b, tmp_path / "a.tar", ids
     finally:
@@ -116,7 +104,7 @@ async def test_restore_recovers_what_a_peer_mirrors_and_no_peer_sees_a_fork(tmp_
     await a2.start(workers=False)
     try:
         on(restored, lambda node: add(node, 1, "restored"))
-        outcome = await acting(b.home, lambda node, client: sync_peer(node, client, a.url))
+        outcome = await with_client(b.home, lambda node, client: sync_peer(node, client, a.url))
         assert outcome.forks == [] and outcome.size == size + 1
         mirror = on(b.home, lambda node: mirror_store.mirror(node.db, load_config(restored).origin))
         assert not mirror.forked and mirror.last_error is None

@@ -10,7 +10,7 @@ from ..home import open_node
 from ..services.backup.archive import write_backup
 from ..services.backup.reconcile import describe, reconcile
 from ..services.backup.restore import restore_home
-from .common import FORMAT, echo_json, progressbar
+from .common import FORMAT, LazyProgress, echo_json
 from .network import with_client
 from . import main
 
@@ -27,23 +27,6 @@ def read_passphrase(passphrase_file: str | None, *, confirm: bool) -> str:
     if not value:
         raise BadInput("the passphrase is empty")
     return value
-
-
-class _PageProgress:
-    """A progress bar that learns its length from the first step of the copy."""
-
-    def __init__(self, label: str):
-        self.label, self.bar, self.done = label, None, 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = progressbar(total, self.label).__enter__()
-        self.bar.update(done - self.done)
-        self.done = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @main.command()
@@ -66,7 +49,7 @@ def backup(ctx: click.Context, file: str, encrypt: bool, passphrase_file: str | 
     passphrase = None
     if encrypt or passphrase_file:
         passphrase = read_passphrase(passphrase_file, confirm=True)
-    progress = _PageProgress("copying the database")
+    progress = LazyProgress("copying the database")
     try:
         manifest = write_backup(config, Path(file).resolve(), passphrase=passphrase, progress=progress)
     finally:
