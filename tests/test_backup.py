@@ -2,7 +2,9 @@
 writes, keys sealed with a passphrase, and a damaged or altered file refused."""
 
 import asyncio
+import hashlib
 import io
+import json
 import tarfile
 
 import pytest
@@ -147,3 +149,24 @@ def test_not_a_backup_and_an_existing_target(tmp_path, home):
     assert result.exit_code == 2 and "already exists" in result.stderr
     result = invoke(home, "restore", str(tmp_path / "a.tar"))
     assert result.exit_code == 2 and "is not empty" in result.stderr
+
+
+def test_a_sealed_backup_does_not_open_with_another_database_and_a_matching_manifest(tmp_path, home, monkeypatch):
+    monkeypatch.setattr(sealing, "COST", {"n": 2 ** 10, "r": 8, "p": 1})
+    (tmp_path / "pass").write_text("a long passphrase\n")
+    run(home, "backup", str(tmp_path / "a.tar"), "--passphrase-file", str(tmp_path / "pass"))
+    with tarfile.open(tmp_path / "a.tar") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+        database = tar.extractfile("fedcommons.db").read()
+    altered = database[:-1] + bytes([database[-1] ^ 1])
+    manifest["files"]["fedcommons.db"] = hashlib.sha256(altered).hexdigest()
+    changes = {"fedcommons.db": lambda _: altered, "manifest.json": lambda _: json.dumps(manifest).encode()}
+    with tarfile.open(tmp_path / "a.tar") as old, tarfile.open(tmp_path / "b.tar", "w") as new:
+        for info in old.getmembers():
+            data = old.extractfile(info).read()
+            data = changes.get(info.name, lambda d: d)(data)
+            info.size = len(data)
+            new.addfile(info, io.BytesIO(data))
+    result = invoke(tmp_path / "r", "restore", str(tmp_path / "b.tar"), "--passphrase-file", str(tmp_path / "pass"))
+    assert result.exit_code == 2 and "sealed keys were altered" in result.stderr
+    assert not (tmp_path / "r").exists()

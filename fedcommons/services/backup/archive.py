@@ -63,13 +63,14 @@ def write_backup(config: Config, target: Path, *, passphrase: str | None = None,
         snapshot = copy_database(config.database, db_copy, pages=pages, progress=progress)
         members: dict[str, bytes | Path] = {DATABASE_FILE: db_copy,
                                             CONFIG_FILE: (config.home / CONFIG_FILE).read_bytes()}
+        files = {name: _sha256(value) for name, value in members.items()}
         header = None
         if passphrase is None:
             members[KEYS_PLAIN] = keys
         else:
-            sealed = sealing.seal(keys, passphrase, config.origin.encode())
+            sealed = sealing.seal(keys, passphrase, _sealing_context(config.origin, files))
             members[KEYS_SEALED], header = sealed.ciphertext, sealed.header
-        files = {name: _sha256(value) for name, value in members.items()}
+        files.update({name: _sha256(members[name]) for name in (KEYS_PLAIN, KEYS_SEALED) if name in members})
         manifest = Manifest(config.url, config.origin, snapshot.size, snapshot.root, now(), files, header)
         partial = Path(scratch) / "backup.tar"
         # The file holds the node's private keys: only its owner may read it.
@@ -114,7 +115,8 @@ def open_backup(source: Path, scratch: Path, passphrase: Callable[[], str]) -> O
         config = _extract_bytes(tar, CONFIG_FILE, manifest, source)
         if manifest.sealing:
             sealed = _extract_bytes(tar, KEYS_SEALED, manifest, source)
-            packed = sealing.unseal(sealed, manifest.sealing, passphrase(), manifest.origin.encode())
+            packed = sealing.unseal(sealed, manifest.sealing, passphrase(),
+                                    _sealing_context(manifest.origin, manifest.files))
         else:
             packed = _extract_bytes(tar, KEYS_PLAIN, manifest, source)
     try:
@@ -124,6 +126,13 @@ def open_backup(source: Path, scratch: Path, passphrase: Callable[[], str]) -> O
     if settings.get("url") != manifest.url:
         raise BadInput(f"{source}: its settings are for {settings.get('url')}, its manifest for {manifest.url}")
     return Opened(manifest, config, _unpack_keys(packed, source), database)
+
+
+def _sealing_context(origin: str, files: dict[str, str]) -> bytes:
+    """What the sealed keys authenticate besides themselves: the node's origin and the
+    checksums of the database and settings. With a passphrase, a backup whose database was
+    changed, however carefully its manifest was rewritten to match, does not open."""
+    return f"{KIND} {FORMAT}\n{origin}\n{files[DATABASE_FILE]}\n{files[CONFIG_FILE]}\n".encode()
 
 
 def _read_manifest(tar: tarfile.TarFile, source: Path) -> Manifest:
