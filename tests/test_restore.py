@@ -91,7 +91,7 @@ async def test_restore_recovers_what_a_peer_mirrors_and_no_peer_sees_a_fork(tmp_
 
     # Restored into a new home, the node finds B among its witnesses: no --peer needed.
     restored = tmp_path / "a-restored"
-    result = await asyncio.to_thread(run, restored, "restore", str(backup))
+    result = await asyncio.to_thread(run, tmp_path / "elsewhere", "restore", str(backup), "--home", str(restored))
     assert f"recovered entries {backup_size}..{size - 1} from {b.url}" in result.stdout
     assert latest(restored) == (size, root, note)  # the very checkpoint A signed before
     verified = run(restored, "log", "verify").stdout

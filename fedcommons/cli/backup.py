@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_config
+from ..config import load_config, resolve_home
 from ..errors import BadInput
 from ..home import open_node
 from ..services.backup.archive import write_backup
@@ -97,25 +97,28 @@ def _reconcile(home: Path, peers: tuple[str, ...], accept_loss: bool, fmt: str) 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--home", "target", type=click.Path(file_okay=False),
+              help="The node home to make, a new or empty directory (default: the global --home).")
 @click.option("--passphrase-file", type=click.Path(dir_okay=False, exists=True),
               help="Read the passphrase of sealed keys from the first line of this file (else it is asked).")
 @PEER
 @ACCEPT_LOSS
 @FORMAT
 @click.pass_context
-def restore(ctx: click.Context, file: str, passphrase_file: str | None, peers: tuple[str, ...],
-            accept_loss: bool, fmt: str) -> None:
-    """Make the node home (--home, a new or empty directory) from the backup FILE, then
+def restore(ctx: click.Context, file: str, target: str | None, passphrase_file: str | None,
+            peers: tuple[str, ...], accept_loss: bool, fmt: str) -> None:
+    """Make a node home (--home, a new or empty directory) from the backup FILE, then
     reconcile: ask the peers that mirror or witness the log for their newest checkpoint of
     it and fetch, verify and append the entries signed after the backup was made.
 
     Until that succeeds the node appends nothing (`serve` and every command that would
     write to the log refuse, saying why); `fedcommons reconcile` tries again.
     """
-    manifest = restore_home(Path(file), ctx.obj, lambda: read_passphrase(passphrase_file, confirm=False))
+    home = resolve_home(target) if target is not None else ctx.obj
+    manifest = restore_home(Path(file), home, lambda: read_passphrase(passphrase_file, confirm=False))
     click.echo(f"restored {manifest.url} (log size {manifest.log_size}, backed up {manifest.created_at}) "
-               f"into {ctx.obj}", err=True)
-    _reconcile(ctx.obj, peers, accept_loss, fmt)
+               f"into {home}", err=True)
+    _reconcile(home, peers, accept_loss, fmt)
 
 
 @main.command("reconcile")
