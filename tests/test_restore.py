@@ -187,3 +187,18 @@ async def test_a_mirror_serves_its_verified_entries_as_the_origin_does(backed_up
                               ({"origin": origin, "start": "-1"}, 400)]:
             async with session.get(f"{b.url}/log/mirrors/entries", params=query) as response:
                 assert response.status == status, query
+
+
+async def test_a_restore_whose_peers_are_all_down_waits_for_one(tmp_path, backed_up):
+    a, b, backup, _ = backed_up
+    await a.stop()
+    await b.stop()
+    restored = tmp_path / "a-restored"
+    result = await asyncio.to_thread(invoke, restored, "restore", str(backup))
+    assert result.exit_code == 2
+    assert f"no peer that may hold this log answered ({b.url}:" in result.stderr
+    assert invoke(restored, "actor", "add", "zed").exit_code == 2  # still held
+    await b.start(workers=False)
+    result = await asyncio.to_thread(run, restored, "reconcile")
+    assert "recovered entries" in result.stdout
+    assert latest(restored) == latest(a.home)

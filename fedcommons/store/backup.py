@@ -62,7 +62,7 @@ def copy_database(source: Path, target: Path, *, pages: int = PAGES_PER_STEP,
 
 def log_snapshot(path: Path) -> Snapshot:
     """The newest checkpoint of a database file (a restored copy, say)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     try:
         latest = conn.execute("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
     except sqlite3.DatabaseError as exc:

@@ -91,6 +91,11 @@ async def reconcile(node: Node, client, *, peers: list[str] = (), accept_loss: b
         except FedcommonsError as exc:
             outcome.unreachable[url] = str(exc)
             log.info("%s: %s", url, exc)
+    if outcome.asked and len(outcome.unreachable) == len(outcome.asked) and not accept_loss:
+        # Silence is not an answer: a peer that is down may hold a longer log of ours.
+        why = "; ".join(f"{peer}: {reason}" for peer, reason in outcome.unreachable.items())
+        raise BadInput(f"no peer that may hold this log answered ({why}); nothing was written. Try again "
+                       "when one is up, add --peer URL for another, or --accept-loss to go on without asking")
     for seen in outcome.seen:
         _check_prefix(node, seen, size)
     ahead = sorted((s for s in outcome.seen if s.checkpoint.size > size), key=lambda s: -s.checkpoint.size)
