@@ -18,6 +18,7 @@ from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.backup import sealing
 from fedcommons.services.backup.archive import write_backup
+from fedcommons.services.backup.restore import restore_home
 from fedcommons.services.contributions.contributions import contribute
 from fedcommons.store import log as log_store
 
@@ -170,3 +171,13 @@ def test_a_sealed_backup_does_not_open_with_another_database_and_a_matching_mani
     result = invoke(tmp_path / "r", "restore", str(tmp_path / "b.tar"), "--passphrase-file", str(tmp_path / "pass"))
     assert result.exit_code == 2 and "sealed keys were altered" in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_restore_reports_its_progress_through_the_database(tmp_path, home):
+    run(home, "backup", str(tmp_path / "a.tar"))
+    seen = []
+    restore_home(tmp_path / "a.tar", tmp_path / "r", lambda: pytest.fail("the keys are not sealed"),
+                 lambda done, total: seen.append((done, total)))
+    size = (tmp_path / "r" / "fedcommons.db").stat().st_size
+    assert seen and seen[-1] == (size, size) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert (tmp_path / "r" / "reconcile-pending.json").exists()  # held until reconciled

@@ -115,7 +115,12 @@ def restore(ctx: click.Context, file: str, target: str | None, passphrase_file: 
     write to the log refuse, saying why); `fedcommons reconcile` tries again.
     """
     home = resolve_home(target) if target is not None else ctx.obj
-    manifest = restore_home(Path(file), home, lambda: read_passphrase(passphrase_file, confirm=False))
+    progress = LazyProgress("checking the database")
+    try:
+        manifest = restore_home(Path(file), home, lambda: read_passphrase(passphrase_file, confirm=False),
+                                progress)
+    finally:
+        progress.close()
     click.echo(f"restored {manifest.url} (log size {manifest.log_size}, backed up {manifest.created_at}) "
                f"into {home}", err=True)
     _reconcile(home, peers, accept_loss, fmt)

@@ -96,10 +96,12 @@ class Opened:
     database: Path
 
 
-def open_backup(source: Path, scratch: Path, passphrase: Callable[[], str]) -> Opened:
+def open_backup(source: Path, scratch: Path, passphrase: Callable[[], str],
+                progress: Progress | None = None) -> Opened:
     """Read and check a backup, writing its database into ``scratch``; BadInput for a file
     that is not a backup, fails a checksum, or whose keys the passphrase does not open.
-    ``passphrase`` is called only when the keys are sealed."""
+    ``passphrase`` is called only when the keys are sealed; ``progress`` hears (bytes of
+    the database read, its size)."""
     try:
         tar = tarfile.open(source, mode="r:")
     except (tarfile.TarError, OSError) as exc:
@@ -111,7 +113,7 @@ def open_backup(source: Path, scratch: Path, passphrase: Callable[[], str]) -> O
             raise BadInput(f"{source}: the manifest lists {sorted(manifest.files)}, not {sorted(expected)}")
         database = scratch / DATABASE_FILE
         with open(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-            _extract(tar, DATABASE_FILE, manifest, source, out)
+            _extract(tar, DATABASE_FILE, manifest, source, out, progress)
         config = _extract_bytes(tar, CONFIG_FILE, manifest, source)
         if manifest.sealing:
             sealed = _extract_bytes(tar, KEYS_SEALED, manifest, source)
@@ -153,7 +155,8 @@ def _read_manifest(tar: tarfile.TarFile, source: Path) -> Manifest:
         raise BadInput(f"{source} is not a fedcommons backup: {MANIFEST}: {exc}") from None
 
 
-def _extract(tar: tarfile.TarFile, name: str, manifest: Manifest, source: Path, out) -> None:
+def _extract(tar: tarfile.TarFile, name: str, manifest: Manifest, source: Path, out,
+             progress: Progress | None = None) -> None:
     try:
         member = tar.getmember(name)
     except KeyError:
@@ -162,9 +165,13 @@ def _extract(tar: tarfile.TarFile, name: str, manifest: Manifest, source: Path, 
         raise BadInput(f"{source}: {name} is not a plain file")
     digest = hashlib.sha256()
     stream = tar.extractfile(member)
+    done = 0
     while chunk := stream.read(_CHUNK):
         digest.update(chunk)
         out.write(chunk)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, member.size)
     if digest.hexdigest() != manifest.files[name]:
         raise BadInput(f"{source}: {name} does not match its checksum in the manifest: the file is damaged "
                        "or was altered; nothing was restored")

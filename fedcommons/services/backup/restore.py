@@ -14,19 +14,21 @@ from ...errors import BadInput
 from ...keystore import save_private_key
 from ...node import now
 from ...sig.keys import private_key_from_pem
-from ...store.backup import log_snapshot
+from ...store.backup import Progress, log_snapshot
 from .archive import Manifest, open_backup
 
 
-def restore_home(source: Path, home: Path, passphrase: Callable[[], str]) -> Manifest:
-    """Check the backup at ``source`` and make ``home`` (new, or an empty directory) from it."""
+def restore_home(source: Path, home: Path, passphrase: Callable[[], str],
+                 progress: Progress | None = None) -> Manifest:
+    """Check the backup at ``source`` and make ``home`` (new, or an empty directory) from it;
+    ``progress`` hears (bytes of the database checked, its size)."""
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
         raise BadInput(f"{home} exists and is not empty: restore into a new or empty directory")
     home.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.", suffix=".restore", dir=home.parent))
     try:
         os.chmod(staging, 0o700)
-        opened = open_backup(source, staging, passphrase)
+        opened = open_backup(source, staging, passphrase, progress)
         snapshot = log_snapshot(opened.database)
         if (snapshot.size, snapshot.root) != (opened.manifest.log_size, opened.manifest.log_root):
             raise BadInput(f"{source}: its database's log is not the one its manifest describes")
