@@ -19,6 +19,9 @@ from .errors import BadInput, HomeError
 CONFIG_FILE = "config.json"
 DATABASE_FILE = "fedcommons.db"
 KEYS_DIR = "keys"
+# Present while a restored node has not caught up with what its peers hold of its log:
+# until it is gone the node appends nothing (`fedcommons reconcile` removes it).
+RECONCILE_FILE = "reconcile-pending.json"
 
 # The kinds of work a node accepts unless its config says otherwise: our own, then the 14
 # CRediT contributor roles (fedcommons/credit.py), which citation imports carry.

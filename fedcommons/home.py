@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .config import CONFIG_FILE, Config, load_config, normalise_url, save_config
+from .config import CONFIG_FILE, RECONCILE_FILE, Config, load_config, normalise_url, save_config
 from .errors import HomeError
 from .node import AfterAppend, Node
 from .services.actors.actors import create_node_actor
@@ -31,9 +31,19 @@ AFTER_APPEND: tuple[AfterAppend, ...] = (project, queue_for_delivery)
 
 
 def open_node(home: Path) -> Node:
-    """Open an initialised node home."""
+    """Open an initialised node home (one restored but not yet reconciled appends nothing)."""
     config = load_config(home)
-    return Node(config, open_db(config.database), AFTER_APPEND)
+    return Node(config, open_db(config.database), AFTER_APPEND, hold=pending_reconciliation(home))
+
+
+def pending_reconciliation(home: Path) -> str | None:
+    """Why a restored home may not append yet, or None when it may."""
+    if not (home / RECONCILE_FILE).exists():
+        return None
+    return (f"{home} was restored from a backup and has not caught up with what its peers hold of "
+            "its log; it appends nothing until it has, so that it never signs a checkpoint contradicting "
+            "one it signed before: run `fedcommons reconcile` (--peer URL to ask a node that mirrors it, "
+            "--accept-loss to go on without what they may hold)")
 
 
 def init_node(home: Path, url: str, *, allow_private_addresses: bool = False) -> Node:

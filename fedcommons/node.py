@@ -23,15 +23,18 @@ AfterAppend = Callable[["Node", list], None]
 class Node:
     """One node, one base URL, one log."""
 
-    def __init__(self, config: Config, db: Database, after_append: Sequence[AfterAppend] = ()):
+    def __init__(self, config: Config, db: Database, after_append: Sequence[AfterAppend] = (),
+                 hold: str | None = None):
         self.config = config
         self.db = db
         self.keys = KeyStore(config.keys)
         self.after_append = tuple(after_append)
+        # Why the log may not grow now (a restored node not yet reconciled), or None.
+        self.hold = hold
 
     def reopen(self, *, readonly: bool = False) -> "Node":
         """Another handle on this node, on a connection of its own, with the same hooks."""
-        return Node(self.config, open_db(self.config.database, readonly=readonly), self.after_append)
+        return Node(self.config, open_db(self.config.database, readonly=readonly), self.after_append, self.hold)
 
     @property
     def url(self) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from fedcommons.app import make_app
+from fedcommons.federation.client import Client
 from fedcommons.home import init_node, open_node
 
 
@@ -87,3 +88,15 @@ async def eventually(check, timeout: float = 15.0, interval: float = 0.1):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {check}")
         await asyncio.sleep(interval)
+
+
+async def with_client(home, action):
+    """``await action(node, client)`` as a separate process would: a connection and a client
+    of its own on the node home ``home``, closed afterwards."""
+    node = open_node(home)
+    client = Client(node)
+    try:
+        return await action(node, client)
+    finally:
+        await client.close()
+        node.close()

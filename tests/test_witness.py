@@ -7,10 +7,9 @@ import json
 import aiohttp
 import pytest
 from support_cli import invoke, run
-from support_nodes import RunningNode
+from support_nodes import RunningNode, with_client
 
 from fedcommons.errors import FetchError
-from fedcommons.federation.client import Client
 from fedcommons.federation.witnessing import request_cosignature
 from fedcommons.home import open_node
 from fedcommons.log.checkpoint import Checkpoint, format_checkpoint
@@ -28,16 +27,6 @@ from fedcommons.sig.note import NoteSigner, open_note, parse_verifier_key
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
 from fedcommons.store import witness as witness_store
-
-
-async def with_client(home, action):
-    node = open_node(home)
-    client = Client(node)
-    try:
-        return await action(node, client)
-    finally:
-        await client.close()
-        node.close()
 
 
 def add(node, count: int, tag: str = "c") -> None:

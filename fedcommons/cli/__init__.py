@@ -55,12 +55,14 @@ def main(ctx: click.Context, home: str | None) -> None:
 # Importing the command modules registers their commands on `main`.
 from . import (  # noqa: E402,F401
     accounts,
+    backup,
     actors,
     aliases,
     books,
     contributions,
     coops,
     deliveries,
+    demo,
     export,
     federation,
     follows,

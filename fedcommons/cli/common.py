@@ -59,3 +59,23 @@ def progressbar(length: int, label: str):
         return _Silent()
     return click.progressbar(length=length, label=label, file=sys.stderr,
                              show_pos=True, show_eta=True)
+
+
+class LazyProgress:
+    """A progress bar that appears once the amount of work is known (the first report of
+    (done, total)); silent, like `progressbar`, when stderr is not a terminal."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.done = label, None, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = progressbar(total, self.label)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        """Finish the bar, if one was shown."""
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)

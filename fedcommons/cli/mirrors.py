@@ -14,7 +14,7 @@ from ..services.replication.witness import cosigner
 from ..store import mirrors as mirror_store
 from ..store import witness as witness_store
 from . import main
-from .common import FORMAT, echo_json, node_from, progressbar
+from .common import FORMAT, LazyProgress, echo_json, node_from, progressbar
 from .network import with_client
 
 
@@ -22,25 +22,6 @@ def default_workers() -> int:
     """One page-checking process per core, up to 4; none on a single core."""
     cores = os.cpu_count() or 1
     return 0 if cores < 2 else min(cores, 4)
-
-
-class _Progress:
-    """A progress bar that appears once the number of entries to fetch is known."""
-
-    def __init__(self, label: str):
-        self.label, self.bar, self.done = label, None, 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = progressbar(total, self.label)
-            self.bar.__enter__()
-        self.bar.update(done - self.done)
-        self.done = done
-
-    def close(self) -> None:
-        """Finish the bar, if one was shown."""
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @main.command()
@@ -61,7 +42,7 @@ def sync(ctx, peer_url: str, page_size: int, workers: int | None, fmt: str) -> N
     evidence (see `fedcommons fork show`) and exits with status 1.
     """
     node = node_from(ctx)
-    progress = _Progress("syncing")
+    progress = LazyProgress("syncing")
     try:
         result = with_client(node, lambda client: sync_peer(
             node, client, peer_url, page_size=page_size, progress=progress,

@@ -68,6 +68,8 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str, log_format: 
     configure_logging(log_level, log_format)
     quiet_rejected_requests()
     node = node_from(ctx)
+    if node.hold is not None:
+        raise HomeError(node.hold)
     if metrics_port is not None and metrics_port == port:
         raise BadInput("--metrics-port must differ from --port")
     click.echo(f"serving {node.url} on http://{host}:{port} (Ctrl-C to stop)", err=True)

@@ -83,3 +83,9 @@ def pending(db: Database, followee: str) -> list[tuple[str, str]]:
             (followee,),
         )
     ]
+
+
+def all_followers(db: Database) -> list[str]:
+    """Everyone who follows anyone here (accepted), once each."""
+    return [r[0] for r in db.conn.execute(
+        "SELECT DISTINCT follower FROM follows WHERE state = 'accepted' ORDER BY follower")]

@@ -19,16 +19,21 @@
     The latest verified checkpoint this node holds of each log it mirrors, so that peers
     can compare what each of them was shown.
 
+``GET /log/mirrors/entries?origin=O&start=N&limit=M``
+    The verified entries this node mirrors of the log ``O``, in the shape of
+    ``/log/entries``: how a node restored from an old backup gets back what it lost.
+
 Every hash in these answers is standard base64 (RFC 4648), as in checkpoints.
 """
 
 import base64
 import functools
 import json
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ..errors import BadInput, FedcommonsError
+from ..errors import BadInput, FedcommonsError, NotFound
 from ..log.merkle import consistency_proof, inclusion_proof, root_at
 from ..log.replica import HASH_ENCODING
 from ..services.log.log_writer import lookup
@@ -79,15 +84,39 @@ async def entries(request: web.Request) -> web.Response:
     start = _int(request, "start", default=0)
     limit = min(_int(request, "limit", default=MAX_LIMIT, minimum=1), MAX_LIMIT)
     rows = list(log_store.iter_entries(node.db, start, start + limit, batch=limit))
+    following = f"{node.url}/log/entries?start={start + limit}&limit={limit}"
+    return _page(node.config.origin, start, limit, rows, following)
+
+
+@_api
+async def mirror_entries(request: web.Request) -> web.Response:
+    """A page of a mirrored log's verified entries, as ``entries`` serves our own."""
+    node = request.app[NODE]
+    origin = request.query.get("origin")
+    if not origin:
+        raise BadInput("origin is required: the log origin of a mirrored log")
+    row = mirror_store.mirror(node.db, origin)
+    if row is None:
+        raise NotFound(f"this node mirrors no log {origin!r}")
+    start = _int(request, "start", default=0)
+    limit = min(_int(request, "limit", default=MAX_LIMIT, minimum=1), MAX_LIMIT)
+    rows = list(mirror_store.iter_entries(node.db, origin, start, start + limit, batch=limit))
+    query = urlencode({"origin": origin, "start": start + limit, "limit": limit})
+    return _page(origin, start, limit, rows, f"{node.url}/log/mirrors/entries?{query}")
+
+
+def _page(origin: str, start: int, limit: int, rows, following: str) -> web.Response:
+    """A page of entries (ours or a mirror's); ``following`` is the next page's URL, given
+    when this page is full."""
     # The stored bodies are already JSON (RFC 8785 bytes): they go out as they are.
     items = b",".join(
         b'{"index":%d,"leafHash":"%s","activity":%s}'
         % (row.idx, base64.b64encode(row.leaf_hash), row.body if row.body is not None else b'null,"redacted":true')
         for row in rows
     )
-    head = {"origin": node.config.origin, "hashEncoding": HASH_ENCODING, "start": start, "limit": limit}
+    head = {"origin": origin, "hashEncoding": HASH_ENCODING, "start": start, "limit": limit}
     if len(rows) == limit:
-        head["next"] = f"{node.url}/log/entries?start={start + limit}&limit={limit}"
+        head["next"] = following
     body = json.dumps(head).encode()[:-1] + b',"entries":[' + items + b"]}"
     return web.Response(body=body, content_type="application/json",
                         headers={**_PUBLIC, "Cache-Control": "public, max-age=60"})

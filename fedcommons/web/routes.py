@@ -93,5 +93,6 @@ def setup(app: web.Application) -> None:
     r.add_get("/log/proof/inclusion", logapi.inclusion)
     r.add_get("/log/proof/consistency", logapi.consistency)
     r.add_get("/log/mirrors", logapi.mirrors)
+    r.add_get("/log/mirrors/entries", logapi.mirror_entries)
     r.add_get("/witness", witness.info)
     r.add_post("/witness/add-checkpoint", witness.add_checkpoint)

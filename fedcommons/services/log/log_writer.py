@@ -5,6 +5,7 @@ transaction so a crash leaves either everything or nothing."""
 from dataclasses import dataclass
 from typing import Sequence
 
+from ...errors import HomeError
 from ...fields import object_id, types
 from ...ld.canonical import canonicalize
 from ...log.checkpoint import Checkpoint, format_checkpoint
@@ -42,6 +43,8 @@ def append(node: Node, pending: Sequence[Pending]) -> list[log_store.EntryRow]:
     """Append activities to the log; returns their entries. All or nothing."""
     if not pending:
         return []
+    if node.hold is not None:
+        raise HomeError(node.hold)
     # The expensive part (canonical JSON, hashing) happens before taking the write lock.
     prepared = []
     for p in pending:

@@ -1,0 +1,1 @@
+"""Backing a node up into one file, restoring it, and catching a restored log up with its peers."""

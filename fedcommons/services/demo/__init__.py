@@ -1,0 +1,1 @@
+"""A demonstration node: sample people and work, made only when someone asks for a demo."""
