@@ -83,3 +83,23 @@ def pending(db: Database, followee: str) -> list[tuple[str, str]]:
             (followee,),
         )
     ]
+
+
+def followed_remote_pools(db: Database, *, asked: bool = False) -> list[str]:
+    """Remote pools that at least one local actor follows (accepted; with `asked`, also those
+    whose Follow waits for an answer), oldest follow first."""
+    states = ("accepted", "pending" if asked else "accepted")
+    return [r[0] for r in db.conn.execute(
+        "SELECT f.followee FROM follows f "
+        "JOIN actors follower ON follower.id = f.follower AND follower.local = 1 "
+        "JOIN actors pool ON pool.id = f.followee AND pool.local = 0 AND pool.kind = 'pool' "
+        "WHERE f.state IN (?, ?) GROUP BY f.followee ORDER BY min(f.created_at), f.followee", states
+    )]
+
+
+def followed_here(db: Database, followee: str) -> bool:
+    """Whether a local actor follows `followee` (accepted)."""
+    return db.conn.execute(
+        "SELECT 1 FROM follows f JOIN actors a ON a.id = f.follower AND a.local = 1 "
+        "WHERE f.followee = ? AND f.state = 'accepted' LIMIT 1", (followee,)
+    ).fetchone() is not None

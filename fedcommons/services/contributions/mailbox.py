@@ -1,7 +1,8 @@
 """The inbox and outbox a person reads through the ActivityPub API.
 
 **Inbox**: every activity this node holds that is addressed to the person (``to``, ``cc``,
-``bto``, ``bcc``, ``audience``) or to the followers of someone they follow, from three
+``bto``, ``bcc``, ``audience``), to the followers of someone they follow, or to a pool they
+follow (a contribution to it, which the pool forwards to its followers), from three
 places: the log (a steward's validation of their contribution, a pool recording the claim
 their Note made, an endorsement), the items other servers delivered (to their own inbox or
 to the shared one), and what local actors sent them without logging it (the pool's reply
@@ -62,6 +63,10 @@ def _followed_audiences(node: Node, people: set[str]) -> dict[str, set[str]]:
                 if isinstance(named, str):
                     collection = named
             audiences.setdefault(collection, set()).add(person)
+            if row is not None and row.kind == "pool":
+                # A pool's work is addressed to the pool itself (a contribution's `to`), and the
+                # pool forwards it to its followers: what is sent to a pool is the pool's news.
+                audiences.setdefault(followee, set()).add(person)
     return audiences
 
 
