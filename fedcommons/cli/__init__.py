@@ -62,6 +62,7 @@ from . import (  # noqa: E402,F401
     logbook,
     mirrors,
     node,
+    pools,
     settings,
     standing,
 )
