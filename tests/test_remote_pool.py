@@ -126,3 +126,35 @@ async def test_pool_show_of_a_remote_pool_is_recomputed_from_the_mirror(mirrored
     # The pool's own node shows it from its own log, with the same parts.
     local = (await cli(a.home, "pool", "show", "garden")).stdout
     assert "from this node's own log" in local and "built a fence" in local
+
+
+async def test_a_followed_remote_pool_has_a_page_from_the_mirror_with_a_local_pools_parts(mirrored):
+    a, b, ids, origin = mirrored
+    garden = f"{a.url}/pools/garden"
+    html = {"Accept": "text/html"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{b.url}/users/carol", headers=html) as r:
+            assert r.status == 200
+            person = await r.text()
+        page_url = f"/following/pool?url={garden.replace(':', '%3A')}"
+        assert page_url in person
+        async with http.get(f"{b.url}{page_url}", headers=html, allow_redirects=False) as r:
+            assert r.status == 200, await r.text()
+            page = await r.text()
+        async with http.get(garden, headers=html) as r:
+            own = await r.text()
+        for part in ("<h2>Standing</h2>", "<h2>Recent contributions</h2>", "<dt>Stewards</dt>",
+                     "<dt>Standing method</dt>", "<dt>Licence</dt>", "class=chart", "class=contributions"):
+            assert part in page and part in own, part
+        for fact in ("Garden", "MIT", "built a fence", "3 h", "30 min", "status-pending", "status-rejected", "status-validated",
+                     f"{a.url}/users/bob", f"mirror of the log of {origin}", f"synced from <a href=\"{a.url}\">",
+                     f"{log_store.log_size(a.node.db)} entries verified", "only the pool's own node signs",
+                     f"{a.url}/log/proof/inclusion?index="):
+            assert fact in page, fact
+
+        # Only followed remote pools have a page; anything else is a clear 4xx (or the local page).
+        for query, status in ((f"url={a.url}/pools/orchard", 404), ("url=ftp://x/pools/y", 400), ("", 400),
+                              ("url=" + "h" * 3000, 400), (f"url={a.url}/users/bob", 404),
+                              ("url=http://[::1/pools/x", 404), (f"url={b.url}/users/carol", 303)):
+            async with http.get(f"{b.url}/following/pool?{query}", headers=html, allow_redirects=False) as r:
+                assert r.status == status, (query, r.status, await r.text())

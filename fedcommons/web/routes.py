@@ -7,7 +7,7 @@ from . import actors, c2s, coops, inbox, oauth, objects, site, standing, wellkno
 from . import logapi, session, sign_in, templating, witness
 from .authfetch import authorized_fetch_middleware
 from .errors import error_middleware
-from .pages import consent, contribute, home, log as log_pages, login, review
+from .pages import consent, contribute, followed_pool, home, log as log_pages, login, review
 from .wake import wake_middleware
 
 ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"
@@ -40,6 +40,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/login", login.login)
     r.add_post("/logout", login.logout)
     r.add_get("/contribute", contribute.form_page)
+    r.add_get("/following/pool", followed_pool.page)
     r.add_post("/contribute", contribute.submit)
 
     r.add_get("/actor", actors.actor)
