@@ -333,3 +333,34 @@ async def test_hostile_pushes_change_nothing_and_never_error_the_inbox(tmp_path)
             assert mirror_store.mirrors(c.node.db) == []
             async with http.get(f"{c.url}/health") as r:
                 assert r.status == 200
+
+
+async def test_a_mastodon_follower_of_a_pool_still_gets_its_contributions_as_notes(tmp_path):
+    """What a Mastodon-shaped server receives once its person follows a pool: the Accept, then
+    each contribution as a Create of a Note (that is also a Contribution) with readable content,
+    signed and with a body digest, as Mastodon requires."""
+    async with serve_peer() as peer, served_node(tmp_path, "a") as a:
+        await in_cli(a.home, lambda n: (create_actor(n, "person", "alice", display_name="Alice"),
+                                       create_actor(n, "person", "bob"),
+                                       create_pool(n, "garden", name="Garden", stewards=["bob"])))
+        garden = f"{a.url}/pools/garden"
+        maria = peer.person("maria")
+        follow = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{maria.id}/follows/1",
+                  "type": "Follow", "actor": maria.id, "object": garden}
+        async with aiohttp.ClientSession() as http:
+            assert (await maria.post(http, f"{garden}/inbox", follow))[0] == 202
+        await eventually(lambda: any(body["type"] == "Accept" for _, _, body in peer.received))
+        assert follow_store.followers(a.node.db, garden) == [maria.id]
+
+        cid = await in_cli(a.home, lambda n: contribute(n, pool="garden", person="alice", effort="3h", kind="code",
+                                                        summary="fixed the parser"))
+        name, headers, create = await eventually(
+            lambda: next((r for r in peer.received if r[2]["type"] == "Create"), None))
+        assert name == "maria"
+        note = create["object"]
+        assert note["id"] == cid and note["type"][0] == "Note" and "Contribution" in note["type"]
+        assert note["content"] == "<p>Alice put 3 h of code into Garden: fixed the parser</p>"
+        assert note["attributedTo"] == create["actor"] == f"{a.url}/users/alice"
+        assert f"{garden}/followers" in create["cc"] + create.get("to", [])
+        assert "Signature" in headers or "Signature-Input" in headers
+        assert "Digest" in headers or "Content-Digest" in headers

@@ -47,7 +47,7 @@ def pool_show(ctx, reference: str, limit: int, fmt: str) -> None:
     click.echo(f"  stewards: {', '.join(view.stewards) or 'none'}")
     params = json.dumps(view.parameters, sort_keys=True, ensure_ascii=False)
     click.echo(f"  standing method: {view.method} {params}")
-    click.echo(f"  contributions: {view.total}" + (f", the {len(view.recent)} newest:" if view.recent else ""))
+    click.echo(f"  contributions: {view.total}" + (", newest first:" if view.recent else ""))
     for c in view.recent:
         click.echo(f"    {c.published[:19]}  {c.status:<9}  {format_effort(round(c.minutes)):>10}  {c.kind:<10} "
                    f"{c.contributor}  {c.summary}")
