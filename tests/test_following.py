@@ -19,7 +19,6 @@ import pytest
 
 from fedcommons.cli.network import with_client
 from fedcommons.federation import delivery, sync_worker
-from fedcommons.home import open_node
 from fedcommons.node import now
 from fedcommons.services.accounts import oauth
 from fedcommons.services.actors import remote
@@ -36,23 +35,10 @@ from fedcommons.web.keys import SYNC
 from fedcommons.home import init_node
 from fedcommons.services.replication.sync import SyncResult
 from fedcommons.store import actors as actor_store
-from support_nodes import RunningNode, eventually, free_port, served_node
+from support_nodes import RunningNode, eventually, follow_from, garden_on_three, free_port, in_cli, on_own_connection, served_node
 from support_remote import Peer, serve_peer
 
 AP = "application/activity+json"
-
-
-def cli(home, action):
-    """Run an action as a separate CLI process would: its own connection to the node's database."""
-    node = open_node(home)
-    try:
-        return action(node)
-    finally:
-        node.close()
-
-
-async def in_cli(home, action):
-    return await asyncio.to_thread(cli, home, action)
 
 
 def mirrored(running: RunningNode, origin: str, wanted) -> bool:
@@ -98,18 +84,13 @@ async def three(tmp_path, monkeypatch):
 
 async def test_a_followed_pools_work_reaches_the_mirror_and_inbox_as_it_happens(three):
     a, b, c = three
-    await in_cli(a.home, lambda n: (create_actor(n, "person", "bob"),
-                                   create_pool(n, "garden", name="Garden", stewards=["bob"])))
-    await in_cli(b.home, lambda n: create_actor(n, "person", "alice"))
-    await in_cli(c.home, lambda n: create_actor(n, "person", "carol"))
-    garden = f"{a.url}/pools/garden"
-    handle = f"@garden@127.0.0.1:{a.port}"
+    garden, handle = await garden_on_three(a, b, c)
     origin = a.node.config.origin
-    await in_cli(c.home, lambda n: with_client(n, lambda client: remote.follow(n, client, handle, "carol")))
+    await follow_from(c.home, handle, "carol")
     await eventually(lambda: follow_store.following(c.node.db, f"{c.url}/users/carol") == [garden])
 
     def contribute_on_b(summary: str) -> str:
-        return cli(b.home, lambda n: contribute(
+        return on_own_connection(b.home, lambda n: contribute(
             n, pool=with_client(n, lambda client: remote.resolve_pool(n, client, handle)), person="alice",
             effort="2h", kind="code", summary=summary))
 
@@ -158,7 +139,7 @@ async def test_a_followed_pools_work_reaches_the_mirror_and_inbox_as_it_happens(
     # Everything verifies: the three logs and C's mirror of A's.
     for running in (a, b, c):
         assert verify_log(running.node).entries > 0
-    report = await asyncio.to_thread(cli, c.home, lambda n: verify_mirror(n, origin, workers=0))
+    report = await in_cli(c.home, lambda n: verify_mirror(n, origin, workers=0))
     assert report.entries == mirror_store.mirror(c.node.db, origin).size > 0
 
 
@@ -168,7 +149,7 @@ async def test_a_pushed_activity_the_origins_log_lacks_never_enters_the_mirror(t
                                    create_pool(n, "garden", name="Garden", stewards=["bob"])))
     await in_cli(c.home, lambda n: create_actor(n, "person", "carol"))
     garden = f"{a.url}/pools/garden"
-    await in_cli(c.home, lambda n: with_client(n, lambda client: remote.follow(n, client, garden, "carol")))
+    await follow_from(c.home, garden, "carol")
     await eventually(lambda: follow_store.following(c.node.db, f"{c.url}/users/carol") == [garden])
     origin = a.node.config.origin
     await eventually(lambda: (mirror_store.mirror(c.node.db, origin) or None)

@@ -1,16 +1,13 @@
 """Reading a pool on another node from this node's mirror of its log: `fedcommons log show
 --origin`, `fedcommons pool show`, and the follower's page of the pool."""
 
-import asyncio
 import json
 
 import aiohttp
 import pytest
 
-from fedcommons.cli.network import with_client
 from fedcommons.federation.client import Client
 from fedcommons.home import open_node
-from fedcommons.services.actors import remote
 from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.contributions.contributions import contribute, decide
@@ -19,7 +16,7 @@ from fedcommons.services.standing.standing import local_pool_standing
 from fedcommons.store import follows as follow_store
 from fedcommons.store import log as log_store
 from support_cli import invoke, run
-from support_nodes import RunningNode, eventually
+from support_nodes import RunningNode, eventually, follow_from
 
 
 def populate(node) -> list[str]:
@@ -59,14 +56,7 @@ async def mirrored(tmp_path):
     await a.start()
     await b.start()
     try:
-        def follow():
-            node = open_node(b.home)
-            try:
-                return with_client(node, lambda client: remote.follow(node, client, f"{a.url}/pools/garden", "carol"))
-            finally:
-                node.close()
-
-        await asyncio.to_thread(follow)
+        await follow_from(b.home, f"{a.url}/pools/garden", "carol")
         await eventually(lambda: follow_store.following(b.node.db, f"{b.url}/users/carol"))
         result = await sync(b.home, a.url)
         assert result.size == log_store.log_size(a.node.db)
