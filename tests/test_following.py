@@ -306,12 +306,23 @@ async def test_hostile_pushes_change_nothing_and_never_error_the_inbox(tmp_path)
                     assert 400 <= r.status < 500, (body[:40], r.status)
             assert stored() == 0 and worker.push_syncs == 0
 
-            # The followed node's own valid push is taken and wakes one sync, which fails
-            # (this peer is no fedcommons node) and says so, changing no mirror.
-            assert (await bob.post(http, inbox, activity(bob, 3)))[0] == 202
+            # A stranger's valid delivery addressed to the followed pool is taken, as any
+            # delivery is, but wakes no sync and does not reach the pool's followers.
+            async with serve_peer() as elsewhere:
+                eve = elsewhere.person("eve")
+                to_pool = activity(eve, 1) | {"to": [f"{peer.url}/pools/garden"]}
+                assert (await eve.post(http, inbox, to_pool))[0] == 202
+                # The followed node's own valid push is taken and wakes one sync, which fails
+                # (this peer is no fedcommons node) and says so, changing no mirror.
+                from_pool = activity(bob, 3) | {"to": [f"{peer.url}/pools/garden"]}
+                assert (await bob.post(http, inbox, from_pool))[0] == 202
             await eventually(lambda: worker.push_syncs == 1 and settled(worker), timeout=10)
             assert peer.url in worker.last_errors
             assert mirror_store.mirrors(c.node.db) == []
+            token = await in_cli(c.home, lambda n: access_token(n, f"{c.url}/users/carol"))
+            async with http.get(f"{c.url}/users/carol/inbox?page=1",
+                                headers={"Accept": AP, "Authorization": f"Bearer {token}"}) as r:
+                assert [item["id"] for item in (await r.json(content_type=None))["orderedItems"]] == [from_pool["id"]]
             async with http.get(f"{c.url}/health") as r:
                 assert r.status == 200
 
