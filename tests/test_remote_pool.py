@@ -6,15 +6,14 @@ import json
 import aiohttp
 import pytest
 
-from fedcommons.federation.client import Client
 from fedcommons.home import open_node
 from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.contributions.contributions import contribute, decide
-from fedcommons.services.replication.sync import sync_peer
 from fedcommons.services.standing.standing import local_pool_standing
 from fedcommons.store import follows as follow_store
 from fedcommons.store import log as log_store
+from fedcommons.store import mirrors as mirror_store
 from support_cli import invoke, run
 from support_nodes import RunningNode, eventually, follow_from
 
@@ -34,20 +33,9 @@ def populate(node) -> list[str]:
     return ids
 
 
-async def sync(home, url):
-    """Sync as a separate process would: its own connection and client."""
-    node = open_node(home)
-    client = Client(node)
-    try:
-        return await sync_peer(node, client, url)
-    finally:
-        await client.close()
-        node.close()
-
-
 @pytest.fixture
 async def mirrored(tmp_path):
-    """A serves the pool; B's carol follows it and B holds a synced mirror of A's log."""
+    """A serves the pool; B's carol follows it, so B holds a synced mirror of A's log."""
     a, b = RunningNode.create(tmp_path, "a"), RunningNode.create(tmp_path, "b")
     node = open_node(a.home)
     ids = populate(node)
@@ -58,9 +46,11 @@ async def mirrored(tmp_path):
     try:
         await follow_from(b.home, f"{a.url}/pools/garden", "carol")
         await eventually(lambda: follow_store.following(b.node.db, f"{b.url}/users/carol"))
-        result = await sync(b.home, a.url)
-        assert result.size == log_store.log_size(a.node.db)
-        yield a, b, ids, result.origin
+        # A's Accept of the Follow is a push from the pool's node: B syncs A's log by itself.
+        origin = a.node.config.origin
+        await eventually(lambda: (mirror_store.mirror(b.node.db, origin) or None)
+                         and mirror_store.mirror(b.node.db, origin).size == log_store.log_size(a.node.db))
+        yield a, b, ids, origin
     finally:
         await a.stop()
         await b.stop()
