@@ -170,7 +170,7 @@ async def test_a_pushed_activity_the_origins_log_lacks_never_enters_the_mirror(t
 
     await in_cli(a.home, send)
     await eventually(lambda: c.app[SYNC].push_syncs > before, timeout=10)
-    await eventually(lambda: settled(c.app[SYNC]), timeout=10)
+    await eventually(lambda: c.app[SYNC].pushes_settled, timeout=10)
     assert not mirrored(c, origin, lambda act: act.get("id") == bogus)
     assert mirror_store.mirror(c.node.db, origin).size == log_store.log_size(a.node.db)
 
@@ -237,16 +237,12 @@ async def follower(tmp_path, monkeypatch):
 REMOTE = "http://127.0.0.1:7"
 
 
-def settled(worker) -> bool:
-    return not worker._pushed and (worker._draining is None or worker._draining.done())
-
-
 async def test_a_burst_of_pushes_costs_one_sync_and_a_push_during_it_one_more(follower):
     worker, syncs = follower
     for _ in range(20):  # a burst, as the inbox takes one delivery after another
         assert worker.pushed(f"{REMOTE}/users/bob#main-key") == REMOTE
-    await eventually(lambda: syncs.calls and settled(worker), timeout=5)
-    assert syncs.calls == [REMOTE] and worker.push_syncs == 1
+    await eventually(lambda: syncs.calls and worker.pushes_settled, timeout=5)
+    assert syncs.calls == [REMOTE] and (worker.pushes, worker.push_syncs) == (20, 1)
 
     # Pushes while that node is being synced: one sync after it, not one each.
     syncs.gate.clear()
@@ -256,7 +252,7 @@ async def test_a_burst_of_pushes_costs_one_sync_and_a_push_during_it_one_more(fo
         worker.pushed(f"{REMOTE}/pools/garden#ed25519-key")
         await asyncio.sleep(0.01)
     syncs.gate.set()
-    await eventually(lambda: len(syncs.calls) >= 3 and settled(worker), timeout=5)
+    await eventually(lambda: len(syncs.calls) >= 3 and worker.pushes_settled, timeout=5)
     assert syncs.calls == [REMOTE] * 3 and worker.push_syncs == 3
 
 
@@ -318,7 +314,7 @@ async def test_hostile_pushes_change_nothing_and_never_error_the_inbox(tmp_path)
                 # (this peer is no fedcommons node) and says so, changing no mirror.
                 from_pool = activity(bob, 3) | {"to": [f"{peer.url}/pools/garden"]}
                 assert (await bob.post(http, inbox, from_pool))[0] == 202
-            await eventually(lambda: worker.push_syncs == 1 and settled(worker), timeout=10)
+            await eventually(lambda: worker.push_syncs == 1 and worker.pushes_settled, timeout=10)
             assert peer.url in worker.last_errors
             assert mirror_store.mirrors(c.node.db) == []
             token = await in_cli(c.home, lambda n: access_token(n, f"{c.url}/users/carol"))

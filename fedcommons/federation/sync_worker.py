@@ -84,7 +84,8 @@ class SyncWorker(Background):
         self._wake = asyncio.Event()
         self._own: Node | None = None
         self._client = None
-        self.push_syncs = 0  # syncs woken by pushes (coalesced), for operators and tests
+        self.pushes = 0  # activities pushed by followed nodes
+        self.push_syncs = 0  # syncs those pushes woke (coalesced), for operators and tests
         self._pushed: set[str] = set()
         self._draining: asyncio.Task | None = None
         # One sync of a node at a time: a push and a round never stage pages side by side.
@@ -129,10 +130,16 @@ class SyncWorker(Background):
             return None
         if home is None:
             return None
+        self.pushes += 1
         self._pushed.add(home)
         if self._draining is None or self._draining.done():
             self._draining = asyncio.get_running_loop().create_task(self._drain(), name="sync-pushes")
         return home
+
+    @property
+    def pushes_settled(self) -> bool:
+        """No push waits for a sync, and no sync a push woke is running."""
+        return not self._pushed and (self._draining is None or self._draining.done())
 
     async def _drain(self) -> None:
         while self._pushed:
