@@ -6,7 +6,6 @@ import json
 import aiohttp
 import pytest
 
-from fedcommons.home import open_node
 from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.contributions.contributions import contribute, decide
@@ -15,7 +14,7 @@ from fedcommons.store import follows as follow_store
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
 from support_cli import invoke, run
-from support_nodes import RunningNode, eventually, follow_from
+from support_nodes import eventually, follow_from, in_cli, served_node
 
 
 def populate(node) -> list[str]:
@@ -36,14 +35,9 @@ def populate(node) -> list[str]:
 @pytest.fixture
 async def mirrored(tmp_path):
     """A serves the pool; B's carol follows it, so B holds a synced mirror of A's log."""
-    a, b = RunningNode.create(tmp_path, "a"), RunningNode.create(tmp_path, "b")
-    node = open_node(a.home)
-    ids = populate(node)
-    node.close()
-    create_actor(open_node(b.home), "person", "carol")
-    await a.start()
-    await b.start()
-    try:
+    async with served_node(tmp_path, "a") as a, served_node(tmp_path, "b") as b:
+        ids = await in_cli(a.home, populate)
+        await in_cli(b.home, lambda n: create_actor(n, "person", "carol"))
         await follow_from(b.home, f"{a.url}/pools/garden", "carol")
         await eventually(lambda: follow_store.following(b.node.db, f"{b.url}/users/carol"))
         # A's Accept of the Follow is a push from the pool's node: B syncs A's log by itself.
@@ -51,9 +45,6 @@ async def mirrored(tmp_path):
         await eventually(lambda: (mirror_store.mirror(b.node.db, origin) or None)
                          and mirror_store.mirror(b.node.db, origin).size == log_store.log_size(a.node.db))
         yield a, b, ids, origin
-    finally:
-        await a.stop()
-        await b.stop()
 
 
 async def cli(home, *args, code=0):
