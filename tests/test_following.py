@@ -136,11 +136,15 @@ async def test_a_followed_pools_work_reaches_the_mirror_and_inbox_as_it_happens(
     order = [next(n for n, i in enumerate(items) if w(i)) for w in (accepts(first), creates(second), creates(first))]
     assert order == sorted(order), "newest first"
 
-    # Everything verifies: the three logs and C's mirror of A's.
+    # Everything verifies: the three logs and every mirror any of them holds (C's of A's, at least).
+    mirrors = {}
     for running in (a, b, c):
         assert verify_log(running.node).entries > 0
-    report = await in_cli(c.home, lambda n: verify_mirror(n, origin, workers=0))
-    assert report.entries == mirror_store.mirror(c.node.db, origin).size > 0
+        for row in mirror_store.mirrors(running.node.db):
+            report = await in_cli(running.home, lambda n: verify_mirror(n, row.origin, workers=0))
+            assert report.entries == row.size > 0
+            mirrors[running.url] = row.origin
+    assert mirrors.get(c.url) == origin
 
 
 async def test_a_pushed_activity_the_origins_log_lacks_never_enters_the_mirror(three):
@@ -208,6 +212,7 @@ class CountingSyncs:
         self.running = False
         self.gate = asyncio.Event()
         self.gate.set()
+        self.results: list[SyncResult] = []  # what the next syncs return; then: up to date
 
     async def __call__(self, node, client, url, **options):
         assert not self.running, "two syncs at once"
@@ -217,7 +222,7 @@ class CountingSyncs:
             await asyncio.wait_for(self.gate.wait(), 10)
         finally:
             self.running = False
-        return SyncResult("origin", url, 0, 0, 0)
+        return self.results.pop(0) if self.results else SyncResult("origin", url, 0, 0, 0)
 
 
 @pytest.fixture
@@ -254,6 +259,16 @@ async def test_a_burst_of_pushes_costs_one_sync_and_a_push_during_it_one_more(fo
     syncs.gate.set()
     await eventually(lambda: len(syncs.calls) >= 3 and worker.pushes_settled, timeout=5)
     assert syncs.calls == [REMOTE] * 3 and worker.push_syncs == 3
+
+
+async def test_a_push_to_a_mirror_far_behind_goes_on_until_it_has_caught_up(follower):
+    worker, syncs = follower
+    # Each bounded sync fetches some pages and stops short of the checkpoint, until the last.
+    syncs.results = [SyncResult("origin", REMOTE, 0, 20_000, 50_000, fetched=20_000),
+                     SyncResult("origin", REMOTE, 20_000, 40_000, 50_000, fetched=20_000)]
+    worker.pushed(f"{REMOTE}/users/bob#main-key")
+    await eventually(lambda: len(syncs.calls) >= 3 and worker.pushes_settled, timeout=5)
+    assert syncs.calls == [REMOTE] * 3 and worker.pushes == 1
 
 
 @pytest.mark.parametrize("signer", [

@@ -24,7 +24,7 @@ import logging
 from .. import urls
 from ..errors import FedcommonsError
 from ..node import Node
-from ..services.replication.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
+from ..services.replication.sync import MAX_PAGE_BYTES, TIMEOUT, SyncResult, sync_peer
 from ..store import follows as follow_store
 from ..store import log as log_store
 from ..store import witness as witness_store
@@ -148,9 +148,12 @@ class SyncWorker(Background):
             for home in homes:
                 self.push_syncs += 1
                 try:
-                    await self._sync(home)
+                    result = await self._sync(home)
                 except Exception:  # a bug in one sync must not stop the pushes behind it
                     log.exception("sync of %s after a push failed", home)
+                    continue
+                if result is not None and not result.complete and result.fetched:
+                    self._pushed.add(home)  # a long way behind: go on, max_pages at a time
 
     async def _run(self) -> None:
         await self._sleep(self.first_delay)
@@ -171,12 +174,12 @@ class SyncWorker(Background):
     async def run_round(self) -> None:
         """Sync every followed node once (bounded), then ask it to witness our log."""
         for url in followed_nodes(self._own):
-            if await self._sync(url):
+            if await self._sync(url) is not None:
                 await self._ask_witness(url)
         self.rounds += 1
 
-    async def _sync(self, url: str) -> bool:
-        """One bounded sync of one node; False (the reason kept in ``last_errors``) if it failed."""
+    async def _sync(self, url: str) -> SyncResult | None:
+        """One bounded sync of one node; None (the reason kept in ``last_errors``) if it failed."""
         async with self._syncing:
             try:
                 result = await sync_peer(self._own, self._client, url, max_pages=self.max_pages,
@@ -184,11 +187,11 @@ class SyncWorker(Background):
             except FedcommonsError as exc:
                 self.last_errors[url] = str(exc)
                 log.warning("sync of %s failed: %s", url, exc)
-                return False
+                return None
         self.last_errors.pop(url, None)
         log.info("synced %s: %d new entries, size %d of %d", url, result.fetched, result.size,
                  result.checkpoint_size)
-        return True
+        return result
 
     async def _ask_witness(self, url: str) -> None:
         own = self._own

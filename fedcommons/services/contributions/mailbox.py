@@ -18,12 +18,12 @@ import json
 from typing import Callable
 
 from ...activities import PUBLIC
-from ...urls import same_origin
 from ...node import Node
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store import mailbox as mailbox_store
 from ...store.db import transaction
+from ...urls import same_origin
 from ..log.outbox import recipients
 
 BATCH = 500
