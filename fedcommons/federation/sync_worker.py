@@ -11,7 +11,8 @@ Between rounds, a push brings a mirror up to date as it happens: when another se
 delivers an activity signed by a key of a node whose pools are followed here, that node
 is synced soon (:meth:`SyncWorker.pushed`). Pushes are coalesced: those that arrive
 within ``PUSH_DELAY`` of each other, or while the node is being synced, cost one more
-sync between them, never one each. The pushed activity itself goes nowhere near the
+sync between them, never one each; a mirror far behind is brought up ``max_pages`` at a
+time, one sync after another. The pushed activity itself goes nowhere near the
 mirror: only the origin's own log, checked as every sync checks it, does. The periodic
 round stays, as the net under the pushes (a node that was down, a push that was lost).
 """
