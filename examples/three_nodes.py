@@ -10,7 +10,8 @@ would type:
 2. Alice contributes three hours of code to garden@A from her node B.
 3. C goes down. Bob validates Alice's contribution on A.
 4. The validation reaches B at once; C gets it when it is back.
-5. Every node's log verifies.
+5. C's mirror of A's log has followed the pool: `log show --origin`, `pool show`.
+6. Every node's log, and C's mirror, verifies.
 
 Everything stays on loopback; every wait is bounded.
 """
@@ -66,8 +67,14 @@ class Node:
             self.server = None
             print(f"  [{self.name}] stopped")
 
-    def entries(self) -> list[dict]:
-        return [json.loads(line) for line in self.run("log", "show", "--format", "json", quiet=True).splitlines()]
+    def entries(self, *origin: str) -> list[dict]:
+        """The node's log entries, or (given `--origin`, URL) those of its mirror of another log."""
+        return [json.loads(line) for line in self.run("log", "show", *origin, "--format", "json",
+                                                      quiet=True).splitlines()]
+
+    def mirrors(self, url: str) -> bool:
+        """Whether this node holds a mirror of the log of the node at `url`."""
+        return any(p["url"] == url for p in json.loads(self.run("peers", "--format", "json", quiet=True)))
 
 
 def _up(url: str) -> bool:
@@ -128,9 +135,17 @@ def main() -> None:
         print("  A delivered everything to C")
         a.run("deliveries", "--state", "all")
 
-        print("\n5. Every log verifies")
+        print("\n5. C's mirror of A's log holds the pool's work")
+        wait_for(lambda: c.mirrors(a.url) and any(
+            e["activity"]["type"] == "Accept" and e["activity"].get("object") == cid
+            for e in c.entries("--origin", a.url)), "C's mirror to hold the validation")
+        c.run("log", "show", "--origin", a.url, "--start", "0", "--limit", "5")
+        c.run("pool", "show", garden)
+
+        print("\n6. Every log, and C's mirror, verifies")
         for node in (a, b, c):
             node.run("log", "verify")
+        c.run("log", "verify", "--origin", a.url)
     finally:
         for node in (a, b, c):
             node.stop()

@@ -13,7 +13,11 @@ from aiohttp import web
 
 from fedcommons.app import make_app
 from fedcommons.federation.client import Client
+from fedcommons.cli.network import with_client as node_with_client
 from fedcommons.home import init_node, open_node
+from fedcommons.services.actors import remote
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
 
 
 def free_port() -> int:
@@ -100,3 +104,34 @@ async def with_client(home, action):
     finally:
         await client.close()
         node.close()
+
+def on_own_connection(home: Path, action):
+    """Run `action(node)` as a separate CLI process would: on a connection of its own to the
+    node's database, closed afterwards."""
+    node = open_node(home)
+    try:
+        return action(node)
+    finally:
+        node.close()
+
+
+async def in_cli(home: Path, action):
+    """`on_own_connection` in a thread, so that the nodes served by this event loop answer meanwhile."""
+    return await asyncio.to_thread(on_own_connection, home, action)
+
+
+async def follow_from(home: Path, target: str, person: str) -> dict:
+    """The local `person` of the node at `home` follows `target` (a handle or URL), as
+    `fedcommons follow` does; the running server delivers the Follow."""
+    return await in_cli(home, lambda node: node_with_client(node, lambda client: remote.follow(
+        node, client, target, person)))
+
+
+async def garden_on_three(a: RunningNode, b: RunningNode, c: RunningNode) -> tuple[str, str]:
+    """The cast of the three-node tests: bob stewards the pool garden on A, alice lives on B,
+    carol on C. Returns the pool's URL and handle."""
+    await in_cli(a.home, lambda n: (create_actor(n, "person", "bob"),
+                                   create_pool(n, "garden", name="Garden", stewards=["bob"])))
+    await in_cli(b.home, lambda n: create_actor(n, "person", "alice"))
+    await in_cli(c.home, lambda n: create_actor(n, "person", "carol"))
+    return f"{a.url}/pools/garden", f"@garden@127.0.0.1:{a.port}"

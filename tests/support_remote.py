@@ -49,11 +49,13 @@ class Person:
 
 
 class Peer:
-    """One remote server (its own port, so its own origin) and its people."""
+    """One remote server (its own port, so its own origin) and its people; what is POSTed to
+    their inboxes is kept in `received` as (person's name, headers, parsed body)."""
 
     def __init__(self, url: str):
         self.url = url
         self.people: dict[str, Person] = {}
+        self.received: list[tuple[str, dict, dict]] = []
 
     def person(self, name: str) -> Person:
         if name not in self.people:
@@ -74,8 +76,16 @@ async def serve_peer():
             raise web.HTTPNotFound()
         return web.json_response(person.document(), content_type=AP)
 
+    async def inbox(request):
+        name = request.match_info["name"]
+        if name not in peer.people:
+            raise web.HTTPNotFound()
+        peer.received.append((name, dict(request.headers), json.loads(await request.read())))
+        return web.Response(status=202)
+
     app = web.Application()
     app.router.add_get("/users/{name}", actor)
+    app.router.add_post("/users/{name}/inbox", inbox)
     runner, _ = await serve_on_loopback(app, int(peer.url.rsplit(":", 1)[1]))
     try:
         yield peer

@@ -2,36 +2,19 @@
 validates, the validation reaches B and every follower, and C, down during the delivery,
 gets everything once it is back. Every log verifies at the end."""
 
-import asyncio
 
 import pytest
 
 from fedcommons.federation import delivery
-from fedcommons.home import open_node
 from fedcommons.services.actors import remote
-from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.contributions.contributions import contribute, decide
-from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.log.verify import verify_log
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store import log as log_store
 from fedcommons.cli.network import with_client
-from support_nodes import eventually, served_node
-
-
-def cli(home, action):
-    """Run an action as a separate CLI process would: its own connection to the node's database."""
-    node = open_node(home)
-    try:
-        return action(node)
-    finally:
-        node.close()
-
-
-async def in_cli(home, action):
-    return await asyncio.to_thread(cli, home, action)
+from support_nodes import eventually, follow_from, garden_on_three, in_cli, served_node
 
 
 @pytest.fixture
@@ -42,15 +25,10 @@ async def three(tmp_path):
 
 async def test_contribution_validation_and_a_node_that_was_down(three, monkeypatch):
     a, b, c = three
-    await in_cli(a.home, lambda n: (create_actor(n, "person", "bob"),
-                                   create_pool(n, "garden", name="Garden", stewards=["bob"])))
-    await in_cli(b.home, lambda n: create_actor(n, "person", "alice"))
-    await in_cli(c.home, lambda n: create_actor(n, "person", "carol"))
-    garden = f"{a.url}/pools/garden"
-    handle = f"@garden@127.0.0.1:{a.port}"
+    garden, handle = await garden_on_three(a, b, c)
 
     # C's carol follows the pool on A; A accepts at once.
-    await in_cli(c.home, lambda n: with_client(n, lambda client: remote.follow(n, client, handle, "carol")))
+    await follow_from(c.home, handle, "carol")
     await eventually(lambda: follow_store.followers(a.node.db, garden) == [f"{c.url}/users/carol"])
     await eventually(lambda: follow_store.following(c.node.db, f"{c.url}/users/carol") == [garden])
 

@@ -14,17 +14,15 @@ import sys
 import pytest
 from support_cli import invoke
 from support_logs import FakePeer, History, by_requester, change_summary
-from support_nodes import RunningNode, eventually
+from support_nodes import RunningNode, eventually, follow_from
 
 from fedcommons.app import SYNC
-from fedcommons.cli.network import with_client
 from fedcommons.errors import FetchError, IntegrityError, VerificationError
 from fedcommons.federation.client import Client
 from fedcommons.home import open_node
 from fedcommons.ld.canonical import canonicalize
 from fedcommons.log.fork import verify_evidence
 from fedcommons.log.merkle import leaf_hash
-from fedcommons.services.actors import remote
 from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.contributions.contributions import contribute
@@ -437,11 +435,7 @@ async def test_the_server_syncs_the_nodes_whose_pools_its_people_follow(tmp_path
     await a.start()
     await b.start()
     try:
-        def follow():
-            node = open_node(b.home)
-            return with_client(node, lambda client: remote.follow(node, client, f"{a.url}/pools/garden", "carol"))
-
-        await asyncio.to_thread(follow)
+        await follow_from(b.home, f"{a.url}/pools/garden", "carol")
         from fedcommons.store import follows as follow_store
 
         await eventually(lambda: follow_store.following(b.node.db, f"{b.url}/users/carol"))

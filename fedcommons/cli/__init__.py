@@ -69,6 +69,7 @@ from . import (  # noqa: E402,F401
     logbook,
     mirrors,
     node,
+    pools,
     settings,
     sources,
     standing,

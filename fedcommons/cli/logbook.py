@@ -5,11 +5,14 @@ import json
 import click
 
 from ..errors import IntegrityError, NotFound
+from ..fields import object_id, types
 from ..node import NODE_NAME
 from ..services.log.redaction import redact
 from ..services.log.verify import verify_log
+from ..services.replication import mirrors
 from ..sig.note import verifier_key
 from ..store import log as log_store
+from ..store import mirrors as mirror_store
 from . import main
 from .common import FORMAT, echo_json, node_from, progressbar
 from .mirrors import verify_mirror_command
@@ -21,14 +24,18 @@ def log() -> None:
 
 
 @log.command("show")
+@click.option("--origin", help="List this node's mirror of another node's log instead (its origin or URL): "
+                               "the entries a checkpoint signed by that log's pinned key covers.")
 @click.option("--start", type=click.IntRange(min=0), default=0, show_default=True, help="First index.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many entries.")
 @FORMAT
 @click.pass_context
-def log_show(ctx, start: int, limit: int | None, fmt: str) -> None:
+def log_show(ctx, origin: str | None, start: int, limit: int | None, fmt: str) -> None:
     """List log entries; with --format json, one JSON object per line."""
     node = node_from(ctx)
     stop = None if limit is None else start + limit
+    if origin:
+        return _show_mirror(node, origin, start, stop, fmt)
     for row in log_store.iter_entries(node.db, start, stop):
         activity = json.loads(row.body) if row.body is not None else None
         if fmt == "json":
@@ -59,6 +66,31 @@ def log_redact(ctx, index: int, reason: str, by: str, fmt: str) -> None:
         echo_json({"index": index, "notice": notice["id"], "leaf_hash": notice["leafHash"]})
     else:
         click.echo(notice["id"])
+
+def _show_mirror(node, origin: str, start: int, stop: int | None, fmt: str) -> None:
+    """`log show --origin`: a mirror's verified entries, read as the origin's log holds them.
+
+    A mirror keeps each entry's bytes and leaf hash, not where the origin got it from: the
+    JSON lines name the log (`log`) instead of `origin`, `verified_by` and `recorded_at`."""
+    row = mirrors.require(node, origin)
+    for entry in mirror_store.iter_entries(node.db, row.origin, start, stop):
+        activity = json.loads(entry.body) if entry.body is not None else None
+        if fmt == "json":
+            click.echo(json.dumps({"index": entry.idx, "leaf_hash": entry.leaf_hash.hex(), "activity": activity,
+                                   "log": row.origin}, ensure_ascii=False))
+            continue
+        if isinstance(activity, dict):
+            kind, actor, what = (types(activity) or ["Object"])[0], _actor(activity), object_id(activity) or ""
+        else:
+            kind, actor, what = "redacted", "", ""
+        click.echo(f"{entry.idx:>7}  {entry.leaf_hash.hex()[:16]}  {kind:<8} {actor}  {what}")
+
+
+def _actor(activity: dict) -> str:
+    actor = activity.get("actor")
+    if isinstance(actor, dict):
+        actor = actor.get("id")
+    return actor if isinstance(actor, str) else ""
 
 
 @log.command("checkpoint")

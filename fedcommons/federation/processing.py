@@ -145,6 +145,9 @@ async def _create(node: Node, writer, client, item: InboxItem, activity: dict) -
 async def _contribution(node: Node, writer, item: InboxItem, activity: dict, obj: dict) -> Result:
     receiver = fields.ref(obj, "receiver")
     pool = actor_store.actor(node.db, receiver) if receiver else None
+    if pool is not None and not pool.local and pool.kind == "pool" and follow_store.followed_here(node.db, pool.id):
+        # The push woke a sync of the pool's node (web.inbox): its mirror, not this copy, holds it.
+        return "ignored", f"{receiver} is a followed pool on another node: mirrored from its node's log"
     if pool is None or not pool.local or pool.kind != "pool":
         return "ignored", f"{receiver} is not a pool on this node"
     if (fields.ref(obj, "provider") or fields.ref(obj, "attributedTo")) != item.actor:

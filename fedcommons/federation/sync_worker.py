@@ -6,6 +6,15 @@ the worker syncs each such node in turn, at most ``max_pages`` pages per node an
 not yet. It is polite by construction: one peer at a time, one request at a time, every
 request under the client's timeout. Checking entries runs in a worker thread on a
 database connection of its own, so the server keeps answering while a large log syncs.
+
+Between rounds, a push brings a mirror up to date as it happens: when another server
+delivers an activity signed by a key of a node whose pools are followed here, that node
+is synced soon (:meth:`SyncWorker.pushed`). Pushes are coalesced: those that arrive
+within ``PUSH_DELAY`` of each other, or while the node is being synced, cost one more
+sync between them, never one each; a mirror far behind is brought up ``max_pages`` at a
+time, one sync after another. The pushed activity itself goes nowhere near the
+mirror: only the origin's own log, checked as every sync checks it, does. The periodic
+round stays, as the net under the pushes (a node that was down, a push that was lost).
 """
 
 from __future__ import annotations
@@ -16,8 +25,7 @@ import logging
 from .. import urls
 from ..errors import FedcommonsError
 from ..node import Node
-from ..services.replication.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
-from ..store import actors as actor_store
+from ..services.replication.sync import MAX_PAGE_BYTES, TIMEOUT, SyncResult, sync_peer
 from ..store import follows as follow_store
 from ..store import log as log_store
 from ..store import witness as witness_store
@@ -32,19 +40,31 @@ INTERVAL = 300.0
 FIRST_DELAY = 5.0
 MAX_PAGES = 20
 MAX_PEERS = 100
+# How long a push waits for the rest of its burst before the sync it wakes starts.
+PUSH_DELAY = 0.2
 
 
-def followed_nodes(node: Node) -> list[str]:
-    """Base URLs of the remote nodes hosting pools that local actors follow."""
+def followed_nodes(node: Node, *, asked: bool = False) -> list[str]:
+    """Base URLs of the remote nodes hosting pools that local actors follow (with `asked`,
+    also those whose Follow is not answered yet)."""
     found: dict[str, None] = {}
-    for local in actor_store.local_actors(node.db):
-        for followee in follow_store.following(node.db, local.id):
-            row = actor_store.actor(node.db, followee)
-            home = urls.home_of_pool(followee)
-            if row is None or row.local or row.kind != "pool" or home is None:
-                continue
+    for followee in follow_store.followed_remote_pools(node.db, asked=asked):
+        home = urls.home_of_pool(followee)
+        if home is not None:
             found.setdefault(home)
     return list(found)[:MAX_PEERS]
+
+
+def followed_node_of(node: Node, signer: str | None) -> str | None:
+    """The base URL of the followed node on whose server ``signer`` (a key id or actor URL)
+    lives; None when it is no such node's. A node whose answer to a Follow is awaited counts:
+    its first push is that answer, and the mirror starts with it."""
+    if not isinstance(signer, str) or not signer.startswith(("https://", "http://")):
+        return None
+    try:
+        return next((home for home in followed_nodes(node, asked=True) if urls.same_origin(home, signer)), None)
+    except ValueError:  # a URL with an unreadable port: no node of ours
+        return None
 
 
 class SyncWorker(Background):
@@ -65,6 +85,12 @@ class SyncWorker(Background):
         self._wake = asyncio.Event()
         self._own: Node | None = None
         self._client = None
+        self.pushes = 0  # activities pushed by followed nodes
+        self.push_syncs = 0  # syncs those pushes woke (coalesced), for operators and tests
+        self._pushed: set[str] = set()
+        self._draining: asyncio.Task | None = None
+        # One sync of a node at a time: a push and a round never stage pages side by side.
+        self._syncing = asyncio.Lock()
 
     def start(self) -> None:
         """Start the loop (in the running event loop)."""
@@ -76,6 +102,12 @@ class SyncWorker(Background):
 
     async def stop(self) -> None:
         """Stop the loop and close what it opened."""
+        if self._draining is not None:
+            self._draining.cancel()
+            try:
+                await self._draining
+            except asyncio.CancelledError:
+                pass
         await super().stop()
         if self._client is not None:
             await self._client.close()
@@ -85,6 +117,44 @@ class SyncWorker(Background):
     def wake(self) -> None:
         """Run a round now."""
         self._wake.set()
+
+    def pushed(self, signer: str | None) -> str | None:
+        """Another server delivered an activity signed by ``signer`` (a key id): if it is a key
+        on a node whose pools are followed here, sync that node soon. Returns the node's URL,
+        or None when the push concerns no mirror. Never raises: a push is only a hint."""
+        if self._own is None:
+            return None
+        try:
+            home = followed_node_of(self._own, signer)
+        except FedcommonsError as exc:
+            log.warning("cannot tell whether %s is a followed node: %s", signer, exc)
+            return None
+        if home is None:
+            return None
+        self.pushes += 1
+        self._pushed.add(home)
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.get_running_loop().create_task(self._drain(), name="sync-pushes")
+        return home
+
+    @property
+    def pushes_settled(self) -> bool:
+        """No push waits for a sync, and no sync a push woke is running."""
+        return not self._pushed and (self._draining is None or self._draining.done())
+
+    async def _drain(self) -> None:
+        while self._pushed:
+            await asyncio.sleep(PUSH_DELAY)  # the rest of the burst joins this sync
+            homes, self._pushed = sorted(self._pushed), set()
+            for home in homes:
+                self.push_syncs += 1
+                try:
+                    result = await self._sync(home)
+                except Exception:  # a bug in one sync must not stop the pushes behind it
+                    log.exception("sync of %s after a push failed", home)
+                    continue
+                if result is not None and not result.complete and result.fetched:
+                    self._pushed.add(home)  # a long way behind: go on, max_pages at a time
 
     async def _run(self) -> None:
         await self._sleep(self.first_delay)
@@ -104,19 +174,25 @@ class SyncWorker(Background):
 
     async def run_round(self) -> None:
         """Sync every followed node once (bounded), then ask it to witness our log."""
-        own = self._own
-        for url in followed_nodes(own):
+        for url in followed_nodes(self._own):
+            if await self._sync(url) is not None:
+                await self._ask_witness(url)
+        self.rounds += 1
+
+    async def _sync(self, url: str) -> SyncResult | None:
+        """One bounded sync of one node; None (the reason kept in ``last_errors``) if it failed."""
+        async with self._syncing:
             try:
-                result = await sync_peer(own, self._client, url, max_pages=self.max_pages, writer=self.writer)
-                self.last_errors.pop(url, None)
-                log.info("synced %s: %d new entries, size %d of %d", url, result.fetched, result.size,
-                         result.checkpoint_size)
+                result = await sync_peer(self._own, self._client, url, max_pages=self.max_pages,
+                                         writer=self.writer)
             except FedcommonsError as exc:
                 self.last_errors[url] = str(exc)
                 log.warning("sync of %s failed: %s", url, exc)
-                continue
-            await self._ask_witness(url)
-        self.rounds += 1
+                return None
+        self.last_errors.pop(url, None)
+        log.info("synced %s: %d new entries, size %d of %d", url, result.fetched, result.size,
+                 result.checkpoint_size)
+        return result
 
     async def _ask_witness(self, url: str) -> None:
         own = self._own

@@ -89,3 +89,25 @@ def all_followers(db: Database) -> list[str]:
     """Everyone who follows anyone here (accepted), once each."""
     return [r[0] for r in db.conn.execute(
         "SELECT DISTINCT follower FROM follows WHERE state = 'accepted' ORDER BY follower")]
+
+def followed_remote_pools(db: Database, *, asked: bool = False) -> list[str]:
+    """Remote pools that at least one local actor follows (accepted; with `asked`, also those
+    whose Follow waits for an answer), oldest follow first."""
+    states = ("accepted", "pending" if asked else "accepted")
+    # From the local actors (CROSS JOIN fixes the order) to what each follows: the inbox asks
+    # this of every delivery, and the follows of remote actors (a popular pool's followers)
+    # must not be scanned for it.
+    return [r[0] for r in db.conn.execute(
+        "SELECT f.followee FROM actors follower CROSS JOIN follows f ON f.follower = follower.id "
+        "JOIN actors pool ON pool.id = f.followee AND pool.local = 0 AND pool.kind = 'pool' "
+        "WHERE follower.local = 1 AND f.state IN (?, ?) GROUP BY f.followee "
+        "ORDER BY min(f.created_at), f.followee", states
+    )]
+
+
+def followed_here(db: Database, followee: str) -> bool:
+    """Whether a local actor follows `followee` (accepted)."""
+    return db.conn.execute(
+        "SELECT 1 FROM follows f JOIN actors a ON a.id = f.follower AND a.local = 1 "
+        "WHERE f.followee = ? AND f.state = 'accepted' LIMIT 1", (followee,)
+    ).fetchone() is not None

@@ -26,6 +26,7 @@ class SourceRow:
     body: bytes | None
     recipients: tuple[str, ...]  # who the row itself names (a personal inbox, the outgoing recipients)
     at: str
+    signer: str | None = None  # the key that signed a delivered activity; None for what this node holds itself
 
 
 def cursor(db: Database, source: str) -> int:
@@ -53,10 +54,10 @@ def rows_after(db: Database, source: str, after: int, limit: int) -> list[Source
         return [SourceRow(r[0], r[1], r[2], open_body(db, r[0], r[5], r[3]), (), r[4]) for r in found]
     if source == "inbox":
         found = db.conn.execute(
-            "SELECT id, activity_id, actor, body, recipient, received_at FROM inbox_items WHERE id > ? "
+            "SELECT id, activity_id, actor, body, recipient, received_at, key_id FROM inbox_items WHERE id > ? "
             "ORDER BY id LIMIT ?", (after, limit),
         ).fetchall()
-        return [SourceRow(r[0], r[1], r[2], r[3], (r[4],) if r[4] else (), r[5]) for r in found]
+        return [SourceRow(r[0], r[1], r[2], r[3], (r[4],) if r[4] else (), r[5], r[6]) for r in found]
     if source == "outgoing":
         found = db.conn.execute(
             "SELECT id, activity_id, sender, body, recipients, created_at FROM outgoing WHERE id > ? "

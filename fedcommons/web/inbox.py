@@ -2,14 +2,16 @@
 deduplicate, persist, 202.
 
 Processing happens after the answer, from the persisted copy (federation.inbox_worker),
-so a crash right after the 202 loses nothing.
+so a crash right after the 202 loses nothing. An activity signed by a node whose pools
+are followed here also wakes a sync of that node's log (federation.sync_worker), so the
+mirror follows the pool's work as it happens.
 """
 
 import logging
 
 from aiohttp import web
 
-from .keys import INBOX, INBOX_WRITER, MAX_BODY, NODE
+from .keys import INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC
 from ..errors import Forbidden
 from ..federation import ownership
 from ..services.moderation.blocks import blocked
@@ -41,6 +43,9 @@ async def receive(request: web.Request) -> web.Response:
         worker = request.app.get(INBOX)
         if worker is not None:
             worker.notify()
+        sync = request.app.get(SYNC)
+        if sync is not None:
+            sync.pushed(signed.key_id)
     else:
         log.info("replayed activity %s from %s: already stored", activity["id"], actor)
     return web.Response(status=202)

@@ -11,7 +11,7 @@ from .errors import error_middleware
 from .metrics import METRICS, Metrics, metrics_middleware
 from .negotiation import vary_on_accept
 from .observe import request_id_middleware
-from .pages import consent, contribute, home, identities, log as log_pages, login, review
+from .pages import consent, contribute, followed_pool, home, identities, log as log_pages, login, review
 from .wake import wake_middleware
 
 ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"
@@ -53,6 +53,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/login", login.login)
     r.add_post("/logout", login.logout)
     r.add_get("/contribute", contribute.form_page)
+    r.add_get("/following/pool", followed_pool.page)
     r.add_post("/contribute", contribute.submit)
 
     r.add_get("/actor", actors.actor)

@@ -197,8 +197,10 @@ def standing_url(pool: str, as_of: str, method: str, tree_size: int) -> str:
 
 
 def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
-                retained: Mapping[int, bytes] | None = None) -> PoolLedger:
-    """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into it.
+                retained: Mapping[int, bytes] | None = None,
+                also: Callable[[int, object], None] | None = None) -> PoolLedger:
+    """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into it;
+    with ``also``, hand it each (index, parsed activity) too.
 
     A redacted entry (no bytes) keeps its stored leaf hash, and is read as the figures its
     redaction notice ``retained`` (by index), so a redaction changes no one's standing.
@@ -216,9 +218,12 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
         try:
             # Parsing is most of the work on a large log: orjson, in half the time of the
             # standard parser (its JSONDecodeError is a ValueError).
-            add(orjson.loads(body))
+            activity = orjson.loads(body)
+            add(activity)
         except ValueError:
             raise IntegrityError(f"log entry {row.idx} is not JSON; run `fedcommons log verify`") from None
+        if also is not None:
+            also(row.idx, activity)
     return ledger
 
 

@@ -12,6 +12,7 @@ from ...services.payouts.payouts import logged_object
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import coops as coop_store
+from ...store import follows as follow_store
 from ...store.actors import ActorRow
 from ..keys import NODE
 from ..session import viewer
@@ -60,7 +61,18 @@ async def page(request: web.Request, person: ActorRow, doc: dict) -> web.Respons
     return render(request, "person.html", {
         "title": person.display_name or person.name, "person": person,
         "me": session is not None and session.person.id == person.id, "standings": standings, "payouts": payouts,
-        "contributions": contribution_table(node, rows[:SHOWN]), "total": len(rows)})
+        "contributions": contribution_table(node, rows[:SHOWN]), "total": len(rows),
+        "followed": _followed_pools(node, person.id)})
+
+
+def _followed_pools(node: Node, person: str) -> list[Named]:
+    """Pools on other nodes the person follows: each has a page here, from the mirror."""
+    found = []
+    for url in follow_store.following(node.db, person):
+        row = actor_store.actor(node.db, url)
+        if row is not None and not row.local and row.kind == "pool":
+            found.append(named(node, url))
+    return found
 
 
 def _standings(node: Node, person: str, pools: list[str]) -> list[PoolStanding]:

@@ -25,7 +25,7 @@ async def page(request: web.Request, pool: ActorRow, doc: dict) -> web.Response:
         "title": pool.display_name or pool.name, "pool": pool, "doc": doc,
         "stewards": [named(node, s) for s in stewards], "method": doc.get("standingMethod", {}).get("method", ""),
         "signed_in": viewer(request) is not None, "waiting": _waiting(request, pool, stewards),
-        "standing": _standing(node, pool, standing), "recent": contribution_table(node, recent),
+        "standing": standing_section(node, pool, standing), "recent": contribution_table(node, recent),
         "total": contribution_store.count_of_pool(node.db, pool.id)})
 
 
@@ -39,7 +39,7 @@ def _waiting(request: web.Request, pool: ActorRow, stewards: list[str]) -> str |
     return f"{PENDING_SHOWN}+" if len(waiting) > PENDING_SHOWN else str(len(waiting))
 
 
-def _standing(node, pool: ActorRow, standing) -> dict:
+def standing_section(node, pool: ActorRow, standing) -> dict:
     """The chart of shares and the ranked table, as of now; or why not."""
     if isinstance(standing, str):
         return {"reason": standing}
