@@ -7,9 +7,10 @@ inputs with the project's code, exactly as the node does (services/standing and
 services/payouts), except that the JSON-LD ``@context`` and the signing key come from
 the vector: the vectors pin the method, not the vocabulary of the day.
 
-Run ``python tests/support_vectors.py`` from the repository root to write the files
-again from :func:`cases` (only when a case is added or a method gets a new version:
-tests/test_method_vectors.py fails when an existing vector's output changes).
+Run ``PYTHONPATH=.:tests python tests/support_vectors.py`` from the repository root to
+write the files (and SHA256SUMS) again from :func:`standing_cases` and
+:func:`distribution_cases`: only when a case is added or a method gets a new version.
+tests/test_method_vectors.py fails when an existing vector's output changes.
 """
 
 from __future__ import annotations
@@ -262,6 +263,16 @@ def standing_cases() -> list[tuple[str, dict]]:
                     "object": f"{POOL}/contributions/a1", "published": _at(3)},
                    decide("a1", 4), decide("b1", 4)],
                   "2024-01-20"),
+        _standing("effort-reading", "Which Creates are contributions: a claim the pool recorded (actor is "
+                  "the pool) counts; more than a week of effort, an action other than work, an actor who is "
+                  "neither contributor nor pool, and provider and attributedTo disagreeing are skipped; of "
+                  "two Creates of one id the earlier counts.",
+                  [pool_create(), _as_pool(contribution("a1", ALICE, 2, 90)), contribution("b1", BOB, 2, 10081),
+                   _with(contribution("c1", CAROL, 2), action="review"), _by(contribution("d1", DAVE, 2), ALICE),
+                   _with(contribution("e1", ALICE, 2), attributedTo=BOB),
+                   contribution("f1", BOB, 3, 45), contribution("f1", BOB, 2, 30, time="11:00:00"),
+                   *(decide(c, 4) for c in ("a1", "b1", "c1", "d1", "e1", "f1"))],
+                  "2024-01-10"),
         _standing("effort-ties", "Three equal scores: rows by contributor URL; the one share unit left "
                   "over goes to the smallest URL.", ties, "2024-01-10"),
         _standing("effort-empty-pool", "A pool with only a pending contribution and a zero-effort one: "
@@ -319,6 +330,18 @@ def standing_cases() -> list[tuple[str, dict]]:
                   "2024-01-31"),
     ]
     return cases
+
+
+def _as_pool(entry: dict) -> dict:
+    return {**entry, "actor": POOL}
+
+
+def _by(entry: dict, actor: str) -> dict:
+    return {**entry, "actor": actor}
+
+
+def _with(entry: dict, **fields) -> dict:
+    return {**entry, "object": {**entry["object"], **fields}}
 
 
 def _method_change() -> list[dict]:
