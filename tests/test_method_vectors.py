@@ -16,13 +16,16 @@ import random
 import pytest
 
 from fedcommons.ld.canonical import canonicalize
-from fedcommons.services.standing.standing import parse_as_of
+from fedcommons.services.standing.standing import compute, parse_as_of
 from fedcommons.sig.keys import ed25519_public_from_multibase
 from fedcommons.sig.proof import verify_proof
-from fedcommons.standing import numeric
-from fedcommons.standing.clock import micros_of
+from fedcommons.standing import build_ledger, numeric
+from fedcommons.standing.clock import EPOCH, ONE_MICROSECOND, micros_of
 import support_spec
-from support_vectors import LATER, VECTOR_DIR, manifest, read_vector, recompute, standing_of
+from support_vectors import (
+    ALICE, BOB, CAROL, LATER, ORIGIN, POOL, STEWARD, STEWARD2, VECTOR_DIR, contribution, decide, like, manifest,
+    pool_create, pool_update, read_vector, recompute, standing_of, undo,
+)
 
 NAMES = sorted(path.stem for path in VECTOR_DIR.glob("*.json") if path.stem != "half-power-constants")
 STANDINGS = [name for name in NAMES if read_vector(name)["kind"] == "standing"]
@@ -97,3 +100,57 @@ def test_the_spec_alone_reproduces_each_standing(name):
                                                      vector.get("parameters"))
     assert (method, parameters) == (expected["method"], expected["parameters"])
     assert support_spec.standing_rows(scores) == expected["standings"]
+
+
+def _random_log(rng: random.Random) -> list[dict]:
+    """A small pool log with every kind of fact, in random order: decisions by stewards and
+    others, Likes with odd weights and without ids, Undos by id, by object and by others,
+    a steward or method change."""
+    people = [ALICE, BOB, CAROL, STEWARD, STEWARD2]
+    methods = [None, {"method": "peer-rank/1"}, {"method": "effort/1", "parameters": {"halfLifeDays": 5}}]
+    entries = [pool_create(day=rng.choice([1, 2]), stewards=rng.choice([(STEWARD,), (STEWARD, STEWARD2)]),
+                           method=rng.choice(methods))]
+    cids = [f"c{i}" for i in range(rng.randint(1, 6))]
+    for cid in cids:
+        entries.append(contribution(cid, rng.choice(people), rng.randint(1, 10), rng.choice([30, 60, 90, None, "1.5"]),
+                                    kind=rng.choice(["code", "care"]), unit=rng.choice(["minute", "hour"])))
+    for _ in range(rng.randint(0, 9)):
+        entries.append(decide(rng.choice(cids + ["missing"]), rng.randint(1, 12),
+                              rng.choice([STEWARD, STEWARD, STEWARD2, ALICE]),
+                              verdict=rng.choice(["Accept", "Accept", "Reject"]),
+                              time=rng.choice(["12:00:00", "13:00:00"])))
+    for _ in range(rng.randint(0, 8)):
+        liked = like(rng.choice(cids), rng.choice(people), rng.randint(1, 12), rng.choice([None, 2, "0.5", 0, 11]),
+                     tag=str(rng.randint(0, 2)))
+        if rng.random() < 0.3:
+            del liked["id"]
+        entries.append(liked)
+        if rng.random() < 0.3:
+            entries.append(undo({"id": "none", **liked}, rng.randint(1, 12),
+                                embed_id="id" in liked and rng.random() < 0.5,
+                                actor=rng.choice([liked["actor"], liked["actor"], BOB])))
+    if rng.random() < 0.5:
+        entries.append(pool_update("u", rng.randint(2, 12), rng.choice([STEWARD, ALICE]),
+                                   stewards=rng.choice([None, (STEWARD2,), (STEWARD, ALICE)]),
+                                   method=rng.choice([None, {"method": "peer-rank/1",
+                                                             "parameters": {"endorsementShare": 0.5}}])))
+    rng.shuffle(entries)
+    return entries
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_the_spec_and_the_code_agree_on_random_logs(chunk):
+    """Beyond the vectors: 100 random logs per chunk, each under the pool's method and
+    under peer-rank/1, give the same method, parameters and rows from both."""
+    for seed in range(chunk * 100, chunk * 100 + 100):
+        rng = random.Random(seed)
+        entries = _random_log(rng)
+        as_of = micros_of(parse_as_of(f"2024-01-{rng.randint(3, 14):02d}T{rng.choice(['06', '18'])}:00:00Z",
+                                      now=LATER))
+        ledger = build_ledger(entries, POOL)
+        for method in (None, "peer-rank/1"):
+            document, _ = compute(ledger, {"origin": ORIGIN, "treeSize": 1, "rootHash": "-"},
+                                  EPOCH + as_of * ONE_MICROSECOND, method)
+            spec_method, parameters, scores = support_spec.scores(entries, POOL, as_of, method, None)
+            assert (spec_method, parameters, support_spec.standing_rows(scores)) == (
+                document["method"], document["parameters"], document["standings"]), (seed, method)
