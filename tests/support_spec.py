@@ -1,9 +1,11 @@
-"""A second implementation of the standing methods, written from docs/methods.md alone.
+"""A second implementation of the standing methods and the payout split, written from
+docs/methods.md alone.
 
-Plain Python (no numpy, nothing from fedcommons.standing but parameter validation): it
-reads log entries, applies the counting rules, the arithmetic and the rounding as the
-spec words them, and gives the rows of a Standing. tests/test_method_vectors.py holds it
-to every vector, which shows the spec is precise enough to reproduce the documents.
+Plain Python (no numpy, nothing from fedcommons.standing or fedcommons.payout but
+parameter validation): it reads log entries, applies the counting rules, the arithmetic
+and the rounding as the spec words them, and gives the rows of a Standing; and it splits
+a payout by the spec's policies, constraints and rounding. tests/test_method_vectors.py
+holds it to every vector, which shows the spec is precise enough to reproduce them.
 """
 
 from __future__ import annotations
@@ -326,3 +328,108 @@ def standing_rows(score: dict[str, float]) -> list[dict[str, str]]:
         shares[w] += 1
     return [{"contributor": w, "score": f"{units[w] // 10**6}.{units[w] % 10**6:06d}",
              "share": f"{shares[w] // 10**9}.{shares[w] % 10**9:09d}"} for w in ranked]
+
+
+# -- payouts ------------------------------------------------------------------------------
+
+
+def payout_weights(policy: str, pools: list[tuple[dict, Fraction]], amount: int,
+                   paid: dict[str, int]) -> dict[str, Fraction]:
+    """Combining pools and the policies: per-person weights from (Standing, sustain weight)."""
+    parts = []
+    for standing, weight in pools:
+        values = {row["contributor"]: Fraction(row["share"]) for row in standing["standings"]}
+        total = sum(values.values())
+        if weight > 0 and total > 0:
+            parts.append((weight, {who: v / total for who, v in values.items() if v > 0}))
+    weights_total = sum(weight for weight, _ in parts)
+    combined: dict[str, Fraction] = {}
+    for weight, shares in parts:
+        for who, share in shares.items():
+            combined[who] = combined.get(who, Fraction(0)) + share * weight / weights_total
+    total = sum(combined.values())
+    shares = {who: c / total for who, c in combined.items()}
+    if policy != "balanced":
+        return shares
+    grand = sum(paid.values()) + amount
+    owed = {who: share * grand - paid.get(who, 0) for who, share in shares.items()}
+    return {who: w for who, w in owed.items() if w > 0}
+
+
+def _clamp(value: Fraction, lo: Fraction, hi: Fraction | None) -> Fraction:
+    value = max(lo, value)
+    return value if hi is None else min(hi, value)
+
+
+def _solve(f, breakpoints: list[Fraction], amount: int) -> Fraction:
+    """An x with f(x) == amount for a non-decreasing piecewise-linear f whose slope
+    changes only at ``breakpoints``: find the bracketing breakpoints, then solve the line."""
+    points = sorted(set(breakpoints))
+    below = Fraction(0)
+    for point in points:
+        if f(point) >= amount:
+            if f(point) == amount:
+                return point
+            break
+        below = point
+    else:
+        # Past the last breakpoint f grows linearly without bound: double until it passes.
+        point = below + 1
+        for _ in range(4096):
+            if f(point) >= amount:
+                break
+            point = point * 2
+    # f is linear on [below, point]: interpolate.
+    return below + (amount - f(below)) * (point - below) / (f(point) - f(below))
+
+
+def box(targets: list[Fraction], amount: int, lo: Fraction, hi: Fraction | None) -> list[Fraction]:
+    """clamp(t_i × s, lo, hi) with the one s that pays ``amount``."""
+    n = len(targets)
+    if n * lo == amount or (hi is not None and lo == hi):
+        return [lo] * n
+    if hi is not None and n * hi == amount:
+        return [hi] * n
+    breakpoints = [lo / t for t in targets] + ([hi / t for t in targets] if hi is not None else [])
+    scale = _solve(lambda s: sum(_clamp(t * s, lo, hi) for t in targets), breakpoints, amount)
+    return [_clamp(t * scale, lo, hi) for t in targets]
+
+
+def split(weights: dict[str, Fraction], amount: int, constraints: dict, exponent: int) -> dict[str, int]:
+    """The exact split and its rounding to minor units, as docs/methods.md words them."""
+    ids = sorted(weights, key=lambda who: (weights[who], who))
+    n = len(ids)
+    total = sum(weights.values())
+    b = Fraction(constraints.get("basicShare", "0"))
+    targets = [amount * (b / n + (1 - b) * weights[who] / total) for who in ids]
+    minor = 10**exponent
+    floor = Fraction(constraints["floor"]) * minor if "floor" in constraints else Fraction(0)
+    cap = Fraction(constraints["cap"]) * minor if "cap" in constraints else None
+    ratio = Fraction(constraints["maxRatio"]) if "maxRatio" in constraints else None
+    exact = box(targets, amount, floor, cap)
+    if ratio is not None and max(exact) > ratio * min(exact):
+        level = _solve(lambda x: sum(_clamp(t, x, ratio * x) for t in targets),
+                       [t for t in targets] + [t / ratio for t in targets], amount)
+        if level < floor:
+            exact = box(targets, amount, floor, ratio * floor)
+        elif cap is not None and ratio * level > cap:
+            exact = box(targets, amount, cap / ratio, cap)
+        else:
+            exact = [_clamp(t, level, ratio * level) for t in targets]
+    payouts = _round(exact, targets, ids, amount)
+    if ratio is not None and max(payouts) > ratio * min(payouts):
+        m = math.ceil(exact[0])
+        level = min(max(m, math.ceil(Fraction(-(-amount // n)) / ratio)), amount // n)
+        hi = math.floor(ratio * level)
+        if cap is not None:
+            hi = min(hi, cap)
+        payouts = _round(box(targets, amount, Fraction(max(floor, level)), Fraction(hi)), targets, ids, amount)
+    return dict(zip(ids, payouts))
+
+
+def _round(exact: list[Fraction], targets: list[Fraction], ids: list[str], amount: int) -> list[int]:
+    floors = [math.floor(p) for p in exact]
+    order = sorted(range(len(ids)), key=lambda i: (-(exact[i] - floors[i]), -targets[i], ids[i]))
+    for i in order[: amount - sum(floors)]:
+        floors[i] += 1
+    return floors

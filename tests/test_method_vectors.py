@@ -12,10 +12,12 @@ import copy
 import hashlib
 import json
 import random
+from fractions import Fraction
 
 import pytest
 
 from fedcommons.ld.canonical import canonicalize
+from fedcommons.payout import currency
 from fedcommons.services.standing.standing import compute, parse_as_of
 from fedcommons.sig.keys import ed25519_public_from_multibase
 from fedcommons.sig.proof import verify_proof
@@ -154,3 +156,20 @@ def test_the_spec_and_the_code_agree_on_random_logs(chunk):
             spec_method, parameters, scores = support_spec.scores(entries, POOL, as_of, method, None)
             assert (spec_method, parameters, support_spec.standing_rows(scores)) == (
                 document["method"], document["parameters"], document["standings"]), (seed, method)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in STANDINGS])
+def test_the_spec_alone_reproduces_each_payout(name):
+    """support_spec's split (a search over breakpoints, not the node's bracketing) pays the
+    same amounts as each distribution vector."""
+    vector = read_vector(name)
+    unit = currency(vector["currency"], vector.get("decimals"))
+    pools = [(read_vector(s["vector"])["expected"], Fraction(s["weight"])) for s in vector["standings"]]
+    paid: dict[str, int] = {}
+    for earlier in vector.get("previous", []):
+        for row in read_vector(earlier)["expected"]["payouts"]:
+            paid[row["recipient"]] = paid.get(row["recipient"], 0) + int(Fraction(row["amount"]) * 10**unit.exponent)
+    weights = support_spec.payout_weights(vector["policy"], pools, vector["amountMinor"], paid)
+    payouts = support_spec.split(weights, vector["amountMinor"], vector["constraints"], unit.exponent)
+    expected = {row["recipient"]: row["amount"] for row in vector["expected"]["payouts"]}
+    assert {who: unit.to_string(minor) for who, minor in payouts.items()} == expected
