@@ -6,6 +6,10 @@ parameter validation): it reads log entries, applies the counting rules, the ari
 and the rounding as the spec words them, and gives the rows of a Standing; and it splits
 a payout by the spec's policies, constraints and rounding. tests/test_method_vectors.py
 holds it to every vector, which shows the spec is precise enough to reproduce them.
+
+A few small readers (timestamps, references, the standingMethod check) come out close to
+the node's own: that is the spec saying one thing, written twice on purpose. Importing
+the node's versions would make this a test of the code against itself.
 """
 
 from __future__ import annotations
