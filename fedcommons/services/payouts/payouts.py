@@ -205,7 +205,8 @@ def plan_payout(node: Node, coop: ActorRow, options: PayoutOptions, *,
         **core,
         "attributedTo": coop.id,
         "published": published,
-        "content": _content(coop, unit, amount, options, allocation.payouts),
+        "content": distribution_content(coop.display_name or coop.name, unit, amount, options,
+                                        allocation.payouts),
         "to": [PUBLIC],
         "cc": _audience(node, coop, sustains),
     }
@@ -324,15 +325,16 @@ def _audience(node: Node, coop: ActorRow, sustains: list[Sustain]) -> list[str]:
     return [f"{coop.id}/followers", *local]
 
 
-def _content(coop: ActorRow, unit: Currency, amount: int, options: PayoutOptions,
-             payouts: dict[str, int]) -> str:
-    """One human-readable line, so any fediverse server can show what was paid."""
+def distribution_content(name: str, unit: Currency, amount: int, options: PayoutOptions,
+                         payouts: dict[str, int]) -> str:
+    """The Distribution's ``content``: one human-readable line, so any fediverse server can
+    show what was paid (specified in docs/methods.md, since it is part of the signed bytes)."""
     ranked = sorted(payouts.items(), key=lambda item: (-item[1], item[0]))
     named = ", ".join(f"{_short(who)} {unit.to_string(minor)}" for who, minor in ranked[:CONTENT_NAMES])
     more = f" and {len(ranked) - CONTENT_NAMES:,} more" if len(ranked) > CONTENT_NAMES else ""
     period = f" for {options.period}" if options.period else ""
     count = f"{len(ranked):,} {'person' if len(ranked) == 1 else 'people'}"
-    text = (f"{coop.display_name or coop.name} pays {unit.display(amount)}{period} to {count} "
+    text = (f"{name} pays {unit.display(amount)}{period} to {count} "
             f"by the {options.policy} policy: {named}{more}.")
     return f"<p>{escape(text)}</p>"
 
