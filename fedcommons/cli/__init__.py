@@ -59,6 +59,7 @@ from . import (  # noqa: E402,F401
     deliveries,
     federation,
     follows,
+    governance,
     logbook,
     mirrors,
     node,

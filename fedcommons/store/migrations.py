@@ -432,6 +432,41 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
         """,
     ),
+    (
+        70,
+        "governance: pools' settings, proposals and their outcomes",
+        """
+        -- Projections of the log: a pool's governance settings once it adopted governance
+        -- (NULL before), and every proposal (a Question its pool or cooperative published),
+        -- with the outcome and the Tally that settled it once its end has passed.
+        ALTER TABLE pools ADD COLUMN governance TEXT;
+        CREATE TABLE proposals (
+            id TEXT PRIMARY KEY,
+            governs TEXT NOT NULL,
+            entry INTEGER NOT NULL,
+            proposer TEXT,
+            title TEXT NOT NULL,
+            end_time TEXT NOT NULL,
+            outcome TEXT,
+            tally TEXT,
+            settled_at TEXT
+        );
+        CREATE INDEX proposals_governs ON proposals (governs, end_time);
+        CREATE INDEX proposals_due ON proposals (end_time) WHERE settled_at IS NULL;
+        -- Delegations as the log states them (direct, or recorded from another server),
+        -- with when each was taken back; what is in force is decided by the tally.
+        CREATE TABLE delegations (
+            id TEXT PRIMARY KEY,
+            delegator TEXT NOT NULL,
+            delegate TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            published TEXT NOT NULL,
+            revoked_at TEXT,
+            entry INTEGER NOT NULL
+        );
+        CREATE INDEX delegations_scope ON delegations (scope, delegator);
+        """,
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ from ...errors import BadInput, Forbidden
 from ...node import Node, now
 from ...standing import validate_parameters
 from ...store import actors as actor_store
+from ...store import governance as governance_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
 from ..log import log_writer
@@ -50,6 +51,9 @@ def set_method(node: Node, slug: str, *, method: str, parameters: dict | None, s
     with transaction(node.db):
         if person.id not in actor_store.stewards(node.db, pool.id):
             raise Forbidden(f"{steward} is not a steward of {pool.id}; only a steward can change its method")
+        if governance_store.governance(node.db, pool.id) is not None:
+            raise Forbidden(f"{slug} has adopted governance: its standing method changes only when a proposal "
+                            f"passes (`fedcommons propose {slug} --as NAME --title TEXT --change JSON`)")
         activity = activities.update_object(
             activity_id=urls.new_activity(node.url), actor=person.id, published=now(),
             obj={"id": pool.id, "type": ["Group", "CommonPool"],

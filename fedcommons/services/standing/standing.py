@@ -334,10 +334,10 @@ async def verify_standing(node: Node, client: Client, document: dict) -> Check:
         return Check(False, problem)
     checkpoint = document["checkpoint"]
     origin, size = checkpoint["origin"], checkpoint["treeSize"]
-    issuer = await _issuer(node, client, document)
-    if isinstance(issuer, str):
-        return Check(False, issuer, origin=origin)
-    log_origin, peer = issuer
+    found = await issuer(node, client, document, document["pool"])
+    if isinstance(found, str):
+        return Check(False, found, origin=origin)
+    log_origin, peer = found
     if origin != log_origin:
         return Check(False, f"the document names the log {origin}, but its issuer's log is {log_origin}",
                      origin=origin)
@@ -412,11 +412,12 @@ def _shape_problem(document: object) -> str | None:
     return None
 
 
-async def _issuer(node: Node, client: Client, document: dict) -> tuple[str, str] | str:
+async def issuer(node: Node, client: Client, document: dict, subject: str) -> tuple[str, str] | str:
     """(log origin, base URL) of the node whose proof the document carries, or the problem.
 
-    Only a pool's home node speaks for it: the issuer must be the instance actor of the
-    pool's origin, and the proof must verify with that actor's key.
+    Only the home node of ``subject`` (the pool, or the governed pool or cooperative)
+    speaks for it: the issuer must be the instance actor of that origin, and the proof
+    must verify with that actor's key.
     """
     issuer = document.get("attributedTo")
     key_id = proof_verification_method(document)
@@ -424,8 +425,8 @@ async def _issuer(node: Node, client: Client, document: dict) -> tuple[str, str]
         return "the document carries no Data Integrity proof"
     if not isinstance(issuer, str):
         return "the document does not say which node issued it (attributedTo)"
-    if not urls.same_origin(issuer, document["pool"]):
-        return f"{issuer} signed it, but the pool {document['pool']} lives on another server"
+    if not urls.same_origin(issuer, subject):
+        return f"{issuer} signed it, but {subject} lives on another server"
     if issuer == node.actor_id:
         actor = actor_store.local_actor(node.db, NODE_NAME, "node")
         if key_id != actor.ed25519_key_id:
