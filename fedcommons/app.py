@@ -14,6 +14,7 @@ from aiohttp import web
 from .federation.client import Client
 from .federation.delivery import DeliveryWorker
 from .federation.housekeeping import Housekeeping
+from .federation.settling import Settling
 from .federation.inbox_worker import InboxWorker
 from .federation.inbox_writer import InboxWriter
 from .federation.sync_worker import SyncWorker
@@ -69,10 +70,13 @@ async def _workers(app: web.Application):
     app[DELIVERY] = delivery
     app[INBOX] = inbox
     housekeeping = Housekeeping(app[NODE], writer=app[WRITER])
+    settling = Settling(app[NODE], writer=app[WRITER])
     delivery.start()
     inbox.start()
     housekeeping.start()
+    settling.start()
     yield
+    await settling.stop()
     await housekeeping.stop()
     await inbox.stop()
     await delivery.stop()

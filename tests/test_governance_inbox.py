@@ -57,6 +57,8 @@ async def test_a_mastodon_poll_vote_from_another_server_is_counted(tmp_path, htt
         contribution = f"{zoe.id}/contributions/1"
         await eventually(lambda: node.db.conn.execute(
             "SELECT 1 FROM contributions WHERE id = ?", (contribution,)).fetchone())
+        # Times are whole seconds: the validation must fall in a later second than the first poll.
+        await asyncio.sleep(1.05)
         contributions.decide(node, contribution, "bob")
         # The poll was published before zoe's work was validated: she has no vote on it.
         late_electorate = proposals.propose(node, "garden", proposer="bob", title="MIT?",

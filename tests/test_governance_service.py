@@ -136,3 +136,26 @@ def test_bad_proposals_and_votes_change_nothing(home):
         assert len(list(node.db.conn.execute("SELECT idx FROM log_entries"))) == size + 1
     finally:
         node.close()
+
+
+async def test_the_server_settles_a_proposal_soon_after_its_end(home):
+    from fedcommons.federation.settling import Settling
+    from support_nodes import eventually
+
+    node = open_node(home)
+    try:
+        proposals.adopt(node, "garden", steward="bob", settings={"quorum": "0"})
+        url = proposals.propose(node, "garden", proposer="alice", title="MIT", change={"license": "MIT"},
+                                ends=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2))
+        url = url["object"]["id"]
+        proposals.vote(node, "alice", url, "yes")
+        worker = Settling(node, interval=0.2)
+        worker.start()
+        try:
+            await eventually(lambda: governance_store.proposal(node.db, url).outcome, timeout=10)
+        finally:
+            await worker.stop()
+        assert governance_store.proposal(node.db, url).outcome == "adopted"
+        assert actor_store.pool(node.db, POOL).license == "MIT"
+    finally:
+        node.close()

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from ..services.accounts import oauth_clients
-from . import actors, c2s, coops, inbox, oauth, objects, site, standing, wellknown
+from . import actors, c2s, coops, governance, inbox, oauth, objects, site, standing, wellknown
 from . import logapi, session, sign_in, templating, witness
 from .authfetch import authorized_fetch_middleware
 from .errors import error_middleware
@@ -58,6 +58,10 @@ def setup(app: web.Application) -> None:
     r.add_post(ACTOR + "/inbox", inbox.receive)
     r.add_get(r"/{kind:pools}/{name:[a-z0-9_.-]+}/contributions", actors.pool_contributions)
     r.add_get(r"/{kind:pools}/{name:[a-z0-9_.-]+}/standing", standing.standing)
+    r.add_get(r"/pools/{name:[a-z0-9_.-]+}/proposals", governance.proposals_page)
+    r.add_get(r"/pools/{name:[a-z0-9_.-]+}/proposals/{id:[0-9a-f]{16}}", governance.proposal_page)
+    r.add_get(r"/pools/{name:[a-z0-9_.-]+}/proposals/{id:[0-9a-f]{16}}/tally", governance.tally)
+    r.add_post(r"/pools/{name:[a-z0-9_.-]+}/proposals/{id:[0-9a-f]{16}}/vote", governance.vote)
     r.add_get(r"/pools/{name:[a-z0-9_.-]+}/pending", review.queue)
     r.add_post(r"/pools/{name:[a-z0-9_.-]+}/pending", review.decide)
     r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions", coops.distributions)

@@ -1,0 +1,70 @@
+"""Votes and delegations through the ActivityPub API, as a fediverse client posts them."""
+
+from datetime import datetime, timedelta, timezone
+
+import aiohttp
+import pytest
+
+from fedcommons.services.accounts.accounts import set_password
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions import contributions
+from fedcommons.services.governance import proposals, tallies
+from fedcommons.store import governance as governance_store
+from support_nodes import served_node
+from support_oauth import PASSWORD, Redirects
+from test_c2s import post, signed_in
+
+
+@pytest.fixture
+async def served(tmp_path):
+    async with served_node(tmp_path) as running:
+        node = running.node
+        for name in ("alice", "bob", "carol"):
+            create_actor(node, "person", name)
+            set_password(node, name, PASSWORD)
+        create_pool(node, "garden", name="Garden", stewards=["bob"])
+        today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        for name in ("alice", "carol"):
+            cid = contributions.contribute(node, pool="garden", person=name, effort="1h", kind="code",
+                                           summary="work", when=today)
+            contributions.decide(node, cid, "bob")
+        proposals.adopt(node, "garden", steward="bob")
+        running.question = proposals.propose(
+            node, "garden", proposer="bob", title="CC0?", change={"license": "CC0-1.0"},
+            ends=datetime.now(timezone.utc) + timedelta(hours=1))["object"]["id"]
+        yield running
+
+
+@pytest.fixture
+async def redirects():
+    listener = await Redirects().start()
+    yield listener
+    await listener.stop()
+
+
+async def test_a_client_votes_delegates_and_takes_it_back(served, redirects):
+    garden = f"{served.url}/pools/garden"
+    async with aiohttp.ClientSession() as http:
+        actor, access = await signed_in(http, served, f"@carol@127.0.0.1:{served.port}", f"{redirects.base}/cb")
+        outbox = actor["outbox"]
+        status, delegated, _ = await post(http, outbox, access, {
+            "type": ["Activity", "Delegate"], "object": f"{served.url}/users/alice", "target": garden})
+        assert status == 201 and delegated["actor"] == actor["id"] and "proof" in delegated
+        assert [d.delegate for d in governance_store.current_delegations(served.node.db, garden)] == [
+            f"{served.url}/users/alice"]
+        status, problem, _ = await post(http, outbox, access, {"type": ["Activity", "Delegate"], "target": garden})
+        assert status == 400
+        status, undone, _ = await post(http, outbox, access, {"type": "Undo", "object": delegated["id"]})
+        assert status == 201 and undone["object"] == delegated["id"]
+        assert governance_store.current_delegations(served.node.db, garden) == []
+
+        # A poll vote as Mastodon's own client-side shape: a bare Note with name and inReplyTo.
+        status, voted, _ = await post(http, outbox, access, {"type": "Note", "name": "no",
+                                                             "inReplyTo": served.question})
+        assert status == 201 and voted["object"]["name"] == "no"
+        status, problem, _ = await post(http, outbox, access, {"type": "Note", "name": "perhaps",
+                                                               "inReplyTo": served.question})
+        assert status == 400 and "not an option" in problem["detail"]
+    document = tallies.proposal_tally(served.node, served.question).document
+    assert [(v["elector"], v["option"]) for v in document["votes"]] == [(actor["id"], "no")]

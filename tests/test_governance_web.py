@@ -1,0 +1,87 @@
+"""Proposals on the web: the list, a proposal's page with its live tally and delegations,
+voting from it when signed in, its Question as JSON-LD and its signed Tally."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import aiohttp
+import pytest
+
+from fedcommons.services.accounts import accounts
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions import contributions
+from fedcommons.services.governance import proposals
+from support_nodes import served_node
+from support_web import AP, HTML, PASSWORD, csrf_of
+
+
+@pytest.fixture
+async def served(tmp_path):
+    async with served_node(tmp_path) as running:
+        node = running.node
+        for name in ("alice", "bob", "carol"):
+            create_actor(node, "person", name)
+            accounts.set_password(node, name, PASSWORD)
+        create_pool(node, "garden", name="Garden", stewards=["bob"])
+        today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        for name in ("alice", "carol"):
+            cid = contributions.contribute(node, pool="garden", person=name, effort="1h", kind="code",
+                                           summary="work", when=today)
+            contributions.decide(node, cid, "bob")
+        proposals.adopt(node, "garden", steward="bob")
+        running.question = proposals.propose(
+            node, "garden", proposer="alice", title="Relicense <as CC0>", change={"license": "CC0-1.0"},
+            ends=datetime.now(timezone.utc) + timedelta(hours=1))["object"]["id"]
+        proposals.delegate(node, "carol", "alice", "garden")
+        yield running
+
+
+async def test_a_signed_in_person_votes_from_the_page_and_the_tally_follows(served):
+    question = served.question
+    path = question[len(served.url):]
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar, headers={"Accept": HTML}) as http:
+        async with http.get(f"{served.url}/pools/garden/proposals") as r:
+            listing = await r.text()
+        assert r.status == 200 and "Relicense &lt;as CC0&gt;" in listing and path in listing
+        async with http.get(question) as r:
+            anonymous = await r.text()
+        assert "Sign in" in anonymous and 'action="' + question + '/vote"' not in anonymous
+        assert "alice" in anonymous and "carol" in anonymous  # the delegation in force
+
+        text = await (await http.get(f"{served.url}/login")).text()
+        await http.post(f"{served.url}/login", data={"csrf": csrf_of(text, "/login"), "account": "alice",
+                                                     "password": PASSWORD, "next": "/"})
+        async with http.get(question) as r:
+            page = await r.text()
+        token = csrf_of(page, f"{question}/vote")
+        async with http.post(f"{question}/vote", data={"csrf": "forged", "option": "yes"},
+                             allow_redirects=False) as r:
+            assert r.status == 403
+        async with http.post(f"{question}/vote", data={"csrf": token, "option": "maybe"},
+                             allow_redirects=False) as r:
+            assert r.status == 400 and "not an option" in await r.text()
+        async with http.post(f"{question}/vote", data={"csrf": token, "option": "yes"},
+                             allow_redirects=False) as r:
+            assert r.status == 303 and r.headers["Location"] == f"{question}?voted=1"
+        async with http.get(f"{question}?voted=1") as r:
+            page = await r.text()
+        assert "You vote <strong>yes</strong>" in page
+        totals = re.search(r"<tr><td>yes</td><td>([0-9.]+)</td></tr>", page)
+        assert totals and totals.group(1) == "2"  # alice, and carol through her delegation
+
+    async with aiohttp.ClientSession(headers={"Accept": AP}) as http:
+        async with http.get(question) as r:
+            document = await r.json(content_type=None)
+        assert document["type"] == "Question" and [o["name"] for o in document["oneOf"]] == ["yes", "no"]
+        async with http.get(f"{question}/tally") as r:
+            body = await r.read()
+            tally = await r.json(content_type=None)
+        assert tally["outcome"] == "open" and tally["participation"] == "2" and "proof" in tally
+        async with http.get(tally["id"]) as r:
+            assert await r.read() == body  # its id recomputes the same bytes
+        async with http.get(f"{question}/tally", params={"treeSize": "nope"}) as r:
+            assert r.status == 400
+        async with http.get(f"{served.url}/pools/garden/proposals/0123456789abcdef") as r:
+            assert r.status == 404
