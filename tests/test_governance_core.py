@@ -236,3 +236,10 @@ def test_a_cooperative_delegation_applies_to_the_pools_it_sustains_and_the_pool_
     assert {v.elector: v.option for v in tally(log).counted}[person(0)] == "yes"
     log.append(delegate(person(0), person(2), at(13), n=2))
     assert {v.elector: v.option for v in tally(log).counted}[person(0)] == "no"
+
+
+def test_a_delegation_recorded_by_someone_else_than_its_scope_counts_for_nothing():
+    base = [pool_create({}), *electors(2), question(), vote(person(1), "yes", at(12))]
+    remote = delegate(person(0), person(1), at(11))
+    assert len(tally([*base, recorded(remote, at(11))]).counted) == 2
+    assert len(tally([*base, recorded(remote, at(11), by=person(3))]).counted) == 1

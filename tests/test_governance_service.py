@@ -159,3 +159,33 @@ async def test_the_server_settles_a_proposal_soon_after_its_end(home):
         assert actor_store.pool(node.db, POOL).license == "MIT"
     finally:
         node.close()
+
+
+def test_a_cooperative_s_members_decide_what_it_sustains(home):
+    node = open_node(home)
+    try:
+        from fedcommons.services.payouts import coops
+        from fedcommons.store import coops as coop_store
+
+        coops.create_coop(node, "rootwork", name="Rootwork", members=["carol", "dave"])
+        coop = f"{URL}/coops/rootwork"
+        end = datetime.now(timezone.utc) + timedelta(hours=1)
+        with pytest.raises(Forbidden, match="not a member"):
+            proposals.propose(node, "rootwork", proposer="alice", title="t", kind="cooperative", ends=end,
+                              change={"sustains": [{"pool": POOL, "weight": "1"}]})
+        for bad in ({"sustains": [{"pool": "https://nowhere.example/pools/x"}]}, {"sustains": "garden"},
+                    {"sustains": [{"pool": POOL, "weight": "-1"}]}, {"license": "MIT"}):
+            with pytest.raises(BadInput):
+                proposals.propose(node, "rootwork", proposer="carol", title="t", kind="cooperative", ends=end,
+                                  change=bad)
+        url = proposals.propose(node, "rootwork", proposer="carol", title="Sustain the garden", kind="cooperative",
+                                ends=end, change={"sustains": [{"pool": POOL, "weight": "0.50"}]})["object"]["id"]
+        for who, option in (("carol", "yes"), ("dave", "yes"), ("alice", "no")):
+            proposals.vote(node, who, url, option)
+        [(_, outcome, update)] = tallies.settle_due(node, at=LATER)
+        assert outcome == "adopted" and update
+        assert coop_store.sustains(node.db, coop) == [(POOL, "0.5")]
+        final = tallies.local_tally_document(node, governance_store.proposal(node.db, url).tally).document
+        assert [u["voter"] for u in final["uncounted"]] == [person("alice")]  # not a member
+    finally:
+        node.close()

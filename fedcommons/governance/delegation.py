@@ -24,8 +24,9 @@ def in_force(delegations: Iterable[Delegation], revocations: Iterable[Revocation
              at: int, recorders: frozenset[str] | None = None) -> dict[str, str]:
     """delegator -> delegate at ``at``; ``scopes`` in order of precedence (the pool first).
 
-    With ``recorders``, a delegation recorded from another server counts only when its
-    recorder is one of them (the governed actors, who vouch for its arrival time).
+    A delegation recorded from another server counts only when its scope's actor recorded
+    it, and an Undo recorded so only when one of ``recorders`` did (they vouch for the
+    arrival time).
     """
     def trusted(item) -> bool:
         return item.recorder is None or (recorders is not None and item.recorder in recorders)
@@ -37,7 +38,7 @@ def in_force(delegations: Iterable[Delegation], revocations: Iterable[Revocation
             undone[key] = max(undone.get(key, r.time), r.time)
     latest: dict[tuple[str, str], Delegation] = {}
     for d in delegations:
-        if d.time > at or d.scope not in scopes or not trusted(d):
+        if d.time > at or d.scope not in scopes or d.recorder not in (None, d.scope):
             continue
         key = (d.delegator, d.scope)
         held = latest.get(key)

@@ -142,7 +142,7 @@ def decide(proposal: Proposal, settings: Settings, electorate: dict[str, Decimal
     best, weight = ranked[0]
     tie = len(ranked) > 1 and ranked[1][1] == weight
     if as_of < proposal.end:
-        return OPEN, None if tie or not weight else best
+        return OPEN, None
     whole = Fraction(sum(electorate.values(), Decimal(0)))
     if participation == 0 or participation < settings.quorum * whole:
         return NO_QUORUM, None

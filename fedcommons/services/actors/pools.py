@@ -15,7 +15,7 @@ from .actors import create_actor, require
 from .signing import sign_as
 
 # SPDX license expressions: identifiers joined by AND / OR / WITH, optionally in parentheses.
-_SPDX = re.compile(r"^[A-Za-z0-9.+-]+(?:\s+(?:AND|OR|WITH)\s+\(?[A-Za-z0-9.+-]+\)?)*$")
+SPDX_EXPRESSION = re.compile(r"^[A-Za-z0-9.+-]+(?:\s+(?:AND|OR|WITH)\s+\(?[A-Za-z0-9.+-]+\)?)*$")
 
 DEFAULT_STANDING = {"method": "effort/1", "parameters": {}}
 
@@ -27,7 +27,7 @@ def create_pool(node: Node, slug: str, *, name: str, stewards: list[str],
     a steward answers each Follow (`fedcommons pool approve`)."""
     if not stewards:
         raise BadInput("a pool needs at least one steward (--steward NAME)")
-    if license is not None and not _SPDX.match(license.strip("()")):
+    if license is not None and not SPDX_EXPRESSION.match(license.strip("()")):
         raise BadInput(f"--license {license!r} is not an SPDX license expression (for example MIT or CC-BY-SA-4.0)")
     steward_ids = sorted({require(node, s, "person").id for s in stewards})
     extra = {"stewards": steward_ids, "standingMethod": DEFAULT_STANDING}

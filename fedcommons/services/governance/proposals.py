@@ -19,6 +19,7 @@ from ...errors import BadInput, Forbidden, NotFound
 from ...governance import activities as governance_activities
 from ...governance.settings import COOP_PARAMETERS, POOL_PARAMETERS, check_change, read_settings
 from ...node import Node, now
+from ...payout.constraints import decimal_text
 from ...standing import validate_parameters
 from ...store import actors as actor_store
 from ...store import coops as coop_store
@@ -27,9 +28,10 @@ from ...store import log as log_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
 from ..actors.actors import require
-from ..actors.pools import _SPDX
+from ..actors.pools import SPDX_EXPRESSION
 from ..actors.signing import sign_as
 from ..log import log_writer
+from ..payouts.coops import parse_weight
 
 MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=366)
@@ -102,13 +104,33 @@ def check_pool_change(change: object) -> dict:
         if type(stewards) is not list or not stewards or not all(type(s) is str and s for s in stewards):
             raise BadInput("stewards must be a non-empty list of actor URLs")
         change["stewards"] = sorted(set(stewards))
-    if "license" in change and (type(change["license"]) is not str or not _SPDX.match(change["license"])):
+    if "license" in change and (type(change["license"]) is not str or not SPDX_EXPRESSION.match(change["license"])):
         raise BadInput("license must be an SPDX license expression (for example MIT or CC-BY-SA-4.0)")
     if "manuallyApprovesFollowers" in change and type(change["manuallyApprovesFollowers"]) is not bool:
         raise BadInput("manuallyApprovesFollowers must be true or false")
     if "governance" in change:
         change["governance"] = read_settings(change["governance"]).as_dict()
     return change
+
+
+def check_coop_change(node: Node, change: object) -> dict:
+    """A change of what a cooperative sustains: the full list of pools this node knows, each
+    with a positive decimal weight, as `coop sustain` writes it."""
+    change = check_change(change, COOP_PARAMETERS)
+    sustains = change["sustains"]
+    if type(sustains) is not list or not all(type(s) is dict and set(s) <= {"pool", "weight"} for s in sustains):
+        raise BadInput('sustains must be a list of {"pool": URL, "weight": "0.5"}')
+    written = []
+    for item in sustains:
+        pool = actor_store.actor(node.db, item.get("pool")) if type(item.get("pool")) is str else None
+        if pool is None or pool.kind != "pool":
+            raise BadInput(f"{item.get('pool')!r} is not a pool this node knows; sustain it once with "
+                           "`fedcommons coop sustain` (which follows it and replicates its log)")
+        weight = parse_weight(str(item.get("weight", "1")))
+        written.append({"pool": pool.id, "weight": decimal_text(weight)})
+    if len({s["pool"] for s in written}) != len(written):
+        raise BadInput("a pool is listed twice in sustains")
+    return {"sustains": sorted(written, key=lambda s: s["pool"])}
 
 
 def propose(node: Node, slug: str, *, proposer: str, title: str, change: dict, ends: datetime,
@@ -134,7 +156,7 @@ def propose(node: Node, slug: str, *, proposer: str, title: str, change: dict, e
         members = coop_store.members(node.db, target.id)
         if person.id not in members:
             raise Forbidden(f"{proposer} is not a member of {slug}; only members propose for a cooperative")
-        change = check_change(change, COOP_PARAMETERS)
+        change = check_coop_change(node, change)
     if ends <= datetime.fromisoformat(start.replace("Z", "+00:00")):
         raise BadInput("a proposal must end in the future")
     question_id = f"{target.id}/proposals/{secrets.token_hex(8)}"
