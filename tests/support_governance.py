@@ -1,4 +1,13 @@
-"""Building blocks for governance tests: a pool's log as plain activities."""
+"""Building blocks for governance tests: a pool's log as plain activities, and a node with a
+governed pool and an open proposal."""
+
+from datetime import datetime, timedelta, timezone
+
+from fedcommons.services.accounts import accounts
+from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.pools import create_pool
+from fedcommons.services.contributions import contributions
+from fedcommons.services.governance import proposals
 
 POOL = "https://a.example/pools/garden"
 STEWARD = "https://a.example/users/bob"
@@ -69,3 +78,21 @@ def delegate(who: str, to: str, when: str, n: int = 0, scope: str = POOL) -> dic
 def undelegate(who: str, n: int, when: str) -> dict:
     return {"id": f"{who}/delegations/{n}#undo", "type": "Undo", "actor": who,
             "object": f"{who}/delegations/{n}", "published": when}
+
+
+def governed_garden(node, password: str) -> str:
+    """On ``node``: alice, bob and carol (with ``password``), garden stewarded by bob, validated
+    work today by alice and carol, governance adopted, and an open proposal; its URL."""
+    for name in ("alice", "bob", "carol"):
+        create_actor(node, "person", name)
+        accounts.set_password(node, name, password)
+    create_pool(node, "garden", name="Garden", stewards=["bob"])
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    for name in ("alice", "carol"):
+        cid = contributions.contribute(node, pool="garden", person=name, effort="1h", kind="code",
+                                       summary="work", when=today)
+        contributions.decide(node, cid, "bob")
+    proposals.adopt(node, "garden", steward="bob")
+    return proposals.propose(node, "garden", proposer="alice", title="Relicense <as CC0>",
+                             change={"license": "CC0-1.0"},
+                             ends=datetime.now(timezone.utc) + timedelta(hours=1))["object"]["id"]

@@ -87,3 +87,17 @@ async def eventually(check, timeout: float = 15.0, interval: float = 0.1):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {check}")
         await asyncio.sleep(interval)
+
+
+def cli(home, action):
+    """Run an action as a separate CLI process would: its own connection to the node's database."""
+    node = open_node(home)
+    try:
+        return action(node)
+    finally:
+        node.close()
+
+
+async def in_cli(home, action):
+    """:func:`cli` in a thread, so the served nodes keep answering meanwhile."""
+    return await asyncio.to_thread(cli, home, action)

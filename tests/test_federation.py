@@ -2,12 +2,9 @@
 validates, the validation reaches B and every follower, and C, down during the delivery,
 gets everything once it is back. Every log verifies at the end."""
 
-import asyncio
-
 import pytest
 
 from fedcommons.federation import delivery
-from fedcommons.home import open_node
 from fedcommons.services.actors import remote
 from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.contributions.contributions import contribute, decide
@@ -18,20 +15,7 @@ from fedcommons.store import follows as follow_store
 from fedcommons.store import inbox as inbox_store
 from fedcommons.store import log as log_store
 from fedcommons.cli.network import with_client
-from support_nodes import eventually, served_node
-
-
-def cli(home, action):
-    """Run an action as a separate CLI process would: its own connection to the node's database."""
-    node = open_node(home)
-    try:
-        return action(node)
-    finally:
-        node.close()
-
-
-async def in_cli(home, action):
-    return await asyncio.to_thread(cli, home, action)
+from support_nodes import eventually, in_cli, served_node
 
 
 @pytest.fixture

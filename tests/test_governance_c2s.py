@@ -1,16 +1,11 @@
 """Votes and delegations through the ActivityPub API, as a fediverse client posts them."""
 
-from datetime import datetime, timedelta, timezone
-
 import aiohttp
 import pytest
 
-from fedcommons.services.accounts.accounts import set_password
-from fedcommons.services.actors.actors import create_actor
-from fedcommons.services.actors.pools import create_pool
-from fedcommons.services.contributions import contributions
-from fedcommons.services.governance import proposals, tallies
+from fedcommons.services.governance import tallies
 from fedcommons.store import governance as governance_store
+from support_governance import governed_garden
 from support_nodes import served_node
 from support_oauth import PASSWORD, Redirects
 from test_c2s import post, signed_in
@@ -19,34 +14,19 @@ from test_c2s import post, signed_in
 @pytest.fixture
 async def served(tmp_path):
     async with served_node(tmp_path) as running:
-        node = running.node
-        for name in ("alice", "bob", "carol"):
-            create_actor(node, "person", name)
-            set_password(node, name, PASSWORD)
-        create_pool(node, "garden", name="Garden", stewards=["bob"])
-        today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        for name in ("alice", "carol"):
-            cid = contributions.contribute(node, pool="garden", person=name, effort="1h", kind="code",
-                                           summary="work", when=today)
-            contributions.decide(node, cid, "bob")
-        proposals.adopt(node, "garden", steward="bob")
-        running.question = proposals.propose(
-            node, "garden", proposer="bob", title="CC0?", change={"license": "CC0-1.0"},
-            ends=datetime.now(timezone.utc) + timedelta(hours=1))["object"]["id"]
+        running.question = governed_garden(running.node, PASSWORD)
         yield running
 
 
-@pytest.fixture
-async def redirects():
-    listener = await Redirects().start()
-    yield listener
-    await listener.stop()
-
-
-async def test_a_client_votes_delegates_and_takes_it_back(served, redirects):
+async def test_a_client_votes_delegates_and_takes_it_back(served):
     garden = f"{served.url}/pools/garden"
+    redirects = await Redirects().start()  # where the browser lands with the code
+    try:
+        async with aiohttp.ClientSession() as http:
+            actor, access = await signed_in(http, served, f"@carol@127.0.0.1:{served.port}", f"{redirects.base}/cb")
+    finally:
+        await redirects.stop()
     async with aiohttp.ClientSession() as http:
-        actor, access = await signed_in(http, served, f"@carol@127.0.0.1:{served.port}", f"{redirects.base}/cb")
         outbox = actor["outbox"]
         status, delegated, _ = await post(http, outbox, access, {
             "type": ["Activity", "Delegate"], "object": f"{served.url}/users/alice", "target": garden})

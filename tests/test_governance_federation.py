@@ -2,13 +2,11 @@
 A, across nodes; A counts them, settles the proposal and applies it; C checks A's Tally
 against its own replica of A's log."""
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from fedcommons.cli.network import with_client
-from fedcommons.home import open_node
 from fedcommons.services.actors import remote
 from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.actors.pools import create_pool
@@ -17,22 +15,9 @@ from fedcommons.services.governance import proposals, tallies
 from fedcommons.store import actors as actor_store
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import governance as governance_store
-from support_nodes import eventually, served_node
+from support_nodes import eventually, in_cli, served_node
 
 LATER = "2099-01-01T00:00:00Z"
-
-
-def cli(home, action):
-    """Run an action as a CLI process would: its own connection to the node's database."""
-    node = open_node(home)
-    try:
-        return action(node)
-    finally:
-        node.close()
-
-
-async def in_cli(home, action):
-    return await asyncio.to_thread(cli, home, action)
 
 
 @pytest.fixture

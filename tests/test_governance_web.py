@@ -2,16 +2,12 @@
 voting from it when signed in, its Question as JSON-LD and its signed Tally."""
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
 
-from fedcommons.services.accounts import accounts
-from fedcommons.services.actors.actors import create_actor
-from fedcommons.services.actors.pools import create_pool
-from fedcommons.services.contributions import contributions
 from fedcommons.services.governance import proposals
+from support_governance import governed_garden
 from support_nodes import served_node
 from support_web import AP, HTML, PASSWORD, csrf_of
 
@@ -19,21 +15,8 @@ from support_web import AP, HTML, PASSWORD, csrf_of
 @pytest.fixture
 async def served(tmp_path):
     async with served_node(tmp_path) as running:
-        node = running.node
-        for name in ("alice", "bob", "carol"):
-            create_actor(node, "person", name)
-            accounts.set_password(node, name, PASSWORD)
-        create_pool(node, "garden", name="Garden", stewards=["bob"])
-        today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        for name in ("alice", "carol"):
-            cid = contributions.contribute(node, pool="garden", person=name, effort="1h", kind="code",
-                                           summary="work", when=today)
-            contributions.decide(node, cid, "bob")
-        proposals.adopt(node, "garden", steward="bob")
-        running.question = proposals.propose(
-            node, "garden", proposer="alice", title="Relicense <as CC0>", change={"license": "CC0-1.0"},
-            ends=datetime.now(timezone.utc) + timedelta(hours=1))["object"]["id"]
-        proposals.delegate(node, "carol", "alice", "garden")
+        running.question = governed_garden(running.node, PASSWORD)
+        proposals.delegate(running.node, "carol", "alice", "garden")
         yield running
 
 

@@ -14,25 +14,20 @@ the tally, in one transaction with the record that the proposal was settled.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, quote, urlsplit
-
-import orjson
-
-import json
+from urllib.parse import quote
 
 from ... import urls
-from ...errors import BadInput, IntegrityError, NotFound
+from ...errors import BadInput, NotFound
 from ...governance.activities import governed_update
 from ...governance.document import tally_document
 from ...governance.records import GovernanceLog
 from ...governance.tally import ADOPTED, OPEN, Tally, tally_of
-from ...log.merkle import Frontier, leaf_hash
+from ...log.merkle import Frontier
 from ...node import Node, now
 from ...standing.clock import format_micros, micros_of, parse_micros
 from ...standing.ledger import PoolLedger
@@ -43,7 +38,7 @@ from ...untrusted import whole_number
 from ..actors.actors import public_description
 from ..actors.signing import sign_as
 from ..log import log_writer
-from ..standing.standing import Check, LogView, issuer, local_log, replicated_log, sign
+from ..standing.standing import Check, local_log, read_ledger, local_query, root_check, shape_problem, show, sign, signed_log
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client
@@ -70,20 +65,8 @@ def tally_url(proposal: str, as_of: str, tree_size: int) -> str:
 def read_governance(entries: Iterable, governs: str, frontier: Frontier | None = None) -> tuple[PoolLedger, GovernanceLog]:
     """Stream log rows into the governed pool's ledger and the governance log (and, with
     ``frontier``, rehash every entry into it)."""
-    ledger, log = PoolLedger(governs), GovernanceLog()
-    for row in entries:
-        body = row.body
-        if frontier is not None:
-            frontier.append(row.leaf_hash if body is None else leaf_hash(body))
-        if body is None:
-            continue
-        try:
-            activity = orjson.loads(body)
-        except ValueError:
-            raise IntegrityError(f"log entry {row.idx} is not JSON; run `fedcommons log verify`") from None
-        ledger.add(activity)
-        log.add(activity)
-    return ledger, log
+    log = GovernanceLog()
+    return read_ledger(entries, governs, frontier, also=log.add), log
 
 
 def compute(ledger: PoolLedger, log: GovernanceLog, proposal_id: str, checkpoint: dict,
@@ -122,13 +105,8 @@ _TALLY_PATH = re.compile(r"(/(?:pools|coops)/[a-z0-9_.-]+/proposals/[0-9a-f]+)/t
 
 def local_tally_document(node: Node, url: str) -> TallyDocument:
     """One of this node's Tally documents by URL, recomputed; NotFound for any other URL."""
-    parts = urlsplit(url)
-    path = parts.path[len(urlsplit(node.url).path):]
-    match = _TALLY_PATH.fullmatch(path)
-    if match is None:
-        raise NotFound(f"{url} is not a Tally of this node (those are at POOL/proposals/ID/tally)")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    return query_tally(node, node.url + match.group(1), query)
+    path, query = local_query(node, url, _TALLY_PATH, "a Tally of this node (those are at POOL/proposals/ID/tally)")
+    return query_tally(node, node.url + path, query)
 
 
 def query_tally(node: Node, proposal_id: str, query) -> TallyDocument:
@@ -205,26 +183,16 @@ async def verify_tally(node: Node, client: Client, document: dict) -> Check:
     problem = _shape_problem(document)
     if problem:
         return Check(False, problem)
+    log = await signed_log(node, client, document, document["governs"])
+    if isinstance(log, Check):
+        return log
     checkpoint = document["checkpoint"]
     origin, size = checkpoint["origin"], checkpoint["treeSize"]
-    found = await issuer(node, client, document, document["governs"])
-    if isinstance(found, str):
-        return Check(False, found, origin=origin)
-    log_origin, peer = found
-    if origin != log_origin:
-        return Check(False, f"the document names the log {origin}, but its issuer's log is {log_origin}",
-                     origin=origin)
-    log: LogView = local_log(node) if origin == node.config.origin else await replicated_log(
-        node, client, origin, peer=peer, need=size)
-    if size > log.size:
-        return Check(False, f"the log of {origin} held here has {log.size} entries, fewer than the "
-                            f"document's treeSize {size}", origin=origin)
     frontier = Frontier.empty()
     ledger, governance = read_governance(log.entries(0, size), document["governs"], frontier)
-    root = base64.b64encode(frontier.root()).decode("ascii")
-    if root != checkpoint["rootHash"]:
-        return Check(False, f"the first {size} entries of the log of {origin} have root {root}, "
-                            f"not the document's rootHash {checkpoint['rootHash']}", tree_size=size, origin=origin)
+    wrong = root_check(frontier, checkpoint)
+    if wrong is not None:
+        return wrong
     as_of = parse_micros(document["asOf"])
     try:
         expected, tally = compute(ledger, governance, document["proposal"], checkpoint, as_of)
@@ -250,34 +218,19 @@ def first_tally_difference(document: dict, expected: dict) -> str | None:
                 return f"the vote of {elector} is in the document but not counted again"
             recomputed_vote = recomputed.pop(elector)
             if vote != recomputed_vote:
-                return f"the vote of {elector} differs: {_show(vote)} in the document, {_show(recomputed_vote)} recounted"
+                return f"the vote of {elector} differs: {show(vote)} in the document, {show(recomputed_vote)} recounted"
         if recomputed:
             return f"the vote of {next(iter(recomputed))} is counted again but missing from the document"
     for field in FIELDS:
         if document.get(field) != expected[field]:
-            return f"{field} is {_show(document.get(field))} in the document, {_show(expected[field])} recounted"
+            return f"{field} is {show(document.get(field))} in the document, {show(expected[field])} recounted"
     return None
 
 
 def _shape_problem(document: object) -> str | None:
-    if not isinstance(document, dict):
-        return "it is not a JSON object"
-    kinds = document.get("type")
-    if "Tally" not in (kinds if isinstance(kinds, list) else [kinds]):
-        return "it is not a Tally"
-    for field, kind in (("proposal", str), ("governs", str), ("asOf", str), ("checkpoint", dict),
-                        ("votes", list), ("totals", list), ("outcome", str)):
-        if not isinstance(document.get(field), kind):
-            return f"its {field} is missing or not a {kind.__name__}"
-    checkpoint = document["checkpoint"]
-    if not (isinstance(checkpoint.get("origin"), str) and type(checkpoint.get("treeSize")) is int
-            and checkpoint["treeSize"] >= 1 and isinstance(checkpoint.get("rootHash"), str)):
-        return "its checkpoint is not {origin, treeSize, rootHash}"
-    if parse_micros(document["asOf"]) is None:
+    """What makes ``document`` not a Tally at all, or None."""
+    problem = shape_problem(document, "Tally", (("proposal", str), ("governs", str), ("asOf", str),
+                                                ("votes", list), ("totals", list), ("outcome", str)))
+    if problem is None and parse_micros(document["asOf"]) is None:
         return "its asOf is not an ISO 8601 instant"
-    return None
-
-
-def _show(value: object) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return text if len(text) <= 200 else text[:197] + "..."
+    return problem

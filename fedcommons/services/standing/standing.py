@@ -191,13 +191,15 @@ def standing_url(pool: str, as_of: str, method: str, tree_size: int) -> str:
 # -- computing ------------------------------------------------------------------------
 
 
-def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None) -> PoolLedger:
-    """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into it.
+def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
+                also: Callable[[dict], None] | None = None) -> PoolLedger:
+    """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into
+    it; with ``also``, hand every activity to it too (the governance log reads them).
 
     A redacted entry (no bytes) adds nothing to the ledger and keeps its stored leaf hash.
     """
     ledger = PoolLedger(pool)
-    add = ledger.add
+    add = ledger.add if also is None else _both(ledger.add, also)
     for row in entries:
         body = row.body
         if frontier is not None:
@@ -211,6 +213,13 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None) 
         except ValueError:
             raise IntegrityError(f"log entry {row.idx} is not JSON; run `fedcommons log verify`") from None
     return ledger
+
+
+def _both(first: Callable[[dict], None], second: Callable[[dict], None]) -> Callable[[dict], None]:
+    def add(activity: dict) -> None:
+        first(activity)
+        second(activity)
+    return add
 
 
 def compute(ledger: PoolLedger, checkpoint: dict, as_of: datetime, method: str | None = None,
@@ -314,13 +323,19 @@ async def fetch_standing(node: Node, client: Client, url: str) -> dict:
 
 def local_standing_document(node: Node, url: str) -> dict:
     """One of this node's Standing documents by URL, recomputed; NotFound for any other URL."""
+    slug, query = local_query(node, url, _STANDING_PATH, f"a Standing of this node (those are at "
+                                                         f"{node.url}/pools/SLUG/standing)")
+    return query_standing(node, slug, query).document
+
+
+def local_query(node: Node, url: str, path: re.Pattern, what: str) -> tuple[str, dict]:
+    """(the first group of ``path`` matched by the path of ``url`` below the node's URL, its
+    query as a mapping of strings); NotFound, saying ``url`` is not ``what``, otherwise."""
     parts = urlsplit(url)
-    path = parts.path[len(urlsplit(node.url).path):]
-    match = _STANDING_PATH.fullmatch(path)
+    match = path.fullmatch(parts.path[len(urlsplit(node.url).path):]) if urls.is_local(node.url, url) else None
     if match is None:
-        raise NotFound(f"{url} is not a Standing of this node (those are at {node.url}/pools/SLUG/standing)")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    return query_standing(node, match.group(1), query).document
+        raise NotFound(f"{url} is not {what}")
+    return match.group(1), {key: values[-1] for key, values in parse_qs(parts.query).items()}
 
 
 async def verify_standing(node: Node, client: Client, document: dict) -> Check:
@@ -332,9 +347,33 @@ async def verify_standing(node: Node, client: Client, document: dict) -> Check:
     problem = _shape_problem(document)
     if problem:
         return Check(False, problem)
+    log = await signed_log(node, client, document, document["pool"])
+    if isinstance(log, Check):
+        return log
+    checkpoint = document["checkpoint"]
+    frontier = Frontier.empty()
+    ledger = read_ledger(log.entries(0, checkpoint["treeSize"]), document["pool"], frontier)
+    wrong = root_check(frontier, checkpoint)
+    if wrong is not None:
+        return wrong
+    origin, size = checkpoint["origin"], checkpoint["treeSize"]
+    try:
+        as_of = parse_as_of(document["asOf"])
+        expected, result = compute(ledger, checkpoint, as_of, document["method"], document["parameters"])
+    except (BadInput, NotFound) as exc:
+        return Check(False, f"cannot recompute it: {exc}", tree_size=size, origin=origin)
+    difference = first_difference(document, expected)
+    return Check(difference is None, difference, rows=len(result.rows), tree_size=size, origin=origin)
+
+
+async def signed_log(node: Node, client: Client, document: dict, subject: str) -> LogView | Check:
+    """The log a signed document (a Standing, a Tally) says it was computed from, as this
+    node holds it (replicated from the issuer first if need be), or the failed Check: the
+    proof must be by the home node of ``subject``, whose log it must name, and the log held
+    must reach the document's ``treeSize``."""
     checkpoint = document["checkpoint"]
     origin, size = checkpoint["origin"], checkpoint["treeSize"]
-    found = await issuer(node, client, document, document["pool"])
+    found = await issuer(node, client, document, subject)
     if isinstance(found, str):
         return Check(False, found, origin=origin)
     log_origin, peer = found
@@ -348,31 +387,30 @@ async def verify_standing(node: Node, client: Client, document: dict) -> Check:
     if size > log.size:
         return Check(False, f"the log of {origin} held here has {log.size} entries, fewer than the "
                             f"document's treeSize {size}", origin=origin)
-    frontier = Frontier.empty()
-    ledger = read_ledger(log.entries(0, size), document["pool"], frontier)
+    return log
+
+
+def root_check(frontier: Frontier, checkpoint: dict) -> Check | None:
+    """A failed Check when the entries rehashed into ``frontier`` do not have the
+    checkpoint's root; None when they do."""
     root = base64.b64encode(frontier.root()).decode("ascii")
-    if root != checkpoint["rootHash"]:
-        return Check(False, f"the first {size} entries of the log of {origin} have root {root}, "
-                            f"not the document's rootHash {checkpoint['rootHash']}", tree_size=size, origin=origin)
-    try:
-        as_of = parse_as_of(document["asOf"])
-        expected, result = compute(ledger, checkpoint, as_of, document["method"], document["parameters"])
-    except (BadInput, NotFound) as exc:
-        return Check(False, f"cannot recompute it: {exc}", tree_size=size, origin=origin)
-    difference = first_difference(document, expected)
-    return Check(difference is None, difference, rows=len(result.rows), tree_size=size, origin=origin)
+    if root == checkpoint["rootHash"]:
+        return None
+    size, origin = checkpoint["treeSize"], checkpoint["origin"]
+    return Check(False, f"the first {size} entries of the log of {origin} have root {root}, "
+                        f"not the document's rootHash {checkpoint['rootHash']}", tree_size=size, origin=origin)
 
 
 def first_difference(document: dict, expected: dict) -> str | None:
     """The first figure (or input) where ``document`` differs from the recomputed ``expected``."""
     for field in ("pool", "method", "parameters", "asOf", "checkpoint"):
         if document.get(field) != expected[field]:
-            return (f"{field} is {_show(document.get(field))} in the document, "
-                    f"{_show(expected[field])} recomputed")
+            return (f"{field} is {show(document.get(field))} in the document, "
+                    f"{show(expected[field])} recomputed")
     stated: dict[str, dict] = {}
     for row in document["standings"]:
         if not isinstance(row, dict) or not isinstance(row.get("contributor"), str):
-            return f"a row of standings is not {{contributor, score, share}}: {_show(row)}"
+            return f"a row of standings is not {{contributor, score, share}}: {show(row)}"
         if row["contributor"] in stated:
             return f"{row['contributor']} is listed twice"
         stated[row["contributor"]] = row
@@ -396,18 +434,25 @@ _STANDING_PATH = re.compile(r"/pools/([a-z0-9_.-]+)/standing")
 
 def _shape_problem(document: object) -> str | None:
     """What makes ``document`` not a Standing at all, or None."""
+    return shape_problem(document, "Standing", (("pool", str), ("method", str), ("parameters", dict),
+                                                ("asOf", str), ("checkpoint", dict), ("standings", list)))
+
+
+def shape_problem(document: object, kind: str, fields: tuple[tuple[str, type], ...]) -> str | None:
+    """What makes ``document`` not a signed document of type ``kind`` (with ``fields`` of
+    those types and a checkpoint) at all, or None."""
     if not isinstance(document, dict):
         return "it is not a JSON object"
     kinds = document.get("type")
-    if "Standing" not in (kinds if isinstance(kinds, list) else [kinds]):
-        return f"it is a {_show(kinds)}, not a Standing"
-    for field, kind in (("pool", str), ("method", str), ("parameters", dict), ("asOf", str),
-                        ("checkpoint", dict), ("standings", list)):
-        if not isinstance(document.get(field), kind):
-            return f"its {field} is missing or not a {kind.__name__}"
-    checkpoint = document["checkpoint"]
-    if not (isinstance(checkpoint.get("origin"), str) and type(checkpoint.get("treeSize")) is int
-            and checkpoint["treeSize"] >= 1 and isinstance(checkpoint.get("rootHash"), str)):
+    if kind not in (kinds if isinstance(kinds, list) else [kinds]):
+        return f"it is a {show(kinds)}, not a {kind}"
+    for field, expected in fields:
+        if not isinstance(document.get(field), expected):
+            return f"its {field} is missing or not a {expected.__name__}"
+    checkpoint = document.get("checkpoint")
+    if not (isinstance(checkpoint, dict) and isinstance(checkpoint.get("origin"), str)
+            and type(checkpoint.get("treeSize")) is int and checkpoint["treeSize"] >= 1
+            and isinstance(checkpoint.get("rootHash"), str)):
         return "its checkpoint is not {origin, treeSize, rootHash}"
     return None
 
@@ -451,6 +496,7 @@ def percent(share: str) -> str:
     return f"{Decimal(share) * 100:.2f}%"
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
+    """A value as JSON for a message, cut at 200 characters."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= 200 else text[:197] + "..."
