@@ -14,7 +14,10 @@ from fedcommons.services.contributions.contributions import contribute, decide
 from fedcommons.services.governance import proposals, tallies
 from fedcommons.store import actors as actor_store
 from fedcommons.store import contributions as contribution_store
+from fedcommons.store import follows as follow_store
 from fedcommons.store import governance as governance_store
+from fedcommons.store import inbox as inbox_store
+from fedcommons.store import log as log_store
 from support_nodes import eventually, in_cli, served_node
 
 LATER = "2099-01-01T00:00:00Z"
@@ -47,10 +50,16 @@ async def test_remote_contributors_vote_and_delegate_across_nodes(three):
         await eventually(lambda: contribution_store.contribution(a.node.db, work))
         await in_cli(a.home, lambda n: decide(n, work, "bob"))
 
+    # cid follows the pool from C: the proposal reaches him as a poll, as it would a Mastodon user.
+    await in_cli(c.home, lambda n: with_client(n, lambda client: remote.follow(n, client, handle, "cid")))
+    await eventually(lambda: follow_store.followers(a.node.db, garden) == [cid])
     question = (await in_cli(a.home, lambda n: (
         proposals.adopt(n, "garden", steward="bob", settings={"quorum": "1/2"}),
         proposals.propose(n, "garden", proposer="bob", title="Steward rota", change={"stewards": [bea]},
                           ends=datetime.now(timezone.utc) + timedelta(hours=1)))))[1]["object"]["id"]
+
+    create = log_store.entry_by_object(a.node.db, question).activity_id
+    await eventually(lambda: inbox_store.count(c.node.db, create))
 
     # dan (B) delegates to cid (C), who delegates to bea (B), who votes; dan's delegation
     # crosses nodes twice. All of it travels to A's pool and is recorded there.
