@@ -32,6 +32,8 @@ from fedcommons.standing.clock import parse_micros
 from .settings import COOP_PARAMETERS, POOL_PARAMETERS, check_change
 
 MAX_OPTIONS = 20
+# Types whose activities say nothing about governance (validations, endorsements).
+_NEVER_GOVERNANCE = frozenset({"Accept", "Reject", "Like", "Follow", "Delete"})
 MAX_NAME = 200
 
 
@@ -110,20 +112,32 @@ class GovernanceLog:
         """Read one activity; anything that is not governance, or is malformed, is skipped."""
         if type(activity) is not dict:
             return
-        kinds = _types(activity)
+        kind = activity.get("type")
+        if type(kind) is str and kind in _NEVER_GOVERNANCE:  # most of a busy log: out at once
+            return
+        kinds = [kind] if type(kind) is str else _types(activity)
+        if "Create" in kinds:
+            obj = activity.get("object")
+            if type(obj) is not dict:
+                return
+            obj_kinds = _types(obj)
+            if "Question" in obj_kinds:
+                self._proposal(activity)
+                return
+            if "Note" not in obj_kinds or "Contribution" in obj_kinds:
+                return
         if "Add" in kinds:
             inner = activity.get("object")
             recorder, time = _ref(activity.get("actor")), parse_micros(activity.get("published"))
             if type(inner) is dict and recorder and time is not None:
                 self._read(inner, time, recorder)
             return
+        if "Update" in kinds:
+            self._coop_update(activity)
+            return
         time = parse_micros(activity.get("published"))
         if time is not None:
             self._read(activity, time, None)
-        if "Create" in kinds:
-            self._proposal(activity)
-        elif "Update" in kinds:
-            self._coop_update(activity)
 
     def extend(self, activities) -> GovernanceLog:
         """Read every activity of an iterable; returns the log."""
