@@ -2,6 +2,7 @@
 voting from it when signed in, its Question as JSON-LD and its signed Tally."""
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
@@ -68,3 +69,29 @@ async def test_a_signed_in_person_votes_from_the_page_and_the_tally_follows(serv
             assert r.status == 400
         async with http.get(f"{served.url}/pools/garden/proposals/0123456789abcdef") as r:
             assert r.status == 404
+
+
+async def test_a_cooperative_s_proposals_have_pages_too(served):
+    from fedcommons.services.payouts import coops
+
+    node = served.node
+    coops.create_coop(node, "rootwork", name="Rootwork", members=["carol"])
+    question = proposals.propose(
+        node, "rootwork", proposer="carol", title="Sustain the garden", kind="cooperative",
+        change={"sustains": [{"pool": f"{served.url}/pools/garden", "weight": "1"}]},
+        ends=datetime.now(timezone.utc) + timedelta(hours=1))["object"]["id"]
+    assert question.startswith(f"{served.url}/coops/rootwork/proposals/")
+    async with aiohttp.ClientSession(headers={"Accept": HTML}) as http:
+        async with http.get(f"{served.url}/coops/rootwork") as r:
+            assert "/coops/rootwork/proposals" in await r.text()
+        async with http.get(f"{served.url}/coops/rootwork/proposals") as r:
+            assert r.status == 200 and "Sustain the garden" in await r.text()
+        async with http.get(question) as r:
+            page = await r.text()
+        assert r.status == 200 and "sets <code>sustains</code>" in page
+        async with http.get(f"{served.url}/coops/nobody/proposals") as r:
+            assert r.status == 404
+    async with aiohttp.ClientSession(headers={"Accept": AP}) as http:
+        async with http.get(f"{question}/tally") as r:
+            tally = await r.json(content_type=None)
+    assert tally["governs"] == f"{served.url}/coops/rootwork" and tally["electorateWeight"] == "1"

@@ -1,10 +1,12 @@
-"""A pool's proposals on the web: the list, each proposal with its live tally, vote buttons
-for signed-in people and the delegations in force, and its Tally document.
+"""A pool's (or a cooperative's) proposals on the web: the list, each proposal with its live
+tally, vote buttons for signed-in people and the delegations in force, and its Tally.
 
 GET  /pools/{slug}/proposals               the list (a page; JSON: a Collection of Questions)
 GET  /pools/{slug}/proposals/{id}          the page; JSON: the Question, as logged
 GET  /pools/{slug}/proposals/{id}/tally    the signed fc:Tally (?asOf=&treeSize= recompute one)
 POST /pools/{slug}/proposals/{id}/vote     a signed-in person's vote (form, post-redirect-get)
+
+The same under /coops/{slug}/ for a cooperative's proposals.
 
 Counting reads the log in a worker thread, on its own connection, as the standing does.
 """
@@ -34,17 +36,19 @@ VOTED = "Your vote is in the log. A later vote replaces it until the proposal en
 
 
 def _pool(request: web.Request):
-    pool = actor_store.local_actor(request.app[NODE].db, request.match_info["name"], "pool")
-    if pool is None:
-        raise NotFound("no such pool on this node")
-    return pool
+    """The governed pool or cooperative the URL names."""
+    kind = "pool" if request.match_info["kind"] == "pools" else "cooperative"
+    governed = actor_store.local_actor(request.app[NODE].db, request.match_info["name"], kind)
+    if governed is None:
+        raise NotFound(f"no such {kind} on this node")
+    return governed
 
 
 def _proposal_id(request: web.Request) -> str:
     pool = _pool(request)
     proposal_id = f"{pool.id}/proposals/{request.match_info['id']}"
     if governance_store.proposal(request.app[NODE].db, proposal_id) is None:
-        raise NotFound("no such proposal of this pool")
+        raise NotFound(f"no such proposal of {pool.name}")
     return proposal_id
 
 
@@ -59,7 +63,7 @@ async def proposals_page(request: web.Request) -> web.Response:
                                   "items": [row.id for row in rows]})
     return render(request, "proposals.html", {
         "title": f"Proposals of {pool.display_name or pool.name}", "pool": pool, "rows": rows,
-        "governance": governance_store.governance(node.db, pool.id)})
+        "coop": pool.kind != "pool", "governance": governance_store.governance(node.db, pool.id)})
 
 
 async def proposal_page(request: web.Request) -> web.Response:
