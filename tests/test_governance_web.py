@@ -59,6 +59,9 @@ async def test_a_signed_in_person_votes_from_the_page_and_the_tally_follows(serv
         async with http.get(question) as r:
             document = await r.json(content_type=None)
         assert document["type"] == "Question" and [o["name"] for o in document["oneOf"]] == ["yes", "no"]
+        # The live count where Mastodon reads a poll's results: alice, and carol through her.
+        assert [o["replies"]["totalItems"] for o in document["oneOf"]] == [2, 0]
+        assert document["votersCount"] == 2 and "closed" not in document
         async with http.get(f"{question}/tally") as r:
             body = await r.read()
             tally = await r.json(content_type=None)

@@ -32,6 +32,7 @@ from .session import check_form, form_token, viewer
 from .templating import render
 
 PURPOSE = "vote"
+MASTODON_TERMS = {"toot": "http://joinmastodon.org/ns#", "votersCount": "toot:votersCount"}
 VOTED = "Your vote is in the log. A later vote replaces it until the proposal ends."
 
 
@@ -71,7 +72,8 @@ async def proposal_page(request: web.Request) -> web.Response:
     node = request.app[NODE]
     proposal_id = _proposal_id(request)
     if wants_activity_json(request):
-        return activity_response(_question(node, proposal_id))
+        result = await asyncio.get_running_loop().run_in_executor(None, _count, node, proposal_id, {})
+        return activity_response(with_counts(_question(node, proposal_id), result.document))
     return await _render(request, proposal_id, notice=VOTED if request.query.get("voted") else "")
 
 
@@ -105,6 +107,23 @@ def _question(node, proposal_id: str) -> dict:
     activity = orjson.loads(entry.body)
     question = dict(activity["object"])
     question["@context"] = activity["@context"]
+    return question
+
+
+def with_counts(question: dict, tally: dict) -> dict:
+    """The Question with the live count, as Mastodon reads a poll's results when it fetches
+    it again: ``votersCount`` and each option's ``replies.totalItems`` (electors counted,
+    whatever their weight; the Tally has the weights)."""
+    counts = {option["name"]: 0 for option in question["oneOf"]}
+    for vote in tally["votes"]:
+        counts[vote["option"]] = counts.get(vote["option"], 0) + 1
+    question["oneOf"] = [{**option, "replies": {"type": "Collection", "totalItems": counts[option["name"]]}}
+                         for option in question["oneOf"]]
+    question["votersCount"] = len(tally["votes"])
+    # Mastodon's own term, defined inline as Mastodon defines it.
+    question["@context"] = [*question["@context"], MASTODON_TERMS]
+    if tally["outcome"] != "open":
+        question["closed"] = question["endTime"]
     return question
 
 
