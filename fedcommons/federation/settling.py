@@ -1,12 +1,18 @@
 """Settling proposals while the server runs: every INTERVAL seconds, each proposal whose
-end has passed is tallied and, when adopted, applied (services.governance.tallies)."""
+end has passed is tallied and, when adopted, applied (services.governance.tallies).
+
+The tally reads the whole log, so it is counted in a worker thread on a read-only
+connection of its own; only recording the outcome (and the pool's Update) goes through
+the writer, which stays free for everything else meanwhile."""
 
 import asyncio
 import logging
 
 from ..errors import FedcommonsError
-from ..node import Node
-from ..services.governance.tallies import settle_due
+from ..node import Node, now
+from ..services.governance.tallies import final_tally, record_settlement
+from ..services.standing.standing import reader
+from ..store import governance as governance_store
 from ..store.db import StoreError
 from ..store.writer import Direct, Writer
 from .background import Background
@@ -35,9 +41,18 @@ class Settling(Background):
     async def settle(self) -> None:
         """One round; a failure is logged and the next round tries again."""
         try:
-            settled = await self.writer.run(settle_due)
+            due = await asyncio.to_thread(self._read, lambda node: governance_store.due(node.db, now()))
+            for row in due:
+                result = await asyncio.to_thread(self._read, lambda node: final_tally(node, row.id))
+                proposal, outcome, update = await self.writer.run(record_settlement, result)
+                log.info("settled %s: %s%s", proposal, outcome, f", applied by {update}" if update else "")
         except (FedcommonsError, StoreError) as exc:
             log.warning("settling proposals failed: %s", exc)
-            return
-        for proposal, outcome, update in settled:
-            log.info("settled %s: %s%s", proposal, outcome, f", applied by {update}" if update else "")
+
+    def _read(self, work):
+        """``work(node)`` on a read-only connection of its own (this runs in a worker thread)."""
+        handle = reader(self.node)
+        try:
+            return work(handle)
+        finally:
+            handle.close()

@@ -129,20 +129,32 @@ def settle_due(node: Node, at: str | None = None) -> list[tuple[str, str, str | 
     """Settle every proposal whose end has passed by ``at`` (default now): (proposal,
     outcome, the applying Update's id or None), in order of their ends."""
     at = at or now()
-    return [settle(node, row.id, at) for row in governance_store.due(node.db, at)]
+    return [record_settlement(node, final_tally(node, row.id, at)) for row in governance_store.due(node.db, at)]
 
 
-def settle(node: Node, proposal_id: str, at: str | None = None) -> tuple[str, str, str | None]:
-    """Compute a proposal's final tally (as of ``at``, default now, capped at its end) and
-    apply an adopted change, all in one transaction."""
+def final_tally(node: Node, proposal_id: str, at: str | None = None) -> TallyDocument:
+    """A proposal's tally as of ``at`` (default now) capped at its end; BadInput while it is
+    open. Only reads: the server computes it away from its writer."""
+    result = proposal_tally(node, proposal_id, as_of=parse_micros(at or now()))
+    if result.tally.outcome == OPEN:
+        raise BadInput(f"{proposal_id} ends at {format_micros(result.tally.proposal.end)}; it is still open")
+    return result
+
+
+def record_settlement(node: Node, result: TallyDocument) -> tuple[str, str, str | None]:
+    """Record a final tally and apply an adopted change, in one transaction; a proposal
+    already settled is left alone.
+
+    Counting from a checkpoint taken before this transaction loses nothing: once the end
+    has passed, no vote dated before it can be appended (local votes are refused, and one
+    from another server is dated at its arrival).
+    """
+    tally = result.tally
+    proposal_id = tally.proposal.id
     with transaction(node.db):
         row = governance_store.proposal(node.db, proposal_id)
         if row is None or row.settled_at is not None:
             raise BadInput(f"{proposal_id} is not a proposal waiting to be settled")
-        result = proposal_tally(node, proposal_id, as_of=parse_micros(at or now()))
-        tally = result.tally
-        if tally.outcome == OPEN:
-            raise BadInput(f"{proposal_id} ends at {format_micros(tally.proposal.end)}; it is still open")
         update_id = None
         if tally.outcome == ADOPTED and tally.change:
             update_id = _apply(node, row.governs, tally.change, result.url, format_micros(tally.proposal.end))
