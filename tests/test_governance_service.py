@@ -1,6 +1,7 @@
 """Governance on one node: adopting it, proposing, voting, delegating, the signed Tally,
 verifying it, settling a proposal and the refusal of the old commands afterwards."""
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -170,6 +171,14 @@ def test_a_cooperative_s_members_decide_what_it_sustains(home):
         coops.create_coop(node, "rootwork", name="Rootwork", members=["carol", "dave"])
         coop = f"{URL}/coops/rootwork"
         end = datetime.now(timezone.utc) + timedelta(hours=1)
+        with pytest.raises(BadInput, match="not adopted governance"):
+            proposals.propose(node, "rootwork", proposer="carol", title="t", kind="cooperative", ends=end,
+                              change={"sustains": [{"pool": POOL, "weight": "1"}]})
+        with pytest.raises(Forbidden, match="not a member"):
+            proposals.adopt_for_coop(node, "rootwork", member="alice")
+        proposals.adopt_for_coop(node, "rootwork", member="carol", settings={"quorum": "1/2", "majority": "2/3"})
+        with pytest.raises(Forbidden, match="adopted governance"):
+            asyncio.run(coops.sustain(node, None, "rootwork", "garden", member="carol"))
         with pytest.raises(Forbidden, match="not a member"):
             proposals.propose(node, "rootwork", proposer="alice", title="t", kind="cooperative", ends=end,
                               change={"sustains": [{"pool": POOL, "weight": "1"}]})
@@ -180,12 +189,21 @@ def test_a_cooperative_s_members_decide_what_it_sustains(home):
                                   change=bad)
         url = proposals.propose(node, "rootwork", proposer="carol", title="Sustain the garden", kind="cooperative",
                                 ends=end, change={"sustains": [{"pool": POOL, "weight": "0.50"}]})["object"]["id"]
-        for who, option in (("carol", "yes"), ("dave", "yes"), ("alice", "no")):
+        for who, option in (("carol", "yes"), ("dave", "yes"), ("alice", "no")):  # 2/3 of 2: both
             proposals.vote(node, who, url, option)
         [(_, outcome, update)] = tallies.settle_due(node, at=LATER)
         assert outcome == "adopted" and update
         assert coop_store.sustains(node.db, coop) == [(POOL, "0.5")]
         final = tallies.local_tally_document(node, governance_store.proposal(node.db, url).tally).document
         assert [u["voter"] for u in final["uncounted"]] == [person("alice")]  # not a member
+        assert final["governance"]["quorum"] == "1/2" and final["governance"]["majority"] == "2/3"
+        # Half for, half against: short of the cooperative's 2/3, and nothing changes.
+        split = proposals.propose(node, "rootwork", proposer="dave", title="Drop it", kind="cooperative",
+                                  ends=end, change={"governance": {"majority": "1/2"}})["object"]["id"]
+        proposals.vote(node, "carol", split, "yes")
+        proposals.vote(node, "dave", split, "no")
+        [(_, outcome, update)] = tallies.settle_due(node, at=LATER)
+        assert (outcome, update) == ("no majority", None)
+        assert governance_store.governance(node.db, coop)["majority"] == "2/3"
     finally:
         node.close()

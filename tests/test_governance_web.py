@@ -79,6 +79,7 @@ async def test_a_cooperative_s_proposals_have_pages_too(served):
 
     node = served.node
     coops.create_coop(node, "rootwork", name="Rootwork", members=["carol"])
+    proposals.adopt_for_coop(node, "rootwork", member="carol")
     question = proposals.propose(
         node, "rootwork", proposer="carol", title="Sustain the garden", kind="cooperative",
         change={"sustains": [{"pool": f"{served.url}/pools/garden", "weight": "1"}]},

@@ -29,7 +29,10 @@ def governance() -> None:
 
 @governance.command("adopt")
 @click.argument("pool")
-@click.option("--as", "steward", required=True, metavar="NAME", help="The steward who adopts it.")
+@click.option("--as", "steward", required=True, metavar="NAME",
+              help="The steward who adopts it (a member, with --coop).")
+@click.option("--coop", is_flag=True, help="POOL is a cooperative: its members vote on what it sustains "
+                                           "(--electorate and --active-days do not apply).")
 @click.option("--electorate", type=click.Choice(["contributors", "standing", "stewards"]), default="contributors",
               show_default=True, help="Who votes: contributors with validated work in the last --active-days "
                                       "(one vote each), everyone weighted by standing, or the stewards.")
@@ -40,11 +43,16 @@ def governance() -> None:
 @click.option("--majority", default="1/2", show_default=True,
               help="1/2: more than half of the votes counted; a larger fraction: at least that share.")
 @click.pass_context
-def adopt(ctx, pool: str, steward: str, electorate: str, active_days: int, quorum: str, majority: str) -> None:
+def adopt(ctx, pool: str, steward: str, coop: bool, electorate: str, active_days: int, quorum: str,
+          majority: str) -> None:
     """From now on POOL's stewards, method, licence, follower approval and these settings
-    change only when a proposal passes."""
-    activity = service.adopt(node_from(ctx), pool, steward=steward, settings={
-        "electorate": electorate, "activeDays": active_days, "quorum": quorum, "majority": majority})
+    change only when a proposal passes (with --coop: what the cooperative sustains)."""
+    if coop:
+        activity = service.adopt_for_coop(node_from(ctx), pool, member=steward,
+                                          settings={"quorum": quorum, "majority": majority})
+    else:
+        activity = service.adopt(node_from(ctx), pool, steward=steward, settings={
+            "electorate": electorate, "activeDays": active_days, "quorum": quorum, "majority": majority})
     click.echo(f"{pool} adopted governance: {json.dumps(activity['object']['governance'])}")
 
 

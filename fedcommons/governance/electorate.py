@@ -7,7 +7,7 @@
   weighted by their score.
 - ``stewards``: the pool's stewards at the start, one vote each.
 - A cooperative's proposal: the members it lists (the cooperative vouches for them), one
-  vote each.
+  vote each. (``members`` as a pool's electorate names nobody.)
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def electorate(ledger: PoolLedger, proposal: Proposal, settings: Settings) -> di
         moment = EPOCH + start * ONE_MICROSECOND
         result = compute_standing(ledger, state.method, state.parameters, moment)
         return {row.contributor: Decimal(row.score) for row in result.rows if Decimal(row.score) > 0}
-    assert settings.electorate == CONTRIBUTORS
+    if settings.electorate != CONTRIBUTORS:  # "members" on a pool: it has none
+        return {}
     view = resolve(ledger, start)
     since = start - settings.active_days * MICROS_PER_DAY
     recent = (view.status == VALIDATED) & (view.published >= since) & (view.published <= start)

@@ -18,7 +18,8 @@ What is read (anything malformed is skipped, never an error):
   delegates their vote in ``target`` (a pool, or a cooperative for every pool it
   sustains) to ``object``. ``Undo`` of it, by id, by its own actor, takes it back. Both
   may arrive inside an ``Add`` like votes.
-- **A cooperative's pools**: ``Update`` of a ``Cooperative`` by itself, with ``sustains``.
+- **A cooperative's pools and settings**: ``Update`` of a ``Cooperative`` by itself, with
+  ``sustains`` and, once it adopted governance, ``governance``.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class GovernanceLog:
     delegations: list[Delegation] = field(default_factory=list)
     revocations: list[Revocation] = field(default_factory=list)
     sustains: list[tuple[str, int, frozenset[str]]] = field(default_factory=list)  # coop, time, pools
+    coop_settings: list[tuple[str, int, str, dict]] = field(default_factory=list)  # coop, time, id, raw
 
     def add(self, activity: object) -> None:
         """Read one activity; anything that is not governance, or is malformed, is skipped."""
@@ -188,11 +190,22 @@ class GovernanceLog:
         time = parse_micros(activity.get("published"))
         if type(coop) is not dict or "Cooperative" not in _types(coop) or coop.get("id") != actor:
             return
+        if time is None:
+            return
+        if type(coop.get("governance")) is dict:
+            ident = activity.get("id")
+            self.coop_settings.append((actor, time, ident if type(ident) is str else "", coop["governance"]))
         sustains = coop.get("sustains")
-        if time is None or type(sustains) is not list:
+        if type(sustains) is not list:
             return
         pools = frozenset(p for p in (_ref(s.get("pool")) if type(s) is dict else None for s in sustains) if p)
         self.sustains.append((actor, time, pools))
+
+    def settings_of(self, coop: str, at: int) -> dict | None:
+        """The governance settings a cooperative's latest Update at or before ``at`` set
+        (ties: the larger activity id), or None."""
+        held = [(time, ident, raw) for c, time, ident, raw in self.coop_settings if c == coop and time <= at]
+        return max(held, key=lambda item: item[:2])[2] if held else None
 
     def sustaining(self, pool: str, at: int) -> frozenset[str]:
         """The cooperatives that sustained ``pool`` at ``at`` (each one's latest Update)."""

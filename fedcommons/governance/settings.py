@@ -25,12 +25,13 @@ MAX_ACTIVE_DAYS = 36_500
 
 # What a proposal may change, by the kind of actor it governs.
 POOL_PARAMETERS = ("standingMethod", "stewards", "license", "manuallyApprovesFollowers", "governance")
-COOP_PARAMETERS = ("sustains",)
+COOP_PARAMETERS = ("sustains", "governance")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How a pool decides: who votes, over which window, and what a result must reach."""
+    """How a pool decides: who votes, over which window, and what a result must reach.
+    (A cooperative's members always vote: for it only quorum and majority matter.)"""
 
     electorate: str = CONTRIBUTORS
     active_days: int = DEFAULT_ACTIVE_DAYS
@@ -53,8 +54,9 @@ def read_settings(value: object) -> Settings:
     if unknown:
         raise BadInput(f"governance has unknown fields: {', '.join(unknown)}")
     electorate = value.get("electorate", CONTRIBUTORS)
-    if electorate not in ELECTORATES:
-        raise BadInput(f"governance electorate must be one of {', '.join(ELECTORATES)}, got {electorate!r}")
+    if electorate not in (*ELECTORATES, MEMBERS):
+        raise BadInput(f"governance electorate must be one of {', '.join(ELECTORATES)} "
+                       f"(or {MEMBERS}, a cooperative's), got {electorate!r}")
     days = value.get("activeDays", DEFAULT_ACTIVE_DAYS)
     if type(days) is not int or not 1 <= days <= MAX_ACTIVE_DAYS:
         raise BadInput(f"governance activeDays must be a whole number of days from 1 to {MAX_ACTIVE_DAYS}")

@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from fedcommons.errors import NotFound
+from fedcommons.errors import BadInput, NotFound
 from fedcommons.standing.ledger import PoolLedger
 
 from .delegation import follow, in_force
 from .electorate import electorate as electorate_of
 from .electorate import settings_at
 from .records import GovernanceLog, Proposal, Vote
-from .settings import Settings
+from .settings import Settings, read_settings
 
 OPEN, ADOPTED, NO_QUORUM, NO_MAJORITY = "open", "adopted", "no quorum", "no majority"
 
@@ -171,5 +171,11 @@ def tally_of(ledger: PoolLedger, log: GovernanceLog, proposal_id: str, as_of: in
     proposal = log.proposals.get(proposal_id)
     if proposal is None or proposal.governs != ledger.pool:
         raise NotFound(f"the log holds no proposal {proposal_id} of {ledger.pool}")
-    settings = settings_at(ledger, proposal.start)
+    if proposal.members:  # a cooperative's: its own settings, from its Updates of itself
+        try:
+            settings = read_settings(log.settings_of(proposal.governs, proposal.start))
+        except BadInput:
+            settings = read_settings(None)
+    else:
+        settings = settings_at(ledger, proposal.start)
     return count(proposal, settings, electorate_of(ledger, proposal, settings), log, as_of)

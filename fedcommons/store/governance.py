@@ -24,15 +24,17 @@ class ProposalRow:
 _COLUMNS = "id, governs, entry, proposer, title, end_time, outcome, tally, settled_at"
 
 
-def set_governance(db: Database, pool: str, settings: dict) -> None:
-    """Record a pool's governance settings (adopted, or changed by a proposal)."""
-    db.conn.execute("UPDATE pools SET governance = ? WHERE id = ?", (json.dumps(settings, sort_keys=True), pool))
+def set_governance(db: Database, actor: str, settings: dict) -> None:
+    """Record a pool's or cooperative's governance settings (adopted, or changed by a proposal)."""
+    db.conn.execute("INSERT INTO governed (actor, settings) VALUES (?, ?) "
+                    "ON CONFLICT (actor) DO UPDATE SET settings = excluded.settings",
+                    (actor, json.dumps(settings, sort_keys=True)))
 
 
-def governance(db: Database, pool: str) -> dict | None:
-    """A pool's governance settings, or None when it has not adopted governance."""
-    row = db.conn.execute("SELECT governance FROM pools WHERE id = ?", (pool,)).fetchone()
-    return json.loads(row[0]) if row and row[0] else None
+def governance(db: Database, actor: str) -> dict | None:
+    """A pool's or cooperative's governance settings, or None when it has not adopted governance."""
+    row = db.conn.execute("SELECT settings FROM governed WHERE actor = ?", (actor,)).fetchone()
+    return json.loads(row[0]) if row else None
 
 
 def set_license(db: Database, pool: str, license: str | None) -> None:

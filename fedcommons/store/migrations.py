@@ -436,10 +436,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         70,
         "governance: pools' settings, proposals and their outcomes",
         """
-        -- Projections of the log: a pool's governance settings once it adopted governance
-        -- (NULL before), and every proposal (a Question its pool or cooperative published),
-        -- with the outcome and the Tally that settled it once its end has passed.
-        ALTER TABLE pools ADD COLUMN governance TEXT;
+        -- Projections of the log: the governance settings of each pool or cooperative
+        -- that adopted governance, and every proposal (a Question its pool or cooperative
+        -- published), with the outcome and the Tally that settled it once it ended.
+        CREATE TABLE governed (
+            actor TEXT PRIMARY KEY REFERENCES actors (id),
+            settings TEXT NOT NULL
+        ) WITHOUT ROWID;
         CREATE TABLE proposals (
             id TEXT PRIMARY KEY,
             governs TEXT NOT NULL,

@@ -58,6 +58,12 @@ def recorded(node: Node, idx: int, activity: dict) -> None:
         revocation(node, inner, published)
 
 
+def coop_update(node: Node, activity: dict, obj: dict) -> None:
+    """A cooperative's Update of itself that adopts governance or changes its settings."""
+    if activity.get("actor") == obj.get("id") and isinstance(obj.get("governance"), dict):
+        governance_store.set_governance(node.db, obj["id"], obj["governance"])
+
+
 def pool_update(node: Node, pool_id: str, obj: dict) -> None:
     """The governed settings a pool Update may carry besides stewards and method."""
     if isinstance(obj.get("governance"), dict):

@@ -17,7 +17,7 @@ import orjson
 from ... import urls
 from ...errors import BadInput, Forbidden, NotFound
 from ...governance import activities as governance_activities
-from ...governance.settings import COOP_PARAMETERS, POOL_PARAMETERS, check_change, read_settings
+from ...governance.settings import COOP_PARAMETERS, MEMBERS, POOL_PARAMETERS, check_change, read_settings
 from ...node import Node, now
 from ...payout.constraints import decimal_text
 from ...standing import validate_parameters
@@ -27,7 +27,7 @@ from ...store import governance as governance_store
 from ...store import log as log_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
-from ..actors.actors import require
+from ..actors.actors import public_description, require
 from ..actors.pools import SPDX_EXPRESSION
 from ..actors.signing import sign_as
 from ..log import log_writer
@@ -43,16 +43,17 @@ def governed(node: Node, pool: ActorRow) -> dict | None:
     return governance_store.governance(node.db, pool.id)
 
 
-def refuse_if_governed(node: Node, pool: ActorRow, what: str) -> None:
-    """Forbidden, saying how to propose instead, once the pool has adopted governance."""
-    if governed(node, pool) is not None:
-        raise Forbidden(f"{pool.name} has adopted governance: its {what} changes only when a proposal passes "
-                        f"(`fedcommons propose {pool.name} --as NAME --title ... --change JSON`)")
+def refuse_if_governed(node: Node, actor: ActorRow, what: str) -> None:
+    """Forbidden, saying how to propose instead, once the pool or cooperative has adopted governance."""
+    if governed(node, actor) is not None:
+        coop = " --coop" if actor.kind == "cooperative" else ""
+        raise Forbidden(f"{actor.name} has adopted governance: its {what} changes only when a proposal passes "
+                        f"(`fedcommons propose {actor.name}{coop} --as NAME --title ... --change JSON`)")
 
 
 def adopt(node: Node, slug: str, *, steward: str, settings: dict | None = None) -> dict:
     """A steward's Update by which the pool adopts governance with ``settings``."""
-    normalized = read_settings(settings or {}).as_dict()
+    normalized = _pool_settings(settings or {})
     pool = require(node, slug, "pool")
     person = require(node, steward, "person")
     with transaction(node.db):
@@ -60,6 +61,31 @@ def adopt(node: Node, slug: str, *, steward: str, settings: dict | None = None) 
             raise Forbidden(f"{steward} is not a steward of {pool.id}; only a steward can adopt governance")
         refuse_if_governed(node, pool, "governance setting")
         return _update_pool(node, pool, person, {"governance": normalized})
+
+
+def adopt_for_coop(node: Node, slug: str, *, member: str, settings: dict | None = None) -> dict:
+    """A member has the cooperative adopt governance: from then on what it sustains changes
+    only when its members pass a proposal. Its Update of itself, signed by it."""
+    normalized = read_settings({**(settings or {}), "electorate": MEMBERS}).as_dict()
+    coop = require(node, slug, "cooperative")
+    person = require(node, member, "person")
+    with transaction(node.db):
+        if not coop_store.is_member(node.db, coop.id, person.id):
+            raise Forbidden(f"{member} is not a member of {slug}; only a member can adopt governance for it")
+        refuse_if_governed(node, coop, "governance setting")
+        obj = {**public_description(node, coop), "governance": normalized}
+        activity = governance_activities.governed_update(
+            activity_id=urls.new_activity(node.url), actor=coop.id, published=now(), obj=obj)
+        pending = sign_as(node, coop, activity)
+        log_writer.append(node, [pending])
+    return pending.activity
+
+
+def _pool_settings(settings: object) -> dict:
+    normalized = read_settings(settings).as_dict()
+    if normalized["electorate"] == MEMBERS:
+        raise BadInput("members vote in a cooperative; a pool's electorate is contributors, standing or stewards")
+    return normalized
 
 
 def _update_pool(node: Node, pool: ActorRow, actor: ActorRow, fields: dict) -> dict:
@@ -109,7 +135,7 @@ def check_pool_change(change: object) -> dict:
     if "manuallyApprovesFollowers" in change and type(change["manuallyApprovesFollowers"]) is not bool:
         raise BadInput("manuallyApprovesFollowers must be true or false")
     if "governance" in change:
-        change["governance"] = read_settings(change["governance"]).as_dict()
+        change["governance"] = _pool_settings(change["governance"])
     return change
 
 
@@ -117,6 +143,11 @@ def check_coop_change(node: Node, change: object) -> dict:
     """A change of what a cooperative sustains: the full list of pools this node knows, each
     with a positive decimal weight, as `coop sustain` writes it."""
     change = check_change(change, COOP_PARAMETERS)
+    checked = {}
+    if "governance" in change:  # members always vote; quorum and majority may change
+        checked["governance"] = read_settings({**change["governance"], "electorate": MEMBERS}).as_dict()
+    if "sustains" not in change:
+        return checked
     sustains = change["sustains"]
     if type(sustains) is not list or not all(type(s) is dict and set(s) <= {"pool", "weight"} for s in sustains):
         raise BadInput('sustains must be a list of {"pool": URL, "weight": "0.5"}')
@@ -130,7 +161,7 @@ def check_coop_change(node: Node, change: object) -> dict:
         written.append({"pool": pool.id, "weight": decimal_text(weight)})
     if len({s["pool"] for s in written}) != len(written):
         raise BadInput("a pool is listed twice in sustains")
-    return {"sustains": sorted(written, key=lambda s: s["pool"])}
+    return {**checked, "sustains": sorted(written, key=lambda s: s["pool"])}
 
 
 def propose(node: Node, slug: str, *, proposer: str, title: str, change: dict, ends: datetime,
@@ -153,6 +184,9 @@ def propose(node: Node, slug: str, *, proposer: str, title: str, change: dict, e
         members = None
     else:
         target = require(node, slug, "cooperative")
+        if governed(node, target) is None:
+            raise BadInput(f"{slug} has not adopted governance: a member adopts it first with "
+                           f"`fedcommons governance adopt {slug} --coop --as NAME`")
         members = coop_store.members(node.db, target.id)
         if person.id not in members:
             raise Forbidden(f"{proposer} is not a member of {slug}; only members propose for a cooperative")

@@ -106,6 +106,7 @@ def _update(node: Node, idx: int, activity: dict) -> None:
     obj = activity.get("object")
     if isinstance(obj, dict) and "Cooperative" in types(obj):
         _sustains(node, activity, obj)
+        governance.coop_update(node, activity, obj)
         return
     if not isinstance(obj, dict) or "CommonPool" not in types(obj):
         return
