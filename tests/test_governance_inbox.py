@@ -112,11 +112,13 @@ def test_malformed_votes_and_delegations_fail_alone_and_record_nothing(node):
         {"id": f"{REMOTE}#d3", "type": ["Activity", "Delegate"], "actor": REMOTE, "object": REMOTE,
          "target": garden, "published": TODAY},
         {"id": f"{REMOTE}#u1", "type": "Undo", "actor": REMOTE, "object": f"{REMOTE}#never"},
+        {**good, "id": f"{REMOTE}#big", "object": {**good["object"], "content": "x" * 10_000}},
     ]
     size = log_store.log_size(node.db)
     outcomes = [deliver(node, activity, n) for n, activity in enumerate(broken)]
     assert [state for state, _ in outcomes[:2]] == ["failed", "failed"]  # the wrong shape: Malformed
     assert all(state in ("failed", "ignored") for state, _ in outcomes), outcomes
+    assert "bytes is not recorded" in outcomes[-1][1]
     assert log_store.log_size(node.db) == size
     # The well-formed ones after them go through.
     assert deliver(node, good, 99)[0] == "processed"

@@ -20,6 +20,17 @@ from ..store.inbox import InboxItem
 
 Result = tuple[str, str | None]
 
+# A vote or a delegation is a few hundred bytes; what is recorded stays in the log for
+# ever, so one that arrives padded to the inbox's limit is not recorded.
+MAX_RECORDED = 8192
+
+
+def too_large(item: InboxItem) -> Result | None:
+    """Why an activity is too large to record, or None."""
+    if len(item.body) > MAX_RECORDED:
+        return "ignored", f"a vote or delegation of {len(item.body)} bytes is not recorded (at most {MAX_RECORDED})"
+    return None
+
 
 def vote_of(node: Node, note: dict) -> str | None:
     """The local proposal a Note answers, or None (then it is no vote of ours)."""
@@ -32,6 +43,8 @@ def vote_of(node: Node, note: dict) -> str | None:
 def check_vote(node: Node, item: InboxItem, activity: dict, note: dict, question: str) -> Result | None:
     """Why a vote on one of our proposals is ignored, or None when it is to be recorded."""
     option = fields.text(note, "name")
+    if too_large(item):
+        return too_large(item)
     if fields.ref(activity, "actor") != item.actor:
         return "ignored", "a vote must name its actor by URL"
     if (fields.ref(note, "attributedTo") or item.actor) != item.actor:
@@ -46,6 +59,8 @@ def check_vote(node: Node, item: InboxItem, activity: dict, note: dict, question
 
 def delegation_scope(node: Node, item: InboxItem, activity: dict) -> tuple[str | None, str | None]:
     """(the local scope a Delegate is for, or None, and why it is ignored)."""
+    if too_large(item):
+        return None, too_large(item)[1]
     if fields.ref(activity, "actor") != item.actor:
         return None, "a delegation must name its actor by URL"
     scope = fields.ref(activity, "target")
@@ -62,6 +77,8 @@ def delegation_scope(node: Node, item: InboxItem, activity: dict) -> tuple[str |
 
 def revocation_scope(node: Node, item: InboxItem, activity: dict) -> str | None:
     """The local scope of the delegation an Undo takes back, when its delegator sends it."""
+    if too_large(item):
+        return None
     target = fields.ref(activity, "object")
     held = governance_store.delegation(node.db, target) if target else None
     if held is None or held.delegator != item.actor or not urls.is_local(node.url, held.scope):
