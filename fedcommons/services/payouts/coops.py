@@ -35,7 +35,7 @@ from ..actors.actors import create_actor, public_description, require
 from ..actors.follows import send_follow
 from ..actors.signing import sign_as
 from ..log import log_writer
-from ..standing.standing import replicate
+from ..standing.logs import replicate
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client
