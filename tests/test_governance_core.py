@@ -243,3 +243,17 @@ def test_a_delegation_recorded_by_someone_else_than_its_scope_counts_for_nothing
     remote = delegate(person(0), person(1), at(11))
     assert len(tally([*base, recorded(remote, at(11))]).counted) == 2
     assert len(tally([*base, recorded(remote, at(11), by=person(3))]).counted) == 1
+
+
+def test_settings_are_read_exactly_and_refused_with_the_field_named():
+    import pytest
+
+    from fedcommons.errors import BadInput
+
+    settings = read_settings({"quorum": "0.25", "majority": "2/3", "activeDays": 30})
+    assert settings.as_dict() == {"electorate": "contributors", "activeDays": 30, "quorum": "1/4", "majority": "2/3"}
+    for bad, field in (({"majority": "1"}, "majority"), ({"majority": "0.4"}, "majority"),
+                       ({"quorum": "1/0"}, "quorum"), ({"quorum": 0.1}, "quorum"), ({"activeDays": 0}, "activeDays"),
+                       ({"electorate": "everyone"}, "electorate"), ({"turnout": "1/2"}, "turnout"), ([], "object")):
+        with pytest.raises(BadInput, match=field):
+            read_settings(bad)

@@ -14,7 +14,6 @@ from fedcommons.activities import ACTOR_BASE, ACTOR_TERMS, PUBLIC, context_for
 
 QUESTION_TERMS = ("governs", "proposer", "change", "members")
 DELEGATE_TERMS = ("Delegate",)
-RECORD_TERMS = ()
 
 
 def proposal(*, activity_id: str, question_id: str, governs: str, proposer: str, title: str,

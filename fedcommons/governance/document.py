@@ -16,8 +16,7 @@ TALLY_TYPE = ["Document", "Tally"]
 
 def weight_text(value: Decimal) -> str:
     """A weight as a plain decimal string: '1', '12.5'."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def tally_document(tally: Tally, checkpoint: dict) -> dict:

@@ -62,13 +62,13 @@ def read_settings(value: object) -> Settings:
         raise BadInput(f"governance activeDays must be a whole number of days from 1 to {MAX_ACTIVE_DAYS}")
     quorum = fraction("quorum", value.get("quorum", str(DEFAULT_QUORUM)), low=Fraction(0), high=Fraction(1))
     majority = fraction("majority", value.get("majority", str(DEFAULT_MAJORITY)),
-                        low=Fraction(1, 2), high=Fraction(1), open_low=False)
+                        low=Fraction(1, 2), high=Fraction(1))
     if majority == 1:
         raise BadInput("governance majority must be below 1 (1/2 is a simple majority)")
     return Settings(electorate, days, quorum, majority)
 
 
-def fraction(name: str, text: object, *, low: Fraction, high: Fraction, open_low: bool = False) -> Fraction:
+def fraction(name: str, text: object, *, low: Fraction, high: Fraction) -> Fraction:
     """A fraction from ``"1/10"`` or ``"0.1"`` text, between ``low`` and ``high``."""
     if type(text) is not str or len(text) > 32:
         raise BadInput(f"governance {name} must be a fraction written as text, such as \"1/10\" or \"0.1\"")
@@ -76,7 +76,7 @@ def fraction(name: str, text: object, *, low: Fraction, high: Fraction, open_low
         value = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
         raise BadInput(f"governance {name} {text!r} is not a fraction such as \"1/10\" or \"0.1\"") from None
-    if value < low or value > high or (open_low and value == low):
+    if value < low or value > high:
         raise BadInput(f"governance {name} must be between {low} and {high}, got {text}")
     return value
 
