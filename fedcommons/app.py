@@ -14,17 +14,19 @@ from aiohttp import web
 from .federation.client import Client
 from .federation.delivery import DeliveryWorker
 from .federation.housekeeping import Housekeeping
+from .federation.settling import Settling
 from .federation.inbox_worker import InboxWorker
 from .federation.inbox_writer import InboxWriter
 from .federation.sync_worker import SyncWorker
 from .node import Node
 from .store.writer import Writer
 from .web import routes
-from .web.keys import CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC, WRITER
+from .web.keys import CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, SETTLING, SYNC, WRITER
 from .web.metrics import metrics_response
 
 # The keys are web/keys.py's; named here too for whoever holds an application.
-__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "SYNC", "WRITER", "make_app", "node_writer"]
+__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "SETTLING", "SYNC", "WRITER",
+           "make_app", "node_writer"]
 
 
 def make_app(node: Node, *, workers: bool = True, metrics_port: int | None = None) -> web.Application:
@@ -94,10 +96,14 @@ async def _workers(app: web.Application):
     app[INBOX] = inbox
     housekeeping = Housekeeping(app[NODE], writer=app[WRITER])
     app[HOUSEKEEPING] = housekeeping
+    settling = Settling(app[NODE], writer=app[WRITER])
+    app[SETTLING] = settling
     delivery.start()
     inbox.start()
     housekeeping.start()
+    settling.start()
     yield
+    await settling.stop()
     await housekeeping.stop()
     await inbox.stop()
     await delivery.stop()

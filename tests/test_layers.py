@@ -13,6 +13,7 @@ run and is left out (it is how a type from a higher layer is named without depen
               node.py config.py           handle (node.py), settings and key files
               keystore.py
     core      sig/ log/ ld/ standing/    pure: no I/O, nothing above them
+              governance/
               payout/ and small modules
               (activities claims credit
               effort errors fields
@@ -51,7 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("source", ("fedcommons.importers",)),
     ("store", ("fedcommons.store", "fedcommons.node", "fedcommons.config", "fedcommons.keystore")),
     ("core", (
-        "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing",
+        "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing", "fedcommons.governance",
         "fedcommons.payout", "fedcommons.books", "fedcommons.claims", "fedcommons.effort",
         "fedcommons.effort_rules", "fedcommons.activities",
         "fedcommons.fields", "fedcommons.urls", "fedcommons.errors", "fedcommons.untrusted",

@@ -66,6 +66,7 @@ from . import (  # noqa: E402,F401
     export,
     federation,
     follows,
+    governance,
     logbook,
     mirrors,
     node,

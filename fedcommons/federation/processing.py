@@ -32,11 +32,13 @@ from ..services.log import log_writer
 from ..store import actors as actor_store
 from ..store import contributions as contribution_store
 from ..store import follows as follow_store
+from ..store import governance as governance_store
 from ..store import inbox as inbox_store
 from ..store import log as log_store
 from ..store import outgoing as outgoing_store
 from ..store.db import transaction
 from ..store.inbox import InboxItem
+from . import governance_inbox
 from .ownership import same_origin
 
 log = logging.getLogger("fedcommons.processing")
@@ -124,6 +126,9 @@ async def _undo(node: Node, writer, client, item: InboxItem, activity: dict) -> 
     like = log_store.entry_by_activity(node.db, inner_id) if inner_id else None
     if like is not None and like.type == "Like" and like.actor == item.actor:
         return await _apply(writer, item, _logged(item, activity))
+    scope = governance_inbox.revocation_scope(node, item, activity)
+    if scope is not None:
+        return await _apply(writer, item, lambda node: governance_inbox.record(node, scope, activity, scope))
     return "ignored", "nothing of ours to undo"
 
 
@@ -138,8 +143,29 @@ async def _create(node: Node, writer, client, item: InboxItem, activity: dict) -
     if "Contribution" in obj_types:
         return await _contribution(node, writer, item, activity, obj)
     if "Note" in obj_types:
+        question = governance_inbox.vote_of(node, obj)
+        if question is not None:
+            return await _vote(node, writer, item, activity, obj, question)
         return await _note_claim(node, writer, client, item, obj)
     return "ignored", f"Create of {obj_types} is not handled"
+
+
+async def _vote(node: Node, writer, item: InboxItem, activity: dict, note: dict, question: str) -> Result:
+    ignored = governance_inbox.check_vote(node, item, activity, note, question)
+    if ignored is not None:
+        return ignored
+    governs = governance_store.proposal(node.db, question).governs
+    return await _apply(writer, item, lambda node: governance_inbox.record(node, governs, activity, question))
+
+
+async def _activity(node: Node, writer, client, item: InboxItem, activity: dict) -> Result:
+    """An activity typed ["Activity", ...]: of ours, a Delegate."""
+    if "Delegate" not in types(activity):
+        return "ignored", f"{types(activity)} activities are not handled"
+    scope, why = governance_inbox.delegation_scope(node, item, activity)
+    if scope is None:
+        return "ignored", why
+    return await _apply(writer, item, lambda node: governance_inbox.record(node, scope, activity, scope))
 
 
 async def _contribution(node: Node, writer, item: InboxItem, activity: dict, obj: dict) -> Result:
@@ -298,6 +324,7 @@ async def _delete(node: Node, writer, client, item: InboxItem, activity: dict) -
 
 
 HANDLERS = {
+    "Activity": _activity,
     "Follow": _follow,
     "Undo": _undo,
     "Create": _create,

@@ -61,7 +61,9 @@ class PoolRecord:
     actor: str
     stewards: object  # the raw value, or MISSING when the field was absent
     standing_method: object  # likewise
-    order_key: str  # canonical JSON of the record, to order records with equal times
+    order_key: str
+    governance: object = None  # the raw ``governance`` settings, or MISSING when absent
+    tally: object = None  # the ``tally`` an applied proposal's Update cites, or MISSING  # canonical JSON of the record, to order records with equal times
 
 
 MISSING = object()
@@ -346,6 +348,8 @@ class PoolLedger:
             return
         stewards = obj.get("stewards", MISSING)
         method = obj.get("standingMethod", MISSING)
+        governance = obj.get("governance", MISSING)
+        tally = obj.get("tally", MISSING)
         try:
             # A JSON round trip copies the values (the caller may reuse its dicts) and gives
             # a canonical text to order records that share a timestamp.
@@ -354,6 +358,10 @@ class PoolLedger:
                 fields["stewards"] = stewards
             if method is not MISSING:
                 fields["standingMethod"] = method
+            if governance is not MISSING:
+                fields["governance"] = governance
+            if tally is not MISSING:
+                fields["tally"] = tally
             order_key = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
             copy = json.loads(order_key)
         except (TypeError, ValueError):
@@ -366,6 +374,8 @@ class PoolLedger:
                 stewards=copy.get("stewards", MISSING),
                 standing_method=copy.get("standingMethod", MISSING),
                 order_key=order_key,
+                governance=copy.get("governance", MISSING),
+                tally=copy.get("tally", MISSING),
             )
         )
         self._version += 1

@@ -32,7 +32,7 @@ class ContributionStatus:
 
 def pool_method(ledger: PoolLedger, as_of: datetime) -> tuple[str, dict]:
     """The pool's (method, full parameters) in force at ``as_of``; NotFound before its Create."""
-    state = state_at(pool_states(ledger.records), micros_of(as_of))
+    state = state_at(pool_states(ledger.records, ledger.pool), micros_of(as_of))
     if state is None:
         raise NotFound(f"no Create of pool {ledger.pool} published at or before {as_of.isoformat()}")
     return state.method, state.parameters
@@ -40,7 +40,7 @@ def pool_method(ledger: PoolLedger, as_of: datetime) -> tuple[str, dict]:
 
 def stewards(ledger: PoolLedger, at: datetime) -> tuple[str, ...]:
     """The pool's stewards at ``at``, sorted; empty before the pool was created."""
-    state = state_at(pool_states(ledger.records), micros_of(at))
+    state = state_at(pool_states(ledger.records, ledger.pool), micros_of(at))
     return tuple(sorted(state.stewards)) if state else ()
 
 

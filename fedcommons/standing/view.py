@@ -62,7 +62,7 @@ class LedgerView:
 def resolve(ledger: PoolLedger, as_of: int) -> LedgerView:
     """Apply the counting rules to ``ledger`` at ``as_of`` (microseconds)."""
     cols = ledger.columns()
-    states = [s for s in pool_states(ledger.records) if s.since <= as_of]
+    states = [s for s in pool_states(ledger.records, ledger.pool) if s.since <= as_of]
     rows = _contributions(cols, as_of)
     contribution, provider, kind, minutes, published = (
         cols.contribution[rows], cols.provider[rows], cols.kind[rows],

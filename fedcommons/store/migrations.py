@@ -566,6 +566,44 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         """,
     ),
     (
+        70,
+        "governance: pools' settings, proposals and their outcomes",
+        """
+        -- Projections of the log: the governance settings of each pool or cooperative
+        -- that adopted governance, and every proposal (a Question its pool or cooperative
+        -- published), with the outcome and the Tally that settled it once it ended.
+        CREATE TABLE governed (
+            actor TEXT PRIMARY KEY REFERENCES actors (id),
+            settings TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE proposals (
+            id TEXT PRIMARY KEY,
+            governs TEXT NOT NULL,
+            entry INTEGER NOT NULL,
+            proposer TEXT,
+            title TEXT NOT NULL,
+            end_time TEXT NOT NULL,
+            outcome TEXT,
+            tally TEXT,
+            settled_at TEXT
+        );
+        CREATE INDEX proposals_governs ON proposals (governs, end_time);
+        CREATE INDEX proposals_due ON proposals (end_time) WHERE settled_at IS NULL;
+        -- Delegations as the log states them (direct, or recorded from another server),
+        -- with when each was taken back; what is in force is decided by the tally.
+        CREATE TABLE delegations (
+            id TEXT PRIMARY KEY,
+            delegator TEXT NOT NULL,
+            delegate TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            published TEXT NOT NULL,
+            revoked_at TEXT,
+            entry INTEGER NOT NULL
+        );
+        CREATE INDEX delegations_scope ON delegations (scope, delegator);
+        """,
+    ),
+    (
         80,
         "payee details for the bookkeeper, private to this node",
         """

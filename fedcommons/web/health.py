@@ -14,13 +14,13 @@ from aiohttp import web
 from ..errors import FedcommonsError
 from ..store import log as log_store
 from ..store.db import StoreError
-from .keys import DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, NODE, SYNC, WRITER
+from .keys import DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, NODE, SETTLING, SYNC, WRITER
 
 # Longer than any write the writer runs (an import batch holds the lock about 0.1 s);
 # short enough for a readiness probe's own timeout.
 WRITE_PROBE_SECONDS = 3.0
 _WORKERS = {"inbox": INBOX, "delivery": DELIVERY, "sync": SYNC, "inbox-writer": INBOX_WRITER,
-            "housekeeping": HOUSEKEEPING}
+            "housekeeping": HOUSEKEEPING, "settling": SETTLING}
 
 
 def workers(app: web.Application) -> dict[str, bool]:

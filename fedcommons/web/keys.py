@@ -11,6 +11,7 @@ from ..federation.delivery import DeliveryWorker
 from ..federation.housekeeping import Housekeeping
 from ..federation.inbox_worker import InboxWorker
 from ..federation.inbox_writer import InboxWriter
+from ..federation.settling import Settling
 from ..federation.sync_worker import SyncWorker
 from ..node import Node
 from ..store.writer import Writer
@@ -23,5 +24,6 @@ INBOX = web.AppKey("inbox", InboxWorker)
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 SYNC = web.AppKey("sync", SyncWorker)
 HOUSEKEEPING = web.AppKey("housekeeping", Housekeeping)
+SETTLING = web.AppKey("settling", Settling)  # ends proposals: counts, publishes and applies their tallies
 
 MAX_BODY = 1024 * 1024  # the largest request body the application reads

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from ..services.accounts import oauth_clients
-from . import actors, books, c2s, coops, inbox, oauth, objects, site, standing, wellknown
+from . import actors, books, c2s, coops, governance, inbox, oauth, objects, site, standing, wellknown
 from . import health, logapi, metrics, session, sign_in, templating, witness
 from .authfetch import authorized_fetch_middleware
 from .client_address import client_address_middleware
@@ -72,6 +72,11 @@ def setup(app: web.Application) -> None:
     r.add_post(ACTOR + "/inbox", inbox.receive)
     r.add_get(r"/{kind:pools}/{name:[a-z0-9_.-]+}/contributions", actors.pool_contributions)
     r.add_get(r"/{kind:pools}/{name:[a-z0-9_.-]+}/standing", standing.standing)
+    governed = r"/{kind:pools|coops}/{name:[a-z0-9_.-]+}/proposals"
+    r.add_get(governed, governance.proposals_page)
+    r.add_get(governed + "/{id:[0-9a-f]{16}}", governance.proposal_page)
+    r.add_get(governed + "/{id:[0-9a-f]{16}}/tally", governance.tally)
+    r.add_post(governed + "/{id:[0-9a-f]{16}}/vote", governance.vote)
     r.add_get(r"/pools/{name:[a-z0-9_.-]+}/pending", review.queue)
     r.add_post(r"/pools/{name:[a-z0-9_.-]+}/pending", review.decide)
     r.add_get(r"/pools/{name:[a-z0-9_.-]+}/identities", identities.identities)

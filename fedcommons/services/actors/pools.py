@@ -7,6 +7,7 @@ from ...errors import BadInput, Forbidden
 from ...node import Node, now
 from ...standing import validate_parameters
 from ...store import actors as actor_store
+from ...store import governance as governance_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
 from ..log import log_writer
@@ -14,7 +15,7 @@ from .actors import create_actor, require
 from .signing import sign_as
 
 # SPDX license expressions: identifiers joined by AND / OR / WITH, optionally in parentheses.
-_SPDX = re.compile(r"^[A-Za-z0-9.+-]+(?:\s+(?:AND|OR|WITH)\s+\(?[A-Za-z0-9.+-]+\)?)*$")
+SPDX_EXPRESSION = re.compile(r"^[A-Za-z0-9.+-]+(?:\s+(?:AND|OR|WITH)\s+\(?[A-Za-z0-9.+-]+\)?)*$")
 
 DEFAULT_STANDING = {"method": "effort/1", "parameters": {}}
 
@@ -26,7 +27,7 @@ def create_pool(node: Node, slug: str, *, name: str, stewards: list[str],
     a steward answers each Follow (`fedcommons pool approve`)."""
     if not stewards:
         raise BadInput("a pool needs at least one steward (--steward NAME)")
-    if license is not None and not _SPDX.match(license.strip("()")):
+    if license is not None and not SPDX_EXPRESSION.match(license.strip("()")):
         raise BadInput(f"--license {license!r} is not an SPDX license expression (for example MIT or CC-BY-SA-4.0)")
     steward_ids = sorted({require(node, s, "person").id for s in stewards})
     extra = {"stewards": steward_ids, "standingMethod": DEFAULT_STANDING}
@@ -50,6 +51,9 @@ def set_method(node: Node, slug: str, *, method: str, parameters: dict | None, s
     with transaction(node.db):
         if person.id not in actor_store.stewards(node.db, pool.id):
             raise Forbidden(f"{steward} is not a steward of {pool.id}; only a steward can change its method")
+        if governance_store.governance(node.db, pool.id) is not None:
+            raise Forbidden(f"{slug} has adopted governance: its standing method changes only when a proposal "
+                            f"passes (`fedcommons propose {slug} --as NAME --title TEXT --change JSON`)")
         activity = activities.update_object(
             activity_id=urls.new_activity(node.url), actor=person.id, published=now(),
             obj={"id": pool.id, "type": ["Group", "CommonPool"],

@@ -37,6 +37,7 @@ from ...store.actors import ActorRow
 from ...store.db import transaction
 from ..actors import follows
 from ..actors.signing import sign_as
+from ..governance import c2s as governance_c2s
 from ..log import log_writer
 from .c2s_input import ADDRESSING, complete, mention_hrefs, reference
 from .contributions import check_claim, contribution_activity, decide, endorse
@@ -48,6 +49,9 @@ MAX_POOL_CANDIDATES = 5  # addresses tried as the pool of a contribution that na
 
 async def submit(node: Node, writer, client, person: ActorRow, body) -> dict:
     """Act on what `person` posted to their outbox; returns the signed activity."""
+    voted = await governance_c2s.submit(node, writer, person, body)  # a vote or a delegation
+    if voted is not None:
+        return voted
     activity, everyone = complete(node.url, person, body)
     handler = _HANDLERS[types(activity)[0]]
     return await handler(node, writer, client, person, activity, everyone)

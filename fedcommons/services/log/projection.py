@@ -13,6 +13,7 @@ from ...node import Node
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import coops as coop_store
+from ..governance import projection as governance
 
 DEFAULT_METHOD = {"method": "effort/1", "parameters": {}}
 
@@ -80,6 +81,8 @@ def _create(node: Node, idx: int, activity: dict) -> None:
         _pool(node, obj)
     elif "Distribution" in obj_types:
         _distribution(node, idx, activity, obj)
+    elif "Question" in obj_types:
+        governance.question(node, idx, activity, obj)
 
 
 def _pool(node: Node, obj: dict) -> None:
@@ -103,6 +106,7 @@ def _update(node: Node, idx: int, activity: dict) -> None:
     obj = activity.get("object")
     if isinstance(obj, dict) and "Cooperative" in types(obj):
         _sustains(node, activity, obj)
+        governance.coop_update(node, activity, obj)
         return
     if not isinstance(obj, dict) or "CommonPool" not in types(obj):
         return
@@ -116,6 +120,7 @@ def _update(node: Node, idx: int, activity: dict) -> None:
         )
     if "stewards" in obj:
         actor_store.set_stewards(node.db, pool_id, list(obj["stewards"]))
+    governance.pool_update(node, pool_id, obj)
 
 
 def _sustains(node: Node, activity: dict, obj: dict) -> None:
@@ -171,6 +176,17 @@ def _undo(node: Node, idx: int, activity: dict) -> None:
     target = object_id(activity)
     if target:
         contribution_store.remove_endorsement(node.db, target)
+        governance.revocation(node, activity)
+
+
+def _activity(node: Node, idx: int, activity: dict) -> None:
+    """Activities typed ["Activity", ...]: of ours, only a Delegate."""
+    if "Delegate" in types(activity):
+        governance.delegation(node, idx, activity)
+
+
+def _add(node: Node, idx: int, activity: dict) -> None:
+    governance.recorded(node, idx, activity)
 
 
 def _delete(node: Node, idx: int, activity: dict) -> None:
@@ -184,6 +200,8 @@ def _delete(node: Node, idx: int, activity: dict) -> None:
 
 _HANDLERS = {
     "Undo": _undo,
+    "Activity": _activity,
+    "Add": _add,
     "Delete": _delete,
     "Create": _create,
     "Update": _update,

@@ -27,6 +27,7 @@ from ...payout.constraints import decimal_fraction, decimal_text
 from ...store import actors as actor_store
 from ...store import coops as coop_store
 from ...store import follows as follow_store
+from ...store import governance as governance_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
 from ..actors import remote
@@ -34,7 +35,7 @@ from ..actors.actors import create_actor, public_description, require
 from ..actors.follows import send_follow
 from ..actors.signing import sign_as
 from ..log import log_writer
-from ..standing.standing import replicate
+from ..standing.logs import replicate
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client
@@ -186,7 +187,11 @@ async def _known_pool(node: Node, client: "Client", reference: str, current: dic
 
 
 def _publish(node: Node, coop: ActorRow, sustains: list[Sustain]) -> str:
-    """Log the cooperative's Update of itself with its full ``sustains`` list, signed by it."""
+    """Log the cooperative's Update of itself with its full ``sustains`` list, signed by it;
+    Forbidden once it has adopted governance (then its members' proposals decide)."""
+    if governance_store.governance(node.db, coop.id) is not None:
+        raise Forbidden(f"{coop.name} has adopted governance: what it sustains changes only when a proposal "
+                        f"passes (`fedcommons propose {coop.name} --coop --as NAME --title ... --change JSON`)")
     obj = public_description(node, coop)
     obj["sustains"] = [{"pool": s.pool, "weight": s.weight_text} for s in sustains]
     activity = activities.update_object(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -36,9 +36,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import orjson
 
 from ... import urls
-from ...errors import BadInput, FedcommonsError, IntegrityError, NotFound
+from ...errors import BadInput, IntegrityError, NotFound
 from ...ld.canonical import canonicalize
-from ...log.merkle import Frontier, leaf_hash, root_at
+from ...log.merkle import Frontier, leaf_hash
 from ...node import NODE_NAME, Node
 from ...sig.proof import create_proof_canonical, proof_verification_method, verify_proof
 from ...standing import (
@@ -50,40 +50,13 @@ from ...standing import (
     validate_parameters,
 )
 from ...store import actors as actor_store
-from ...store import log as log_store
-from ...store import mirrors as mirror_store
-from ...store import redactions as redaction_store
 from ...untrusted import calendar_day, instant, whole_number
-from ..log.log_writer import lookup
-from ..replication import mirrors as mirror_service
-from ..replication.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
+from .logs import LogView, local_log, log_of_pool, replicated_log
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client
 
 ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class LogView:
-    """A log as this node holds it (its own, or a mirror of a peer's), read-only."""
-
-    origin: str
-    size: int  # the size of the newest checkpoint held
-    entries: Callable[[int, int], Iterator]  # rows with .body (bytes or None) and .leaf_hash
-    root_at: Callable[[int], bytes]
-    # Redacted entries: index -> the figures their notices retained (docs/methods.md, "Redaction").
-    retained: Callable[[], Mapping[int, bytes]] = dict
-
-    def checkpoint(self, tree_size: int | None = None) -> dict:
-        """``{origin, treeSize, rootHash}`` at ``tree_size`` (default: the newest checkpoint)."""
-        size = self.size if tree_size is None else tree_size
-        if type(size) is not int or size < 1:
-            raise BadInput(f"treeSize must be a whole number of entries >= 1, got {size!r}")
-        if size > self.size:
-            raise BadInput(f"treeSize {size} is beyond the {self.size} entries of the log of {self.origin}")
-        return {"origin": self.origin, "treeSize": size,
-                "rootHash": base64.b64encode(self.root_at(size)).decode("ascii")}
 
 
 @dataclass(frozen=True)
@@ -98,74 +71,6 @@ class Standing:
     def url(self) -> str:
         """The URL that recomputes this document."""
         return self.document["id"]
-
-
-def local_log(node: Node) -> LogView:
-    """This node's own log."""
-    db = node.db
-    latest = log_store.latest_checkpoint(db)
-    return LogView(
-        origin=node.config.origin,
-        size=latest[0] if latest else 0,
-        entries=lambda start, stop: log_store.iter_leaves(db, start, stop),
-        root_at=lambda size: root_at(size, lookup(node)),
-        retained=lambda: redaction_store.redacted(db),
-    )
-
-
-async def replicated_log(node: Node, client: Client, origin: str, *, peer: str, need: int) -> LogView:
-    """:func:`mirror_log`, replicated from the peer first when it holds fewer than ``need`` entries."""
-    row = mirror_store.mirror(node.db, origin)
-    if row is None or row.size < need:
-        await replicate(node, client, peer)
-    return mirror_log(node, origin, peer=peer)
-
-
-def mirror_log(node: Node, origin: str, *, peer: str) -> LogView:
-    """This node's verified mirror of the log ``origin`` of the node at ``peer`` (its base URL).
-
-    Only entries a checkpoint signed by the peer's pinned key covers are read, and never
-    from a log marked as forked.
-    """
-    row = mirror_store.mirror(node.db, origin)
-    if row is None or row.size == 0:
-        raise FedcommonsError(
-            f"this node holds no copy of the log of {origin}: replicate the log first with "
-            f"`fedcommons sync {peer}`"
-        )
-    if row.forked:
-        raise IntegrityError(f"the log of {origin} is marked as forked ({row.last_error}); its entries "
-                             f"are not used (see `fedcommons fork show {origin}`)")
-    db = node.db
-    return LogView(
-        origin=origin,
-        size=row.size,
-        entries=lambda start, stop: mirror_store.iter_entries(db, origin, start, stop),
-        root_at=lambda size: root_at(size, mirror_service.lookup(node, origin)),
-        retained=lambda: redaction_store.mirror_redacted(db, origin),
-    )
-
-
-def log_of_pool(node: Node, pool: str) -> LogView:
-    """The log a pool's facts are in: ours for a local pool, else the mirror of its home
-    node's (fedcommons pools live at ``{node}/pools/{slug}``)."""
-    if urls.is_local(node.url, pool):
-        return local_log(node)
-    base = urls.home_of_pool(pool)
-    row = mirror_store.mirror_by_url(node.db, base) if base else None
-    if row is None:
-        peer = base or "PEER_URL"
-        raise FedcommonsError(
-            f"{pool} is not a pool of this node, and the log of its home node is not replicated here: "
-            f"replicate the log first with `fedcommons sync {peer}`"
-        )
-    return mirror_log(node, row.origin, peer=base)
-
-
-async def replicate(node: Node, client: Client, peer: str) -> int:
-    """Bring the mirror of the node at ``peer`` up to its current checkpoint; the size held."""
-    pages = client.with_limits(timeout=TIMEOUT, max_bytes=MAX_PAGE_BYTES)
-    return (await sync_peer(node, pages, peer)).size
 
 
 # -- inputs ---------------------------------------------------------------------------
@@ -200,7 +105,8 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
                 retained: Mapping[int, bytes] | None = None,
                 also: Callable[[int, object], None] | None = None) -> PoolLedger:
     """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into it;
-    with ``also``, hand it each (index, parsed activity) too.
+    with ``also``, hand it each (index, parsed activity) too (the governance log and the
+    followed pool's view read them).
 
     A redacted entry (no bytes) keeps its stored leaf hash, and is read as the figures its
     redaction notice ``retained`` (by index), so a redaction changes no one's standing.
@@ -225,6 +131,12 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
         if also is not None:
             also(row.idx, activity)
     return ledger
+
+
+def add(activity: dict) -> None:
+        first(activity)
+        second(activity)
+    return add
 
 
 def compute(ledger: PoolLedger, checkpoint: dict, as_of: datetime, method: str | None = None,
@@ -328,13 +240,19 @@ async def fetch_standing(node: Node, client: Client, url: str) -> dict:
 
 def local_standing_document(node: Node, url: str) -> dict:
     """One of this node's Standing documents by URL, recomputed; NotFound for any other URL."""
+    slug, query = local_query(node, url, _STANDING_PATH, f"a Standing of this node (those are at "
+                                                         f"{node.url}/pools/SLUG/standing)")
+    return query_standing(node, slug, query).document
+
+
+def local_query(node: Node, url: str, path: re.Pattern, what: str) -> tuple[str, dict]:
+    """(the first group of ``path`` matched by the path of ``url`` below the node's URL, its
+    query as a mapping of strings); NotFound, saying ``url`` is not ``what``, otherwise."""
     parts = urlsplit(url)
-    path = parts.path[len(urlsplit(node.url).path):]
-    match = _STANDING_PATH.fullmatch(path)
+    match = path.fullmatch(parts.path[len(urlsplit(node.url).path):]) if urls.is_local(node.url, url) else None
     if match is None:
-        raise NotFound(f"{url} is not a Standing of this node (those are at {node.url}/pools/SLUG/standing)")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    return query_standing(node, match.group(1), query).document
+        raise NotFound(f"{url} is not {what}")
+    return match.group(1), {key: values[-1] for key, values in parse_qs(parts.query).items()}
 
 
 async def verify_standing(node: Node, client: Client, document: dict) -> Check:
@@ -346,12 +264,36 @@ async def verify_standing(node: Node, client: Client, document: dict) -> Check:
     problem = _shape_problem(document)
     if problem:
         return Check(False, problem)
+    log = await signed_log(node, client, document, document["pool"])
+    if isinstance(log, Check):
+        return log
+    checkpoint = document["checkpoint"]
+    frontier = Frontier.empty()
+    ledger = read_ledger(log.entries(0, checkpoint["treeSize"]), document["pool"], frontier, log.retained())
+    wrong = root_check(frontier, checkpoint)
+    if wrong is not None:
+        return wrong
+    origin, size = checkpoint["origin"], checkpoint["treeSize"]
+    try:
+        as_of = parse_as_of(document["asOf"])
+        expected, result = compute(ledger, checkpoint, as_of, document["method"], document["parameters"])
+    except (BadInput, NotFound) as exc:
+        return Check(False, f"cannot recompute it: {exc}", tree_size=size, origin=origin)
+    difference = first_difference(document, expected)
+    return Check(difference is None, difference, rows=len(result.rows), tree_size=size, origin=origin)
+
+
+async def signed_log(node: Node, client: Client, document: dict, subject: str) -> LogView | Check:
+    """The log a signed document (a Standing, a Tally) says it was computed from, as this
+    node holds it (replicated from the issuer first if need be), or the failed Check: the
+    proof must be by the home node of ``subject``, whose log it must name, and the log held
+    must reach the document's ``treeSize``."""
     checkpoint = document["checkpoint"]
     origin, size = checkpoint["origin"], checkpoint["treeSize"]
-    issuer = await _issuer(node, client, document)
-    if isinstance(issuer, str):
-        return Check(False, issuer, origin=origin)
-    log_origin, peer = issuer
+    found = await issuer(node, client, document, subject)
+    if isinstance(found, str):
+        return Check(False, found, origin=origin)
+    log_origin, peer = found
     if origin != log_origin:
         return Check(False, f"the document names the log {origin}, but its issuer's log is {log_origin}",
                      origin=origin)
@@ -362,31 +304,30 @@ async def verify_standing(node: Node, client: Client, document: dict) -> Check:
     if size > log.size:
         return Check(False, f"the log of {origin} held here has {log.size} entries, fewer than the "
                             f"document's treeSize {size}", origin=origin)
-    frontier = Frontier.empty()
-    ledger = read_ledger(log.entries(0, size), document["pool"], frontier, log.retained())
+    return log
+
+
+def root_check(frontier: Frontier, checkpoint: dict) -> Check | None:
+    """A failed Check when the entries rehashed into ``frontier`` do not have the
+    checkpoint's root; None when they do."""
     root = base64.b64encode(frontier.root()).decode("ascii")
-    if root != checkpoint["rootHash"]:
-        return Check(False, f"the first {size} entries of the log of {origin} have root {root}, "
-                            f"not the document's rootHash {checkpoint['rootHash']}", tree_size=size, origin=origin)
-    try:
-        as_of = parse_as_of(document["asOf"])
-        expected, result = compute(ledger, checkpoint, as_of, document["method"], document["parameters"])
-    except (BadInput, NotFound) as exc:
-        return Check(False, f"cannot recompute it: {exc}", tree_size=size, origin=origin)
-    difference = first_difference(document, expected)
-    return Check(difference is None, difference, rows=len(result.rows), tree_size=size, origin=origin)
+    if root == checkpoint["rootHash"]:
+        return None
+    size, origin = checkpoint["treeSize"], checkpoint["origin"]
+    return Check(False, f"the first {size} entries of the log of {origin} have root {root}, "
+                        f"not the document's rootHash {checkpoint['rootHash']}", tree_size=size, origin=origin)
 
 
 def first_difference(document: dict, expected: dict) -> str | None:
     """The first figure (or input) where ``document`` differs from the recomputed ``expected``."""
     for field in ("pool", "method", "parameters", "asOf", "checkpoint"):
         if document.get(field) != expected[field]:
-            return (f"{field} is {_show(document.get(field))} in the document, "
-                    f"{_show(expected[field])} recomputed")
+            return (f"{field} is {show(document.get(field))} in the document, "
+                    f"{show(expected[field])} recomputed")
     stated: dict[str, dict] = {}
     for row in document["standings"]:
         if not isinstance(row, dict) or not isinstance(row.get("contributor"), str):
-            return f"a row of standings is not {{contributor, score, share}}: {_show(row)}"
+            return f"a row of standings is not {{contributor, score, share}}: {show(row)}"
         if row["contributor"] in stated:
             return f"{row['contributor']} is listed twice"
         stated[row["contributor"]] = row
@@ -410,27 +351,35 @@ _STANDING_PATH = re.compile(r"/pools/([a-z0-9_.-]+)/standing")
 
 def _shape_problem(document: object) -> str | None:
     """What makes ``document`` not a Standing at all, or None."""
+    return shape_problem(document, "Standing", (("pool", str), ("method", str), ("parameters", dict),
+                                                ("asOf", str), ("checkpoint", dict), ("standings", list)))
+
+
+def shape_problem(document: object, kind: str, fields: tuple[tuple[str, type], ...]) -> str | None:
+    """What makes ``document`` not a signed document of type ``kind`` (with ``fields`` of
+    those types and a checkpoint) at all, or None."""
     if not isinstance(document, dict):
         return "it is not a JSON object"
     kinds = document.get("type")
-    if "Standing" not in (kinds if isinstance(kinds, list) else [kinds]):
-        return f"it is a {_show(kinds)}, not a Standing"
-    for field, kind in (("pool", str), ("method", str), ("parameters", dict), ("asOf", str),
-                        ("checkpoint", dict), ("standings", list)):
-        if not isinstance(document.get(field), kind):
-            return f"its {field} is missing or not a {kind.__name__}"
-    checkpoint = document["checkpoint"]
-    if not (isinstance(checkpoint.get("origin"), str) and type(checkpoint.get("treeSize")) is int
-            and checkpoint["treeSize"] >= 1 and isinstance(checkpoint.get("rootHash"), str)):
+    if kind not in (kinds if isinstance(kinds, list) else [kinds]):
+        return f"it is a {show(kinds)}, not a {kind}"
+    for field, expected in fields:
+        if not isinstance(document.get(field), expected):
+            return f"its {field} is missing or not a {expected.__name__}"
+    checkpoint = document.get("checkpoint")
+    if not (isinstance(checkpoint, dict) and isinstance(checkpoint.get("origin"), str)
+            and type(checkpoint.get("treeSize")) is int and checkpoint["treeSize"] >= 1
+            and isinstance(checkpoint.get("rootHash"), str)):
         return "its checkpoint is not {origin, treeSize, rootHash}"
     return None
 
 
-async def _issuer(node: Node, client: Client, document: dict) -> tuple[str, str] | str:
+async def issuer(node: Node, client: Client, document: dict, subject: str) -> tuple[str, str] | str:
     """(log origin, base URL) of the node whose proof the document carries, or the problem.
 
-    Only a pool's home node speaks for it: the issuer must be the instance actor of the
-    pool's origin, and the proof must verify with that actor's key.
+    Only the home node of ``subject`` (the pool, or the governed pool or cooperative)
+    speaks for it: the issuer must be the instance actor of that origin, and the proof
+    must verify with that actor's key.
     """
     issuer = document.get("attributedTo")
     key_id = proof_verification_method(document)
@@ -438,8 +387,8 @@ async def _issuer(node: Node, client: Client, document: dict) -> tuple[str, str]
         return "the document carries no Data Integrity proof"
     if not isinstance(issuer, str):
         return "the document does not say which node issued it (attributedTo)"
-    if not urls.same_origin(issuer, document["pool"]):
-        return f"{issuer} signed it, but the pool {document['pool']} lives on another server"
+    if not urls.same_origin(issuer, subject):
+        return f"{issuer} signed it, but {subject} lives on another server"
     if issuer == node.actor_id:
         actor = actor_store.local_actor(node.db, NODE_NAME, "node")
         if key_id != actor.ed25519_key_id:
@@ -464,6 +413,7 @@ def percent(share: str) -> str:
     return f"{Decimal(share) * 100:.2f}%"
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
+    """A value as JSON for a message, cut at 200 characters."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= 200 else text[:197] + "..."

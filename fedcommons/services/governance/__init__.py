@@ -1,0 +1,1 @@
+"""Governance: proposals, votes, delegations and their tallies (see fedcommons.governance)."""
