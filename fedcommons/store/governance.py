@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from .database import Database
 
 
 @dataclass(frozen=True)

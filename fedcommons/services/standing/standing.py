@@ -133,12 +133,6 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
     return ledger
 
 
-def add(activity: dict) -> None:
-        first(activity)
-        second(activity)
-    return add
-
-
 def compute(ledger: PoolLedger, checkpoint: dict, as_of: datetime, method: str | None = None,
             parameters: dict | None = None) -> tuple[dict, StandingResult]:
     """The unsigned document (with ``id``) and the result, from a ledger read up to ``checkpoint``.
