@@ -83,6 +83,7 @@ class Pending:
     revision: Revision
     parent_size: int | None
     flags: set[str] = field(default_factory=set)
+    final: bool = False  # no later revision can flag it any more
 
 
 class PageWindow:
@@ -128,6 +129,8 @@ class PageWindow:
     def drain(self) -> list[Pending]:
         """The revisions still open, oldest first: the page has no more revisions."""
         rest = [entry for entry in self.open if isinstance(entry, Pending)]
+        for pending in rest:
+            pending.final = True
         self.open.clear()
         return rest
 
@@ -139,7 +142,10 @@ class PageWindow:
             return None
         out = self.open.popleft()
         self.sizes.pop(_revision(out).id, None)
-        return out if isinstance(out, Pending) else None
+        if not isinstance(out, Pending):
+            return None
+        out.final = True
+        return out
 
 
 def _revision(entry: Pending | Revision) -> Revision:
