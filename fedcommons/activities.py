@@ -20,6 +20,8 @@ CONTRIBUTION_TERMS = ("Contribution", "Measure", "provider", "receiver", "action
                       "effortQuantity", "hasUnit", "hasNumericalValue", "evidence", "claim")
 # Only imported contributions carry importKey: the others keep their bytes as they were.
 IMPORTED_CONTRIBUTION_TERMS = (*CONTRIBUTION_TERMS, "importKey")
+# Contributions read from a source (git, citations) name the work and the effort rule.
+SOURCED_CONTRIBUTION_TERMS = (*CONTRIBUTION_TERMS, "sourceKey", "effortRule", "method", "parameters")
 # Actor and pool descriptions also carry their keys: security v1 (publicKey) and
 # multikey v1 (Multikey), as on the actor documents we serve.
 ACTOR_TERMS = ("CommonPool", "Cooperative", "assertionMethod", "manuallyApprovesFollowers",
@@ -46,12 +48,14 @@ def contribution(
     *, activity_id: str, contribution_id: str, actor: str, provider: str, pool: str,
     pool_name: str, provider_name: str, minutes: int, kind: str, summary: str, published: str,
     evidence: list[str] | None = None, claim: str | None = None, cc: list[str] | None = None,
-    import_key: str | None = None,
+    import_key: str | None = None, source_key: str | None = None, effort_rule: dict | None = None,
 ) -> dict:
     """Create{["Note", "Contribution"]}: `provider` put `minutes` of `kind` work into `pool`.
 
     `actor` is the provider, or the pool itself when it records a claim read from a Note.
-    `import_key` names the row of a bulk import the contribution was read from.
+    `import_key` names the row of a bulk import the contribution was read from;
+    `source_key` the work a source import read it from, and `effort_rule` the rule
+    (``{"method", "parameters"}``) that gave its effort.
     """
     text = f"{provider_name} put {format_effort(minutes)} of {kind} into {pool_name}: {summary}"
     to = [pool] if actor != pool else [provider]
@@ -77,8 +81,13 @@ def contribution(
         obj["claim"] = claim
     if import_key:
         obj["importKey"] = import_key
+    if source_key:
+        obj["sourceKey"] = source_key
+        obj["effortRule"] = effort_rule
+    terms = (SOURCED_CONTRIBUTION_TERMS if source_key else
+             IMPORTED_CONTRIBUTION_TERMS if import_key else CONTRIBUTION_TERMS)
     return {
-        "@context": _context(IMPORTED_CONTRIBUTION_TERMS if import_key else CONTRIBUTION_TERMS),
+        "@context": _context(terms),
         "id": activity_id,
         "type": "Create",
         "actor": actor,

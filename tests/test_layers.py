@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("fedcommons.store", "fedcommons.node", "fedcommons.config", "fedcommons.keystore")),
     ("core", (
         "fedcommons.sig", "fedcommons.log", "fedcommons.ld", "fedcommons.standing",
-        "fedcommons.payout", "fedcommons.claims", "fedcommons.effort", "fedcommons.activities",
+        "fedcommons.payout", "fedcommons.claims", "fedcommons.effort", "fedcommons.effort_rules", "fedcommons.activities",
         "fedcommons.fields", "fedcommons.urls", "fedcommons.errors", "fedcommons.untrusted",
         "fedcommons.rate_limit",
     )),

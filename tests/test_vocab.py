@@ -345,7 +345,7 @@ def test_inline_contexts_in_readme_copy_our_definitions_exactly():
 def test_readme_examples_cover_what_the_design_requires():
     contributions = examples_with(AS + "Note", FC + "Contribution")
     (create,) = [e for e in contributions
-                 if not {FC + "claim", FC + "importKey"} & set(node_of_type(e, FC + "Contribution"))]
+                 if not {FC + "claim", FC + "importKey", FC + "sourceKey"} & set(node_of_type(e, FC + "Contribution"))]
     contribution = node_of_type(create, FC + "Contribution")
     assert node_of_type(create, AS + "Create")[AS + "object"][0]["@id"] == contribution["@id"]
     assert contribution[VF + "action"] == [{"@id": VF + "work"}]
@@ -357,6 +357,14 @@ def test_readme_examples_cover_what_the_design_requires():
     (imported,) = [e for e in contributions if FC + "importKey" in node_of_type(e, FC + "Contribution")]
     (key,) = node_of_type(imported, FC + "Contribution")[FC + "importKey"]
     assert key["@value"].startswith("sha256:")
+
+    (read,) = [e for e in contributions if FC + "sourceKey" in node_of_type(e, FC + "Contribution")]
+    node = node_of_type(read, FC + "Contribution")
+    assert node[FC + "sourceKey"][0]["@value"].startswith("git:")
+    assert node_of_type(read, AS + "Create")[AS + "actor"] == [{"@id": node[VF + "receiver"][0]["@id"]}]
+    rule = node[FC + "effortRule"][0]
+    assert rule[FC + "method"] == [{"@value": "sessions/1"}]
+    assert rule[FC + "parameters"][0]["@type"] == "@json"
 
     (accept,) = examples_with(AS + "Accept")
     accepted = node_of_type(accept, AS + "Accept")[AS + "object"]

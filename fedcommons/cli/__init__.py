@@ -53,6 +53,7 @@ def main(ctx: click.Context, home: str | None) -> None:
 # Importing the command modules registers their commands on `main`.
 from . import (  # noqa: E402,F401
     accounts,
+    aliases,
     actors,
     contributions,
     coops,
@@ -63,6 +64,7 @@ from . import (  # noqa: E402,F401
     mirrors,
     node,
     settings,
+    sources,
     standing,
 )
 

@@ -25,7 +25,9 @@ class Person:
 
     ``identity`` is the alias key, namespaced by kind: ``email:alice@example.org``,
     ``orcid:0000-0002-1825-0097``, ``mediawiki:<wiki>:<user id>``. ``share`` is this
-    person's part of the item's effort; None everywhere means equal parts.
+    person's part of the item's effort; None everywhere means equal parts. ``aka`` are
+    other identities the source says are the same person (the addresses a ``.mailmap``
+    folds into this one): shown to stewards as suggestions, never applied by themselves.
     """
 
     identity: str
@@ -34,6 +36,7 @@ class Person:
     share: Fraction | None = None
     bot: bool = False
     anonymous: bool = False  # an IP address or a temporary account: never mints
+    aka: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

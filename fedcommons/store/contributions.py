@@ -64,6 +64,17 @@ def known(db: Database, contribution_ids: Iterable[str]) -> set[str]:
     return found
 
 
+def contributions_by_id(db: Database, contribution_ids: Iterable[str]) -> list[ContributionRow]:
+    """The recorded contributions among the ids (in no particular order)."""
+    found: list[ContributionRow] = []
+    ids = iter(contribution_ids)
+    while chunk := list(islice(ids, 500)):
+        marks = ", ".join("?" * len(chunk))
+        found.extend(ContributionRow(*row) for row in db.conn.execute(
+            f"SELECT {_COLUMNS} FROM contributions WHERE id IN ({marks})", chunk))
+    return found
+
+
 def decide(db: Database, contribution_id: str, status: str, decided_by: str,
            reason: str | None, entry: int) -> None:
     """Record a steward's validation or rejection."""

@@ -432,6 +432,81 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
         """,
     ),
+    (
+        10,
+        "imports from sources of peer production: sources, runs, aliases, waiting items",
+        """
+        -- A source a pool imports from (a git repository, citation metadata), how its items
+        -- become contributions (settings, JSON), and where the last run stopped (cursor).
+        CREATE TABLE import_sources (
+            name TEXT PRIMARY KEY,
+            pool TEXT NOT NULL,
+            type TEXT NOT NULL,
+            location TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            cursor TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE import_runs (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            pool TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            items INTEGER NOT NULL DEFAULT 0,
+            recorded INTEGER NOT NULL DEFAULT 0,
+            waiting INTEGER NOT NULL DEFAULT 0,
+            bots INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            minutes TEXT NOT NULL DEFAULT '{}',
+            validated INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX import_runs_pool ON import_runs (pool, id);
+        -- Private: a source identity (an e-mail address, an ORCID) is an actor of a pool once
+        -- a steward confirms it. Never served, never logged.
+        CREATE TABLE aliases (
+            pool TEXT NOT NULL,
+            key TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            confirmed_by TEXT NOT NULL,
+            confirmed_at TEXT NOT NULL,
+            PRIMARY KEY (pool, key)
+        );
+        -- Private: every identity a pool's sources named, the name it went by, the other
+        -- identities the source says are the same person (a .mailmap's groupings, JSON).
+        CREATE TABLE import_identities (
+            pool TEXT NOT NULL,
+            key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            aka TEXT NOT NULL DEFAULT '[]',
+            bot INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (pool, key)
+        );
+        -- Private: an item's part for an identity with no alias yet, recorded once one is
+        -- confirmed (data: the contribution to make, JSON).
+        CREATE TABLE import_waiting (
+            pool TEXT NOT NULL,
+            key TEXT NOT NULL,
+            item TEXT NOT NULL,
+            run INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (pool, key, item)
+        );
+        -- sessions/1 needs each person's previous item: where a source's last run left it.
+        CREATE TABLE import_sessions (
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            last TEXT NOT NULL,
+            PRIMARY KEY (source, key)
+        );
+        -- Which run recorded which contribution, so a steward validates a run's items.
+        CREATE TABLE import_recorded (
+            contribution TEXT PRIMARY KEY,
+            run INTEGER NOT NULL
+        );
+        CREATE INDEX import_recorded_run ON import_recorded (run);
+        """,
+    ),
 ]
 
 

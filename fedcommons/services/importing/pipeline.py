@@ -1,0 +1,294 @@
+"""The one path every source's items take into the log.
+
+A source (``importers/``) only reads: it yields items and cursors. :func:`import_source`
+does the rest, batch by batch:
+
+1. skips merges (unless the source's settings keep them) and reverts;
+2. leaves out bots (the item's flag, or a name or identity matching the settings' patterns)
+   and anonymous people: they never mint;
+3. gives each person their part of the item's effort under the source's rule (equal parts
+   unless the source gives shares; see ``effort_rules``);
+4. maps each source identity to an actor through the pool's steward-confirmed aliases; a
+   part whose identity has no alias waits (privately) and is recorded when one is confirmed
+   (``aliases.confirm``);
+5. signs a ``Create{Contribution}`` by the pool for each mapped person (the person is the
+   ``provider``; it is pending until a steward validates it), naming the work's public key
+   (``sourceKey``) and the rule (``effortRule``);
+6. appends the batch, the waiting parts and the source's cursor in one transaction.
+
+So a killed run loses at most the batch it was in, and resumes from the last saved cursor;
+contribution ids derive from the pool, the item's key and the actor, so reading an item
+again (a resumed run, a rewritten history, an alias confirmed twice) adds nothing twice.
+No source identity (an e-mail address) ever enters the log: only actors, the item's public
+key, its summary and its evidence URL do.
+"""
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from datetime import datetime, timezone
+from itertools import islice
+from typing import Callable
+
+from ... import activities, urls
+from ...effort_rules import Rule, item_minutes, rule as make_rule, session_minutes, split
+from ...errors import BadInput
+from ...importers.items import MERGE, REVERT, REVERTED, Item, Person, Read, Source
+from ...node import Node, now
+from ...store import actors as actor_store
+from ...store import contributions as contribution_store
+from ...store import imports as import_store
+from ...store.actors import ActorRow
+from ...store.db import transaction
+from ..actors.signing import sign_as
+from ..contributions.contributions import MAX_SUMMARY, check_fields, followers_of
+from ..log import log_writer
+from .importing import BATCH
+
+# Accounts that are bots by their name or identity, unless a source's settings say otherwise.
+DEFAULT_BOTS = ("*[bot]*", "*[bot]@*", "dependabot*", "renovate*")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a source's items become contributions."""
+
+    rule: Rule
+    kind: str
+    bots: tuple[str, ...] = DEFAULT_BOTS
+    merges: bool = False
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule.name, "parameters": dict(self.rule.parameters), "kind": self.kind,
+                "bots": list(self.bots), "merges": self.merges}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Settings":
+        return cls(make_rule(data["rule"], data.get("parameters")), data["kind"],
+                   tuple(data.get("bots", DEFAULT_BOTS)), bool(data.get("merges", False)))
+
+
+@dataclass
+class Summary:
+    """What a run read and what became of it."""
+
+    run: int | None = None
+    items: int = 0       # items read
+    recorded: int = 0    # contributions appended to the log
+    already: int = 0     # contributions found in the log already
+    waiting: int = 0     # parts waiting for an alias
+    bots: int = 0        # parts of bots, left out
+    skipped: int = 0     # merges and reverts, left out
+    minutes: dict[str, int] = field(default_factory=dict)  # recorded minutes by rule
+    validated: int = 0
+
+
+@lru_cache(maxsize=64)
+def _pattern(patterns: tuple[str, ...]) -> re.Pattern:
+    # Only `*` is special: `[bot]` is meant literally, not as a character class.
+    return re.compile("|".join(".*".join(re.escape(part) for part in p.lower().split("*")) for p in patterns))
+
+
+def is_bot(person: Person, patterns: tuple[str, ...]) -> bool:
+    """A bot by the source's flag, or by its name or identity (without its ``email:``
+    prefix) matching one of the patterns, in which ``*`` matches anything and case is ignored."""
+    if person.bot:
+        return True
+    if not patterns:
+        return False
+    pattern = _pattern(patterns)
+    identity = person.identity.split(":", 1)[-1]
+    return bool(pattern.fullmatch(person.name.lower()) or pattern.fullmatch(identity.lower()))
+
+
+def utc(moment: datetime) -> str:
+    """A source's timezone-aware time as the log writes times."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def contribution_id(node: Node, pool: str, item_key: str, actor: str) -> str:
+    """The id of the contribution an item makes for an actor in a pool: always the same."""
+    return urls.imported_contribution(node.url, pool, f"{item_key} {actor}")
+
+
+class Names:
+    """Actors' display names for the contribution text, looked up once each."""
+
+    def __init__(self, node: Node):
+        self.node, self.cache = node, {}
+
+    def __call__(self, actor: str) -> str:
+        if actor not in self.cache:
+            row = actor_store.actor(self.node.db, actor)
+            self.cache[actor] = (row.display_name or row.name) if row else actor
+        return self.cache[actor]
+
+
+def signed_contribution(node: Node, pool: ActorRow, actor: str, actor_name: str, data: dict) -> log_writer.Pending:
+    """The pool's signed Create{Contribution} for one person's part of an item."""
+    activity = activities.contribution(
+        activity_id=urls.new_activity(node.url),
+        contribution_id=contribution_id(node, pool.id, data["key"], actor),
+        actor=pool.id, provider=actor, pool=pool.id, pool_name=pool.display_name or pool.name,
+        provider_name=actor_name, minutes=data["minutes"], kind=data["kind"], summary=data["summary"],
+        published=data["published"], evidence=data["evidence"], cc=followers_of(pool),
+        source_key=data["key"], effort_rule=data["rule"],
+    )
+    # Built from checked strings and whole numbers with our own ASCII keys.
+    return sign_as(node, pool, activity, plain=True)
+
+
+class _Run:
+    """The state of one run: settings, the sessions/1 clock of each identity, the counts."""
+
+    def __init__(self, node: Node, row: import_store.SourceRow, settings: Settings, dry_run: bool):
+        self.node, self.row, self.settings, self.dry_run = node, row, settings, dry_run
+        self.pool = actor_store.actor(node.db, row.pool)
+        if self.pool is None:
+            raise BadInput(f"the pool {row.pool} of source {row.name!r} is not on this node")
+        self.rule = settings.rule
+        self.described = settings.rule.describe()
+        self.lasts: dict[str, datetime] = {}
+        self.names = Names(node)
+        self.summary = Summary()
+
+    def parts(self, item: Item) -> tuple[list[tuple[Person, int]], int]:
+        """(person, minutes) for each person who mints, and how many bots were left out."""
+        people: dict[str, Person] = {}
+        bots = 0
+        for person in item.people:
+            if person.anonymous or person.identity in people:
+                continue
+            if is_bot(person, self.settings.bots):
+                bots += 1
+                continue
+            people[person.identity] = person
+        chosen = list(people.values())
+        shares = [p.share for p in chosen]
+        if self.rule.name == "sessions/1":
+            minutes = []
+            for index, person in enumerate(chosen):
+                previous = self.lasts.get(person.identity)
+                own = session_minutes(self.rule, item.time, previous)
+                minutes.append(split(own, shares)[index])
+                if previous is None or item.time > previous:
+                    self.lasts[person.identity] = item.time
+        else:
+            minutes = split(item_minutes(self.rule, item.metrics), shares)
+        return list(zip(chosen, minutes)), bots
+
+    def load_lasts(self, reads: list[Read]) -> None:
+        """The sessions/1 clocks of the batch's identities not seen yet in this run."""
+        if self.rule.name != "sessions/1":
+            return
+        missing = {p.identity for r in reads for p in r.item.people} - set(self.lasts)
+        if missing:
+            for key, last in import_store.session_lasts(self.node.db, self.row.name, missing).items():
+                self.lasts[key] = datetime.fromisoformat(last.replace("Z", "+00:00"))
+
+    def data(self, item: Item, minutes: int) -> dict:
+        summary = " ".join(item.summary.split())[:MAX_SUMMARY] or item.key
+        return {"key": item.key, "published": utc(item.time), "summary": summary,
+                "evidence": [item.evidence] if item.evidence else [], "minutes": minutes,
+                "kind": self.settings.kind, "rule": self.described}
+
+
+def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dry_run: bool = False,
+                  batch: int = BATCH, progress: Callable[[int], None] | None = None) -> Summary:
+    """Read `source` from the cursor saved for `row` and record what it yields; see the
+    module docstring. With `dry_run`, compute the same summary and write nothing."""
+    if batch < 1:
+        raise BadInput(f"the batch size must be at least 1, not {batch}")
+    run = _Run(node, row, Settings.from_json(row.settings), dry_run)
+    summary = run.summary
+    if not dry_run:
+        with transaction(node.db):
+            summary.run = import_store.start_run(node.db, row.name, row.pool, now())
+    reads = iter(source.read(row.cursor))
+    while chunk := list(islice(reads, batch)):
+        _one_batch(run, chunk)
+        if progress:
+            progress(len(chunk))
+    if not dry_run:
+        with transaction(node.db):
+            import_store.finish_run(node.db, summary.run, now())
+    return summary
+
+
+def _one_batch(run: _Run, reads: list[Read]) -> None:
+    node, pool, summary = run.node, run.pool, run.summary
+    run.load_lasts(reads)
+    touched: dict[str, datetime] = {}
+    mapped_keys = {p.identity for r in reads for p in r.item.people}
+    aliases = import_store.aliases_for(node.db, pool.id, mapped_keys)
+    counts = Summary()
+    to_record: dict[str, tuple[str, dict]] = {}  # contribution id -> (actor, data)
+    waiting: list[tuple[str, str, int, dict]] = []
+    seen: dict[str, tuple[str, str, list, bool]] = {}
+    for read in reads:
+        item = read.item
+        counts.items += 1
+        for person in item.people:
+            if person.identity not in seen and not person.anonymous:
+                seen[person.identity] = (person.identity, person.name, list(person.aka),
+                                         is_bot(person, run.settings.bots))
+        if item.flags & {REVERT, REVERTED} or (MERGE in item.flags and not run.settings.merges):
+            counts.skipped += 1
+            continue
+        parts, bots = run.parts(item)
+        counts.bots += bots
+        for person, _ in parts:
+            touched[person.identity] = run.lasts.get(person.identity, item.time)
+        by_actor: dict[str, int] = {}
+        for person, minutes in parts:
+            actor = aliases.get(person.identity)
+            if actor is None:
+                waiting.append((person.identity, item.key, summary.run or 0, run.data(item, minutes)))
+            else:
+                by_actor[actor] = by_actor.get(actor, 0) + minutes
+        for actor, minutes in by_actor.items():
+            to_record[contribution_id(node, pool.id, item.key, actor)] = (actor, run.data(item, minutes))
+    known = contribution_store.known(node.db, to_record)
+    fresh = [(cid, actor, data) for cid, (actor, data) in to_record.items() if cid not in known]
+    if run.dry_run:
+        _count(summary, counts, fresh, len(to_record) - len(fresh), len(waiting), run.rule.name)
+        return
+    # Signing is most of the work: done before taking the write lock.
+    signed = [(cid, data, signed_contribution(node, pool, actor, run.names(actor), data))
+              for cid, actor, data in fresh]
+    with transaction(node.db):
+        # Another run may have recorded some of them since.
+        still = contribution_store.known(node.db, [cid for cid, _, _ in signed])
+        signed = [s for s in signed if s[0] not in still]
+        log_writer.append(node, [p for _, _, p in signed])
+        import_store.add_recorded(node.db, [(cid, summary.run) for cid, _, _ in signed])
+        new_waiting = import_store.add_waiting(node.db, pool.id, waiting) if waiting else 0
+        import_store.note_identities(node.db, pool.id, list(seen.values()))
+        if touched:
+            import_store.set_session_lasts(node.db, run.row.name, {k: utc(v) for k, v in touched.items()})
+        import_store.set_cursor(node.db, run.row.name, reads[-1].cursor)
+        recorded = [(cid, data) for cid, data, _ in signed]
+        minutes = {run.rule.name: sum(d["minutes"] for _, d in recorded)} if recorded else {}
+        import_store.add_to_run(node.db, summary.run, items=counts.items, recorded=len(recorded),
+                                waiting=new_waiting, bots=counts.bots, skipped=counts.skipped, minutes=minutes)
+    _count(summary, counts, recorded, len(to_record) - len(recorded), new_waiting, run.rule.name)
+
+
+def _count(summary: Summary, counts: Summary, recorded: list, already: int, waiting: int, rule: str) -> None:
+    summary.items += counts.items
+    summary.skipped += counts.skipped
+    summary.bots += counts.bots
+    summary.recorded += len(recorded)
+    summary.already += already
+    summary.waiting += waiting
+    minutes = sum(entry[-1]["minutes"] for entry in recorded)
+    if recorded:
+        summary.minutes[rule] = summary.minutes.get(rule, 0) + minutes
+
+
+def check_kind(node: Node, kind: str) -> str:
+    """A kind the node knows, normalised as contributions write it; BadInput otherwise."""
+    kind = (kind or "").strip().lower().lstrip("#")
+    check_fields(node.config.kinds, kind=kind, summary="-", evidence=())
+    return kind
+

@@ -1,0 +1,161 @@
+"""Sources a pool imports from, their runs, and a steward's validation of a run.
+
+A type of source is one entry of :data:`SOURCE_TYPES`: the command-line option that names
+it, how to check a location before anything is saved, how to open it for reading, and the
+effort rule it uses unless told otherwise. The CLI builds its options from this table, so
+a new source (a citation file, a wiki) is one entry here.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ... import activities, urls
+from ...effort_rules import rule as make_rule
+from ...errors import BadInput, Conflict, Forbidden, NotFound
+from ...importers import git
+from ...importers.items import Source
+from ...node import Node, now
+from ...store import actors as actor_store
+from ...store import contributions as contribution_store
+from ...store import imports as import_store
+from ...store.db import transaction
+from ...urls import check_name
+from ..actors.actors import require
+from ..actors.signing import sign_as
+from ..log import log_writer
+from .importing import BATCH
+from .pipeline import DEFAULT_BOTS, Settings, check_kind, import_source
+
+__all__ = ["BATCH", "SOURCE_TYPES", "add_source", "import_source", "open_source", "source_rows",
+           "validate_run"]
+
+
+@dataclass(frozen=True)
+class SourceType:
+    """One kind of source: how it is named, checked and opened."""
+
+    option: str                               # the CLI option giving its location
+    help: str                                 # that option's help text
+    check: Callable[[str], str]               # location -> normalised location, or BadInput
+    open: Callable[[str, dict], Source]       # (location, settings) -> a source to read
+    rule: str                                 # the effort rule unless one is given
+    kind: str                                 # the kind unless one is given
+
+
+SOURCE_TYPES: dict[str, SourceType] = {
+    "git": SourceType(
+        option="--git", help="a git repository (a work tree or a bare repository)",
+        check=git.check_repository,
+        open=lambda location, s: git.GitSource(location, evidence=s.get("evidence"), merges=s.get("merges", False)),
+        rule="sessions/1", kind="code",
+    ),
+}
+
+
+def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
+               rule: str | None = None, parameters: dict | None = None, kind: str | None = None,
+               evidence: str | None = None, bots: tuple[str, ...] | None = None,
+               merges: bool = False) -> import_store.SourceRow:
+    """Check and save a new source; BadInput (nothing saved) for anything wrong."""
+    name = check_name(name, "source name")
+    if type_ not in SOURCE_TYPES:
+        raise BadInput(f"unknown source type {type_!r}: use one of {', '.join(SOURCE_TYPES)}")
+    spec = SOURCE_TYPES[type_]
+    pool_row = require(node, pool, "pool")
+    effort_rule = make_rule(rule or spec.rule, parameters)
+    kind = check_kind(node, kind or spec.kind)
+    if evidence is not None and ("{sha}" not in evidence and "{key}" not in evidence
+                                 or not evidence.startswith(("http://", "https://"))):
+        raise BadInput("--evidence-url is an http(s) URL with {sha} (or {key}) where the commit goes")
+    location = spec.check(location)
+    settings = Settings(effort_rule, kind, tuple(bots) if bots else DEFAULT_BOTS, merges).to_json()
+    if evidence:
+        settings["evidence"] = evidence
+    row = import_store.SourceRow(name, pool_row.id, type_, location, settings, None, now())
+    with transaction(node.db):
+        if import_store.source(node.db, name):
+            raise Conflict(f"there is already a source named {name!r} (see `fedcommons import sources`)")
+        import_store.add_source(node.db, row)
+    return row
+
+
+def open_source(row: import_store.SourceRow) -> Source:
+    """The source object that reads a saved source."""
+    return SOURCE_TYPES[row.type].open(row.location, row.settings)
+
+
+def source_rows(node: Node, names: list[str]) -> list[import_store.SourceRow]:
+    """The named sources (all, when none are named); NotFound for an unknown name."""
+    if not names:
+        rows = import_store.sources(node.db)
+        if not rows:
+            raise NotFound("no import sources yet (add one with `fedcommons import source add`)")
+        return rows
+    rows = []
+    for name in names:
+        row = import_store.source(node.db, name)
+        if row is None:
+            raise NotFound(f"no import source named {name!r} (see `fedcommons import sources`)")
+        rows.append(row)
+    return rows
+
+
+def listing(node: Node) -> list[import_store.SourceRow]:
+    """Every source, by name."""
+    return import_store.sources(node.db)
+
+
+def runs(node: Node, pool: str | None = None) -> list[import_store.RunRow]:
+    """The latest import runs, newest first (into one local pool, or all)."""
+    return import_store.runs(node.db, require(node, pool, "pool").id if pool else None)
+
+
+def estimate(source: Source, row: import_store.SourceRow) -> int:
+    """About how many items a run of the source will read (0: unknown), for a progress bar."""
+    guess = getattr(source, "estimate", None)
+    return guess(row.cursor) if guess else 0
+
+
+def check_steward(node: Node, run_pools: list[str], steward: str):
+    """The steward's actor, if they steward every pool of `run_pools`; Forbidden otherwise."""
+    person = require(node, steward, "person")
+    for pool in run_pools:
+        if person.id not in actor_store.stewards(node.db, pool):
+            raise Forbidden(f"{steward} is not a steward of {pool}")
+    return person
+
+
+def validate_run(node: Node, run_id: int, steward: str, *, batch: int = BATCH,
+                 progress: Callable[[int], None] | None = None) -> int:
+    """The steward validates every contribution a run recorded that is still pending (one
+    signed Accept each), except their own, which another steward must validate. Returns
+    how many were validated."""
+    run = import_store.run(node.db, run_id)
+    if run is None:
+        raise NotFound(f"no import run {run_id}")
+    person = check_steward(node, [run.pool], steward)
+    followers = f"{run.pool}/followers"
+    ids = import_store.recorded_in(node.db, run_id)
+    done = 0
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        rows = contribution_store.contributions_by_id(node.db, chunk)
+        decisions = []
+        for row in rows:
+            if row.status != "pending" or row.contributor == person.id:
+                continue
+            activity = activities.decision(
+                activity_id=urls.new_activity(node.url), steward=person.id, contribution_id=row.id,
+                contributor=row.contributor, accept=True, published=now(), followers=followers)
+            decisions.append((row.id, sign_as(node, person, activity, plain=True)))
+        with transaction(node.db):
+            # Another steward may have decided some since.
+            still = {r.id for r in contribution_store.contributions_by_id(node.db, [i for i, _ in decisions])
+                     if r.status == "pending"}
+            pending = [p for i, p in decisions if i in still]
+            log_writer.append(node, pending)
+            import_store.add_to_run(node.db, run_id, validated=len(pending))
+        done += len(pending)
+        if progress:
+            progress(len(chunk))
+    return done

@@ -1,0 +1,192 @@
+"""The import pipeline: identity through aliases, bots, effort rules, signing, batches with
+the cursor, and nothing private in the log."""
+
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+
+import pytest
+from support_cli import entries, run
+
+from fedcommons.effort_rules import rule as effort_rule
+from fedcommons.errors import BadInput, Forbidden, NotFound
+from fedcommons.importers.items import MERGE, REVERT, Item, Person, Read
+from fedcommons.services.importing import aliases, sources
+from fedcommons.services.importing.pipeline import Settings, import_source
+from fedcommons.store import imports as import_store
+
+URL = "http://127.0.0.1:8080"
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
+ALICE = Person("email:alice@private.example", "Alice Liddell")
+DAN = Person("email:dan@private.example", "Dan")
+BOT = Person("email:41898282+github-actions[bot]@users.noreply.github.com", "github-actions[bot]")
+
+
+@pytest.fixture(scope="module")
+def base_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("node") / "home"
+    run(home, "init", "--url", URL)
+    for name in ("alice", "bob", "dan"):
+        run(home, "actor", "add", name)
+    run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "bob")
+    return home
+
+
+class ListSource:
+    """A source over a list of items; its cursor is how many were read."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def read(self, cursor):
+        for number, item in enumerate(self.items[int(cursor or 0):], start=int(cursor or 0) + 1):
+            yield Read(item, str(number))
+
+
+def item(n, *people, minutes_after=0, flags=(), **metrics):
+    return Item(key=f"git:{n:040x}", time=T0 + timedelta(minutes=minutes_after), summary=f"change {n}",
+                people=tuple(people), evidence=f"https://forge.example/garden/commit/{n:040x}",
+                metrics=metrics, flags=frozenset(flags))
+
+
+def add(node, rule="flat/1", params=None, name="garden-git"):
+    settings = Settings(effort_rule(rule, params), "code")
+    row = import_store.SourceRow(name, f"{URL}/pools/garden", "git", "/nowhere", settings.to_json(), None, "t")
+    with node.db.conn:
+        import_store.add_source(node.db, row)
+    return row
+
+
+def go(node, items, name="garden-git", **kw):
+    return import_source(node, import_store.source(node.db, name), ListSource(items), **kw)
+
+
+def contributions(home):
+    return [e["activity"] for e in entries(home)
+            if isinstance(e["activity"].get("object"), dict) and "sourceKey" in e["activity"]["object"]]
+
+
+def test_mapped_people_are_recorded_by_the_pool_unmapped_ones_wait(node, home):
+    add(node)
+    with node.db.conn:
+        import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    summary = go(node, [item(1, ALICE), item(2, DAN), item(3, ALICE, DAN), item(4, BOT)])
+    assert (summary.items, summary.recorded, summary.waiting, summary.bots) == (4, 2, 2, 1)
+    assert summary.minutes == {"flat/1": 60 + 30}
+    (first, shared) = contributions(home)
+    assert first["actor"] == f"{URL}/pools/garden" and first["object"]["provider"] == f"{URL}/users/alice"
+    assert first["object"]["sourceKey"] == f"git:{1:040x}"
+    assert first["object"]["effortRule"] == {"method": "flat/1", "parameters": {"minutes": 60}}
+    assert first["object"]["evidence"] == [f"https://forge.example/garden/commit/{1:040x}"]
+    assert shared["object"]["effortQuantity"]["hasNumericalValue"] == 30  # split with Dan
+    assert first["proof"]["verificationMethod"].startswith(f"{URL}/pools/garden")
+    # Dan's two parts wait; confirming his alias records them, once.
+    (dan,) = [u for u in aliases.suggest(node, "garden") if u.key == DAN.identity]
+    assert dan.waiting == 2 and dan.suggestions[0].actor == f"{URL}/users/dan"  # same name
+    assert aliases.confirm(node, "garden", DAN.identity, "dan", "bob") == 2
+    assert aliases.confirm(node, "garden", DAN.identity, "dan", "bob") == 0
+    assert [c["object"]["effortQuantity"]["hasNumericalValue"] for c in contributions(home)][2:] == [60, 30]
+    assert go(node, [item(1, ALICE), item(2, DAN), item(3, ALICE, DAN)]).recorded == 0
+    run(home, "log", "verify")
+
+
+def test_nothing_private_enters_the_log(node, home):
+    add(node)
+    aka = Person("email:alice@private.example", "Alice", aka=("email:alice.old@private.example",))
+    with node.db.conn:
+        import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    go(node, [item(1, aka, DAN), item(2, Person("orcid:0000-0002-1825-0097", "Dan"))])
+    aliases.confirm(node, "garden", DAN.identity, "dan", "bob")
+    raw = json.dumps(entries(home))
+    assert len(contributions(home)) == 2
+    for secret in ("private.example", "0000-0002-1825-0097", "alice.old"):
+        assert secret not in raw
+    # ...while the private tables do hold them (so the check above could fail)
+    held = {i.key: i.aka for i in import_store.identities(node.db, f"{URL}/pools/garden")}
+    assert held[ALICE.identity] == ["email:alice.old@private.example"] and "orcid:0000-0002-1825-0097" in held
+
+
+def test_bots_merges_and_reverts_never_mint(node):
+    add(node)
+    custom = Person("email:ci@private.example", "nightly-runner")
+    summary = go(node, [item(1, BOT), item(2, ALICE, flags={MERGE}), item(3, ALICE, flags={REVERT}), item(4, custom)])
+    assert (summary.bots, summary.skipped, summary.waiting) == (1, 2, 1)
+    row = import_store.source(node.db, "garden-git")
+    settings = dict(row.settings, bots=["nightly-*"])
+    with node.db.conn:
+        node.db.conn.execute("UPDATE import_sources SET settings = ?, cursor = NULL WHERE name = ?",
+                             (json.dumps(settings), row.name))
+    assert go(node, [item(4, custom), item(5, BOT)]).bots == 1  # a custom list replaces the defaults
+
+
+def test_sessions_continue_across_runs_and_batches(node):
+    add(node, "sessions/1", {"gap": "60", "allowance": "30"})
+    with node.db.conn:
+        import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    items = [item(n, ALICE, minutes_after=m) for n, m in enumerate([0, 20, 50, 300, 310], start=1)]
+    first = go(node, items[:2], batch=1)
+    second = go(node, items, batch=2)  # resumes after the cursor: items 3 to 5
+    assert first.minutes["sessions/1"] + second.minutes["sessions/1"] == (50 + 30) + (10 + 30)
+    assert (first.items, second.items) == (2, 3)
+
+
+def test_lines_and_shares(node):
+    add(node, "lines/1", {"per_hour": "60", "min": "0", "cap": "600"})
+    for person in (ALICE, DAN):
+        with node.db.conn:
+            import_store.note_identities(node.db, f"{URL}/pools/garden", [(person.identity, person.name, [], False)])
+        aliases.confirm(node, "garden", person.identity, person.name.split()[0].lower(), "bob")
+    shared = (Person(ALICE.identity, "Alice", share=Fraction(3)), Person(DAN.identity, "Dan", role="co-author", share=Fraction(1)))
+    summary = go(node, [item(1, *shared, lines_added=100, lines_deleted=20)])
+    assert summary.minutes == {"lines/1": 120} and summary.recorded == 2
+    rows = dict(node.db.conn.execute("SELECT contributor, minutes FROM contributions WHERE kind = 'code'"))
+    assert rows == {f"{URL}/users/alice": 90, f"{URL}/users/dan": 30}
+
+
+def test_a_dry_run_writes_nothing(node, home):
+    add(node)
+    before = (home / "fedcommons.db").stat().st_size, len(entries(home))
+    summary = go(node, [item(1, ALICE), item(2, DAN)], dry_run=True)
+    assert (summary.items, summary.waiting, summary.run) == (2, 2, None)
+    assert len(entries(home)) == before[1]
+    assert import_store.source(node.db, "garden-git").cursor is None
+    assert import_store.runs(node.db) == []
+
+
+def test_validating_a_run_signs_one_accept_each(node, home):
+    add(node)
+    for person, name in ((ALICE, "alice"), (Person("email:bob@private.example", "Bob"), "bob")):
+        with node.db.conn:
+            import_store.note_identities(node.db, f"{URL}/pools/garden", [(person.identity, person.name, [], False)])
+        aliases.confirm(node, "garden", person.identity, name, "bob")
+    summary = go(node, [item(1, ALICE), item(2, ALICE), item(3, Person("email:bob@private.example", "Bob"))])
+    with pytest.raises(Forbidden):
+        sources.validate_run(node, summary.run, "alice")
+    assert sources.validate_run(node, summary.run, "bob") == 2  # not bob's own
+    accepts = [e["activity"] for e in entries(home) if e["activity"]["type"] == "Accept"]
+    assert len(accepts) == 2 and {a["actor"] for a in accepts} == {f"{URL}/users/bob"}
+    assert sources.validate_run(node, summary.run, "bob") == 0
+    statuses = dict(node.db.conn.execute("SELECT status, count(*) FROM contributions WHERE kind = 'code' GROUP BY status"))
+    assert statuses == {"validated": 2, "pending": 1}
+
+
+def test_aliases_need_a_steward_and_a_known_identity(node):
+    add(node)
+    go(node, [item(1, DAN)])
+    with pytest.raises(Forbidden):
+        aliases.confirm(node, "garden", DAN.identity, "dan", "alice")
+    with pytest.raises(NotFound):
+        aliases.confirm(node, "garden", "email:nobody@example.org", "dan", "bob")
+    with pytest.raises(BadInput):
+        aliases.confirm(node, "garden", DAN.identity, "ftp://elsewhere.example/dan", "bob")
+    assert aliases.confirm(node, "garden", DAN.identity, "https://social.example/users/dan", "bob") == 1
+    assert [a["actor"] for a in aliases.listing(node, "garden")] == ["https://social.example/users/dan"]
+    aliases.remove(node, "garden", DAN.identity, "bob")
+    assert aliases.listing(node) == []
+    with sqlite3.connect(node.config.database) as conn:
+        (provider,) = conn.execute("SELECT contributor FROM contributions WHERE kind = 'code'").fetchone()
+    assert provider == "https://social.example/users/dan"
