@@ -1,5 +1,9 @@
 """What a MediaWiki revision is worth, whether read from a dump or from a wiki's API.
 
+Both readers give revisions back in the order they were made (by time, then revision id;
+see :mod:`.time_order`), since effort rules such as ``sessions/1`` measure a person's edits
+in that order, with the cursor :func:`cursor_of` the last one: a read resumes after it.
+
 Both readers parse revisions into :class:`Revision` and pass them, page by page in the
 order the page was edited, through a :class:`PageWindow`. The window is what lets a
 streaming reader flag reverts before it yields: an identity revert (a revision whose
@@ -22,10 +26,11 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterable, Mapping
 from urllib.parse import quote
 
+from ..errors import BadInput
 from .items import REVERT, REVERTED, Item, Person
 
 # How many earlier revisions of a page a revert may restore (as mwreverts and the
@@ -183,6 +188,25 @@ class Valuation:
     def is_bot_name(self, name: str) -> bool:
         """Whether a user name matches a bot pattern."""
         return any(p.search(name) for p in self._bots)  # type: ignore[attr-defined]
+
+
+def cursor_of(time: datetime, revision_id: int) -> str:
+    """The cursor after a revision: ``<UTC timestamp>/<revision id>``."""
+    return f"{time.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}/{revision_id}"
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (time, revision id) a read resumes after, from :func:`cursor_of`'s form."""
+    if cursor is None:
+        return None
+    try:
+        stamp, revision = cursor.rsplit("/", 1)
+        time = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        if time.tzinfo is None:
+            raise ValueError("no zone")
+        return time, int(revision)
+    except ValueError:
+        raise BadInput(f"not a wiki cursor: {cursor!r} (expected TIMESTAMP/REVISION)") from None
 
 
 def person_of(revision: Revision, valuation: Valuation) -> Person:

@@ -9,18 +9,14 @@ It reads ``list=allrevisions`` oldest first, with continuation, in the namespace
 for (and, when given a category or a list of pages, keeps only their revisions), and
 values them as :mod:`.mediawiki` says. Revisions come from the API in time order across
 pages, so each page keeps a window of its last revisions (fetched back from the wiki when
-a read resumes, or when a page was pushed out of the :data:`MAX_WINDOWS` held), and a
-revision is yielded once it is final: when :data:`~.mediawiki.REVERT_RADIUS` later
-revisions of its page have been read, or when its page leaves the windows held, or at the
-end of the read when it is older than ``settle`` (one day by default). So items come out
-of time order, with exactly the flags a dump would give them, and memory is bounded by
-the windows. The newest revisions, still unsettled, are held back and read again next
-time, so that a revert made within ``settle`` still flags the edits it undid; a revert
-made later is flagged itself, but the edits it undid were already recorded.
+a read resumes, or when a page was pushed out of the :data:`MAX_WINDOWS` held) to flag
+reverts exactly as a dump would. What is read is spooled in time order (:mod:`.time_order`),
+so memory stays bounded, and yielded in time order when the read is done, except the
+revisions younger than ``settle`` (one day by default): they are read again next time, so
+that a revert made within ``settle`` still flags the edits it undid. A revert made later
+is flagged itself, but the edits it undid were already recorded.
 
-The cursor of an item is ``<timestamp>/<revision id>``: everything up to it has been
-yielded. Items yielded out of order after it are read again when a read resumes from it
-(the pipeline records an item key once).
+The cursor is ``<timestamp>/<revision id>`` of each item: a read resumes after it.
 """
 
 from __future__ import annotations
@@ -31,9 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 
-from ..errors import BadInput, FedcommonsError
+from ..errors import FedcommonsError
 from .items import Read
-from .mediawiki import REVERT_RADIUS, PageWindow, Pending, Revision, Valuation, item_of
+from .mediawiki import REVERT_RADIUS, PageWindow, Pending, Revision, Valuation, cursor_of, item_of, parse_cursor
+from .time_order import TimeOrder
 
 Fetch = Callable[[Mapping[str, str]], "dict[str, Any] | Awaitable[dict[str, Any]]"]
 
@@ -124,55 +121,48 @@ class MediaWikiApi:
         bots = yield from self._bot_ids()
         only = yield from self._page_ids()
         windows: OrderedDict[int, PageWindow] = OrderedDict()
-        held: dict[int, Pending] = {}  # read, not final yet, in the order read
-        newest = after
         params = {"list": "allrevisions", "arvprop": REVISION_PROPS, "arvdir": "newer", "arvlimit": self.limit}
         if self.namespaces is not None:
             params["arvnamespace"] = "|".join(str(n) for n in self.namespaces)
         if after is not None:
-            params["arvstart"] = _stamp(after[0])
+            params["arvstart"] = cursor_of(after[0], 0).split("/")[0]
         following: dict[str, str] = {}
-        while True:
-            answer = yield from self._answer({**params, **following})
-            # An answer groups its revisions by page: put them back in the wiki's order.
-            for revision in sorted(self._revisions(answer, bots), key=lambda r: (r.time, r.id)):
-                if only is not None and revision.page_id not in only:
-                    continue
-                if after is not None and (revision.time, revision.id) <= after:
-                    continue
-                newest = (revision.time, revision.id)
-                window = windows.get(revision.page_id)
-                if window is None:
-                    known = (yield from self._known_before(revision)) if revision.parent_id else []
-                    window = windows[revision.page_id] = PageWindow(known)
-                    if len(windows) > self.max_windows:
-                        for pending in windows.popitem(last=False)[1].drain():
-                            yield self._read_of(pending, held, newest)
-                else:
-                    windows.move_to_end(revision.page_id)
-                final = window.add(revision)
-                held[revision.id] = window.open[-1]  # type: ignore[assignment]
-                if final is not None:
-                    yield self._read_of(final, held, newest)
-            following = _continuation(answer)
-            if not following:
-                break
-        horizon = self.clock() - self.settle
-        for pending in list(held.values()):
-            if pending.revision.time > horizon:
-                break  # this one and all after it wait for the next read
-            yield self._read_of(pending, held, newest)
+        with TimeOrder() as order:
+            def keep(pending: Pending) -> None:
+                revision = pending.revision
+                order.add((revision.time, revision.id), item_of(pending, self.valuation))  # type: ignore[arg-type]
 
-    def _read_of(self, pending: Pending, held: dict[int, Pending], newest) -> Read:
-        """The item, with the cursor just before the oldest revision still held (or the newest read)."""
-        revision = pending.revision
-        held.pop(revision.id, None)
-        if held:
-            oldest = next(iter(held.values())).revision
-            cursor = f"{_stamp(oldest.time)}/{oldest.id - 1}"
-        else:
-            cursor = f"{_stamp(newest[0])}/{newest[1]}"
-        return Read(item_of(pending, self.valuation), cursor)  # type: ignore[arg-type]
+            while True:
+                answer = yield from self._answer({**params, **following})
+                # An answer groups its revisions by page: put them back in the wiki's order.
+                for revision in sorted(self._revisions(answer, bots), key=lambda r: (r.time, r.id)):
+                    if only is not None and revision.page_id not in only:
+                        continue
+                    if after is not None and (revision.time, revision.id) <= after:
+                        continue
+                    window = windows.get(revision.page_id)
+                    if window is None:
+                        known = (yield from self._known_before(revision)) if revision.parent_id else []
+                        window = windows[revision.page_id] = PageWindow(known)
+                        if len(windows) > self.max_windows:
+                            for pending in windows.popitem(last=False)[1].drain():
+                                keep(pending)
+                    else:
+                        windows.move_to_end(revision.page_id)
+                    final = window.add(revision)
+                    if final is not None:
+                        keep(final)
+                following = _continuation(answer)
+                if not following:
+                    break
+            for window in windows.values():
+                for pending in window.drain():
+                    keep(pending)
+            horizon = self.clock() - self.settle
+            for (time, revision_id), item in order.ordered():
+                if time > horizon:
+                    break  # this one and all after it are read again next time
+                yield Read(item, cursor_of(time, revision_id))
 
     def _answer(self, params: dict[str, str]) -> Generator[Request, Any, dict]:
         answer = yield Request({"action": "query", "format": "json", "formatversion": "2", **params})
@@ -247,10 +237,6 @@ def _continuation(answer: dict) -> dict[str, str]:
     return {str(k): str(v) for k, v in more.items()} if isinstance(more, dict) else {}
 
 
-def _stamp(time: datetime) -> str:
-    return time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _revision_of(wiki: str, page: dict, raw: Any, bots: frozenset[int] | None) -> Revision | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("revid"), int):
         return None
@@ -285,14 +271,3 @@ def _valuation_from(general: Any, kinds, bot_patterns) -> Valuation:
         **({"kinds": dict(kinds)} if kinds is not None else {}),
         **({"bot_patterns": tuple(bot_patterns)} if bot_patterns is not None else {}),
     )
-
-
-def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    """The (time, revision id) a read resumes after, from ``<timestamp>/<revision id>``."""
-    if cursor is None:
-        return None
-    try:
-        stamp, revision = cursor.rsplit("/", 1)
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")), int(revision)
-    except ValueError:
-        raise BadInput(f"not a wiki API cursor: {cursor!r} (expected TIMESTAMP/REVISION)") from None

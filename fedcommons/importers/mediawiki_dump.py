@@ -6,14 +6,14 @@ closes, so memory holds one page's last :data:`~.mediawiki.REVERT_RADIUS` revisi
 whatever the size of the dump. Export schemas 0.10 and 0.11 (and any later one that keeps
 their elements) are read; elements the reader does not know are ignored.
 
-A dump that breaks off (truncated, corrupt, not XML) yields every revision that was final
-before the break and then raises :class:`MalformedDump` naming where it broke; revisions
-of the broken page that a missing later revision could still have reverted are held back,
-so the cursor covers only what was yielded with its final flags.
+Items come in time order (spooled to disk by :mod:`.time_order`, since a dump lists its
+revisions page by page), with the cursor ``<timestamp>/<revision id>`` of each: a read
+resumes after it, and a newer dump of the same wiki goes on where the last one stopped.
 
-The cursor is ``<page id>:<revision id>`` of the last revision yielded: a dump lists pages
-by id and a page's revisions oldest first, so a read resumes after it. A newer dump of the
-same wiki is a new source (or a read from the start: an import never records an item twice).
+A dump that breaks off (truncated, corrupt, not XML) yields every revision read before the
+break that no missing revision could still flag, with no cursor, then raises
+:class:`MalformedDump` naming where it broke: revisions of the broken page that a missing
+later revision could have reverted are held back, and the next read starts again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from xml.etree import ElementTree
 
 from ..errors import BadInput
 from .items import Read
-from .mediawiki import PageWindow, Revision, Valuation, item_of
+from .mediawiki import PageWindow, Pending, Revision, Valuation, cursor_of, item_of, parse_cursor
+from .time_order import CHUNK, TimeOrder
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BZIP2_MAGIC = b"BZh"
@@ -49,37 +50,52 @@ class MediaWikiDump:
     """
 
     def __init__(self, path: str | Path, valuation: Valuation | None = None, *,
-                 kinds: dict[int, str] | None = None, bot_patterns: tuple[str, ...] | None = None):
+                 kinds: dict[int, str] | None = None, bot_patterns: tuple[str, ...] | None = None,
+                 spool_chunk: int = CHUNK):
         self.path = Path(path)
+        self.spool_chunk = spool_chunk  # items held in memory while putting them in time order
         self.valuation = valuation
         self._kinds = kinds
         self._bot_patterns = bot_patterns
 
     def read(self, cursor: str | None) -> Iterator[Read]:
-        """The revisions after ``cursor`` (all of them when None), flags final, in dump order."""
-        after_page, after_revision = _parse_cursor(cursor)
+        """The revisions made after ``cursor`` (all when None), flags final, in time order.
+
+        The whole dump is read (and spooled in time order) before the first item comes.
+        A dump that breaks yields the revisions read before the break that no missing
+        revision could still flag, with no cursor (a dump is in page order, so the missing
+        part may hold older revisions: the next read starts again, and the pipeline records
+        nothing twice), then raises :class:`MalformedDump`.
+        """
+        after = parse_cursor(cursor)
+        broken: MalformedDump | None = None
+        with TimeOrder(self.spool_chunk) as order:
+            try:
+                for pending in self._final():
+                    revision = pending.revision
+                    if after is None or (revision.time, revision.id) > after:
+                        order.add((revision.time, revision.id), item_of(pending, self._valuation_now()))
+            except MalformedDump as error:
+                broken = error
+            for (time, revision_id), item in order.ordered():
+                yield Read(item, None if broken else cursor_of(time, revision_id))
+        if broken is not None:
+            raise broken
+
+    def _final(self) -> Iterator[Pending]:
+        """Each revision once no later one can flag it, in dump order."""
         window: PageWindow | None = None
         page_id: int | None = None
-
-        def emit(pending) -> Iterator[Read]:
-            revision = pending.revision
-            if revision.page_id < after_page or (revision.page_id == after_page and revision.id <= after_revision):
-                return  # read before: still seen, so that later reverts flag the right revisions
-            yield Read(item_of(pending, self._valuation_now()),
-                       f"{revision.page_id}:{revision.id}")
-
         for revision in self.revisions():
             if revision.page_id != page_id:
                 if window is not None:
-                    for pending in window.drain():
-                        yield from emit(pending)
+                    yield from window.drain()
                 window, page_id = PageWindow(), revision.page_id
             final = window.add(revision)
             if final is not None:
-                yield from emit(final)
+                yield final
         if window is not None:
-            for pending in window.drain():
-                yield from emit(pending)
+            yield from window.drain()
 
     def revisions(self) -> Iterator[Revision]:
         """Every revision in the dump, in dump order, as the dump states it."""
@@ -231,16 +247,6 @@ def _article_url(base: str | None) -> str:
         head, _, tail = base.partition("title=")
         return head + "title=$1" + (tail[tail.find("&"):] if "&" in tail else "")
     return base.rsplit("/", 1)[0] + "/$1"
-
-
-def _parse_cursor(cursor: str | None) -> tuple[int, int]:
-    if cursor is None:
-        return -1, -1
-    try:
-        page, revision = cursor.split(":")
-        return int(page), int(revision)
-    except ValueError:
-        raise BadInput(f"not a dump cursor: {cursor!r} (expected PAGE:REVISION)") from None
 
 
 def _reason(error: ElementTree.ParseError) -> str:
