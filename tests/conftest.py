@@ -7,6 +7,7 @@ import pytest
 
 from fedcommons.keystore import KeyStore
 from fedcommons.services.accounts import accounts
+from support_git import build_history, require_history
 from support_keys import CHEAP_PASSWORD_COST, FIXED_KEYS
 
 # What production uses, read before any test replaces it.
@@ -74,3 +75,15 @@ async def http():
 
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def history() -> list[dict]:
+    """tqdm's recorded commits (../shared/fixtures/importers); skips when absent."""
+    return require_history()
+
+
+@pytest.fixture(scope="session")
+def tqdm_repo(history, tmp_path_factory) -> Path:
+    """tqdm's history rebuilt as a git work tree, once per test session (about 2 s)."""
+    return build_history(tmp_path_factory.mktemp("git") / "tqdm", history)

@@ -180,7 +180,7 @@ def test_aliases_need_a_steward_and_a_known_identity(node):
     with pytest.raises(Forbidden):
         aliases.confirm(node, "garden", DAN.identity, "dan", "alice")
     with pytest.raises(NotFound):
-        aliases.confirm(node, "garden", "email:nobody@example.org", "dan", "bob")
+        aliases.confirm(node, "garden", DAN.identity, "nobody", "bob")
     with pytest.raises(BadInput):
         aliases.confirm(node, "garden", DAN.identity, "ftp://elsewhere.example/dan", "bob")
     assert aliases.confirm(node, "garden", DAN.identity, "https://social.example/users/dan", "bob") == 1

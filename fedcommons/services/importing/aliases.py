@@ -65,7 +65,8 @@ def resolve_actor(node: Node, ref: str) -> str:
 
 def confirm(node: Node, pool: str, key: str, actor_ref: str, steward: str) -> int:
     """Map `key` to an actor in `pool`, as `steward` confirms; record what waited for it.
-    Returns how many contributions were recorded."""
+    Returns how many contributions were recorded. A key no source has named yet may be
+    mapped ahead of the first import (a steward who knows a member's address)."""
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY or not key.isprintable():
         raise BadInput(f"an identity is a printable key under {MAX_KEY} characters, such as email:alice@example.org")
@@ -74,8 +75,6 @@ def confirm(node: Node, pool: str, key: str, actor_ref: str, steward: str) -> in
     names = Names(node)
     with transaction(node.db):
         waiting = import_store.waiting_for(node.db, pool_row.id, key)
-        if not waiting and key not in {i.key for i in import_store.identities(node.db, pool_row.id)}:
-            raise NotFound(f"no source of {pool} has named {key!r} (see `fedcommons alias suggest {pool}`)")
         import_store.add_alias(node.db, pool_row.id, key, actor, person.id, now())
         by_item: dict[str, tuple[int, dict]] = {}
         for item, run, data in waiting:
