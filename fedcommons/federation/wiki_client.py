@@ -125,6 +125,24 @@ class WikiClient:
         return self._session
 
 
+class BlockingWikiClient:
+    """A :class:`WikiClient` for synchronous callers (the CLI's ``import run``), on an event
+    loop of its own; ``client(params)`` blocks until the answer. Close with :meth:`close`."""
+
+    def __init__(self, api_url: str, **options: Any):
+        self._loop = asyncio.new_event_loop()
+        self.client = WikiClient(api_url, **options)
+
+    def __call__(self, params: Mapping[str, str]) -> dict:
+        """The answer to one query (see :meth:`WikiClient.__call__`)."""
+        return self._loop.run_until_complete(self.client(params))
+
+    def close(self) -> None:
+        """Close the client and its loop."""
+        self._loop.run_until_complete(self.client.close())
+        self._loop.close()
+
+
 def _seconds(value: str | None) -> float:
     try:
         return max(0.0, float(value)) if value else 0.0

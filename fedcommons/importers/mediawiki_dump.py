@@ -24,7 +24,7 @@ import zlib
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 from xml.etree import ElementTree
 
 from ..errors import BadInput
@@ -45,14 +45,15 @@ class MediaWikiDump:
 
     ``valuation`` says how revisions become items; without one it is made from the
     dump's ``<siteinfo>`` (its ``dbname`` and the article path of its ``<base>``), with
-    the default kinds and bot patterns. ``configure`` is called with the dump's wiki id
-    and article URL when the reader builds the valuation itself, to set kinds and bots.
+    the default kinds and bot patterns unless ``kinds`` or ``bot_patterns`` are given.
+    ``namespaces``: only the pages of these (None: all).
     """
 
     def __init__(self, path: str | Path, valuation: Valuation | None = None, *,
                  kinds: dict[int, str] | None = None, bot_patterns: tuple[str, ...] | None = None,
-                 spool_chunk: int = CHUNK):
+                 spool_chunk: int = CHUNK, namespaces: Iterable[int] | None = None):
         self.path = Path(path)
+        self.namespaces = None if namespaces is None else frozenset(namespaces)  # None: all
         self.spool_chunk = spool_chunk  # items held in memory while putting them in time order
         self.valuation = valuation
         self._kinds = kinds
@@ -87,6 +88,8 @@ class MediaWikiDump:
         window: PageWindow | None = None
         page_id: int | None = None
         for revision in self.revisions():
+            if self.namespaces is not None and revision.namespace not in self.namespaces:
+                continue
             if revision.page_id != page_id:
                 if window is not None:
                     yield from window.drain()

@@ -7,6 +7,7 @@ a new source (a citation file, a wiki) is one entry here.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from ... import activities, urls
@@ -24,6 +25,7 @@ from ..actors.actors import require
 from ..actors.signing import sign_as
 from ..log import log_writer
 from .importing import BATCH
+from . import wikis
 from .pipeline import DEFAULT_BOTS, Settings, check_kind, import_source
 
 __all__ = ["BATCH", "SOURCE_TYPES", "add_source", "import_source", "open_source", "source_rows",
@@ -37,9 +39,13 @@ class SourceType:
     option: str                               # the CLI option giving its location
     help: str                                 # that option's help text
     check: Callable[[str], str]               # location -> normalised location, or BadInput
-    open: Callable[[str, dict], Source]       # (location, settings) -> a source to read
+    open: Callable[..., Source]               # (location, settings[, fetch]) -> a source to read
     rule: str                                 # the effort rule unless one is given
     kind: str                                 # the kind unless one is given
+    metavar: str = "PATH"                     # what the CLI option takes
+    noun: str = "items"                       # what its items are called in a run's summary
+    network: bool = False                     # read through a fetch the edge hands in
+    extra: Callable[..., dict] | None = None  # (options, api=, kind_given=, check_kind=) -> settings
 
 
 SOURCE_TYPES: dict[str, SourceType] = {
@@ -49,21 +55,41 @@ SOURCE_TYPES: dict[str, SourceType] = {
         open=lambda location, s: git.GitSource(location, evidence=s.get("evidence"), merges=s.get("merges", False)),
         rule="sessions/1", kind="code",
     ),
+    # Edit sessions are how wiki labour is usually measured: sessions/1 by default.
+    "mediawiki-dump": SourceType(
+        option="--mediawiki-dump", metavar="FILE",
+        help="a MediaWiki XML export, full or stub history, plain, .gz or .bz2",
+        check=wikis.check_dump, open=wikis.open_dump, rule="sessions/1", kind="docs", noun="revisions",
+        extra=partial(wikis.wiki_settings, api=False),
+    ),
+    "mediawiki-api": SourceType(
+        option="--mediawiki-api", metavar="URL", help="a live wiki through its API (https://wiki.example/w/api.php)",
+        check=wikis.check_api, open=wikis.open_api, rule="sessions/1", kind="docs", noun="revisions",
+        network=True, extra=partial(wikis.wiki_settings, api=True),
+    ),
 }
 
 
 def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
                rule: str | None = None, parameters: dict | None = None, kind: str | None = None,
                evidence: str | None = None, bots: tuple[str, ...] | None = None,
-               merges: bool = False) -> import_store.SourceRow:
-    """Check and save a new source; BadInput (nothing saved) for anything wrong."""
+               merges: bool = False, options: dict | None = None) -> import_store.SourceRow:
+    """Check and save a new source; BadInput (nothing saved) for anything wrong.
+
+    ``options`` are those of the source's type (a wiki's namespaces, category, pages and
+    namespace kinds); a type without any refuses them."""
     name = check_name(name, "source name")
     if type_ not in SOURCE_TYPES:
         raise BadInput(f"unknown source type {type_!r}: use one of {', '.join(SOURCE_TYPES)}")
     spec = SOURCE_TYPES[type_]
     pool_row = require(node, pool, "pool")
     effort_rule = make_rule(rule or spec.rule, parameters)
+    kind_given = kind is not None
     kind = check_kind(node, kind or spec.kind)
+    if spec.extra is None and any(options.values() if options else ()):
+        raise BadInput(f"{', '.join(k for k, v in options.items() if v)}: not options of a {type_} source")
+    extra = spec.extra(options or {}, kind_given=kind_given, check_kind=partial(check_kind, node)) \
+        if spec.extra else {}
     if evidence is not None and ("{sha}" not in evidence and "{key}" not in evidence
                                  or not evidence.startswith(("http://", "https://"))):
         raise BadInput("--evidence-url is an http(s) URL with {sha} (or {key}) where the commit goes")
@@ -71,6 +97,7 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     settings = Settings(effort_rule, kind, tuple(bots) if bots else DEFAULT_BOTS, merges).to_json()
     if evidence:
         settings["evidence"] = evidence
+    settings.update(extra)
     row = import_store.SourceRow(name, pool_row.id, type_, location, settings, None, now())
     with transaction(node.db):
         if import_store.source(node.db, name):
@@ -79,9 +106,15 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     return row
 
 
-def open_source(row: import_store.SourceRow) -> Source:
-    """The source object that reads a saved source."""
-    return SOURCE_TYPES[row.type].open(row.location, row.settings)
+def open_source(row: import_store.SourceRow, fetch_for: Callable[[str], Callable] | None = None) -> Source:
+    """The source object that reads a saved source. A source read over the network needs
+    ``fetch_for(location)``: the edge's client for that location."""
+    spec = SOURCE_TYPES[row.type]
+    if not spec.network:
+        return spec.open(row.location, row.settings)
+    if fetch_for is None:
+        raise BadInput(f"the source {row.name!r} reads {row.location} over the network; no client was given")
+    return spec.open(row.location, row.settings, fetch_for(row.location))
 
 
 def source_rows(node: Node, names: list[str]) -> list[import_store.SourceRow]:
