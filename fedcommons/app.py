@@ -17,13 +17,14 @@ from .federation.housekeeping import Housekeeping
 from .federation.inbox_worker import InboxWorker
 from .federation.inbox_writer import InboxWriter
 from .federation.sync_worker import SyncWorker
+from .federation.wiki_worker import WikiWorker
 from .node import Node
 from .store.writer import Writer
 from .web import routes
-from .web.keys import CLIENT, DELIVERY, INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC, WRITER
+from .web.keys import CLIENT, DELIVERY, INBOX, INBOX_WRITER, MAX_BODY, NODE, SYNC, WIKIS, WRITER
 
 # The keys are web/keys.py's; named here too for whoever holds an application.
-__all__ = ["CLIENT", "DELIVERY", "INBOX", "INBOX_WRITER", "NODE", "SYNC", "WRITER", "make_app", "node_writer"]
+__all__ = ["CLIENT", "DELIVERY", "INBOX", "INBOX_WRITER", "NODE", "SYNC", "WIKIS", "WRITER", "make_app", "node_writer"]
 
 
 def make_app(node: Node, *, workers: bool = True) -> web.Application:
@@ -36,6 +37,7 @@ def make_app(node: Node, *, workers: bool = True) -> web.Application:
     if workers:
         app.cleanup_ctx.append(_workers)
         app.cleanup_ctx.append(_sync)
+        app.cleanup_ctx.append(_wikis)
     routes.setup(app)
     return app
 
@@ -76,6 +78,14 @@ async def _workers(app: web.Application):
     await housekeeping.stop()
     await inbox.stop()
     await delivery.stop()
+
+
+async def _wikis(app: web.Application):
+    worker = WikiWorker(app[NODE], writer=app[WRITER])
+    app[WIKIS] = worker
+    worker.start()
+    yield
+    await worker.stop()
 
 
 async def _sync(app: web.Application):

@@ -5,15 +5,21 @@ tests pin, read back through ``list=allrevisions`` with continuation by the node
 client; the bot group is the wiki's own (it differs from the name patterns on purpose).
 """
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import pytest_asyncio
 
 from fedcommons.federation.wiki_client import WikiClient
+from fedcommons.federation.wiki_worker import WikiWorker
+from fedcommons.home import open_node
+from fedcommons.importers.mediawiki_dump import MediaWikiDump
+from fedcommons.store import imports as import_store
 from fedcommons.importers.items import REVERT, REVERTED
 from fedcommons.importers.mediawiki_api import MediaWikiApi
-from support_mediawiki import text_for
+from support_cli import invoke, run
+from support_mediawiki import HALLO, text_for
 from support_wiki_server import build_wiki, edit
 from test_importer_mediawiki_dump import HALLO_COUNTS, census
 
@@ -85,3 +91,48 @@ async def test_live_edits_a_revert_and_the_settling_time(client, wiki):
     # The same page through its category.
     by_category = await read_all(MediaWikiApi(client, category="Category:Sandbox", clock=lambda: later))
     assert [r.item for r in by_category] == [r.item for r in reads]
+
+
+def node_home(tmp_path):
+    home = tmp_path / "home"
+    run(home, "init", "--url", "http://127.0.0.1:8080", "--allow-private-addresses")
+    config = json.loads((home / "config.json").read_text())
+    (home / "config.json").write_text(json.dumps({**config, "wiki_request_interval": 0}))
+    run(home, "actor", "add", "bob")
+    run(home, "pool", "create", "wiktionary", "--name", "Wiktionary", "--steward", "bob")
+    return home
+
+
+async def test_import_run_from_a_live_wiki(wiki, tmp_path):
+    home = node_home(tmp_path)
+    run(home, "import", "source", "add", "live", "--pool", "wiktionary", "--mediawiki-api", wiki[0],
+        "--page", "Hallo")
+    (first,) = json.loads(run(home, "import", "run", "live", "--format", "json").stdout)
+    dump_reads = list(MediaWikiDump(HALLO).read(None))
+    assert first["items"] == 135 and first["recorded"] == 0
+    assert first["skipped"] == sum(bool(r.item.flags & {REVERT, REVERTED}) for r in dump_reads)
+    (again,) = json.loads(run(home, "import", "run", "live", "--format", "json").stdout)
+    assert again["items"] == 0
+    # A refused address: a node that may not reach private addresses does not reach the wiki.
+    config = json.loads((home / "config.json").read_text())
+    (home / "config.json").write_text(json.dumps({**config, "allow_private_addresses": False}))
+    result = invoke(home, "import", "run", "live")
+    assert result.exit_code != 0 and "refusing" in result.stderr
+
+
+async def test_the_server_follows_a_wiki(wiki, tmp_path):
+    home = node_home(tmp_path)
+    run(home, "import", "source", "add", "live", "--pool", "wiktionary", "--mediawiki-api", wiki[0],
+        "--namespace", "8")
+    node = open_node(home)
+    try:
+        worker = WikiWorker(node, chunk=7)
+        assert await worker.run_round() == {"live": 18}
+        assert await worker.run_round() == {"live": 0}
+        assert worker.rounds == 2 and not worker.last_errors
+        runs = import_store.runs(node.db)
+        assert sum(r.items for r in runs) == 18 and len(runs) == 3  # chunks of 7: 7, 7, 4
+        (source,) = import_store.sources(node.db)
+        assert source.cursor is not None
+    finally:
+        node.close()

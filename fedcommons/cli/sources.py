@@ -9,7 +9,7 @@ from ..effort import format_effort
 from ..effort_rules import parse_params
 from ..errors import BadInput
 from ..services.importing import sources as service
-from ..federation.wiki_client import BlockingWikiClient
+from ..federation.wiki_client import MIN_INTERVAL, BlockingWikiClient
 from ..services.importing.pipeline import Summary
 from ..services.importing.wikis import parse_namespace_kinds
 from .common import FORMAT, echo_json, node_from, progressbar
@@ -149,8 +149,9 @@ def run_cmd(ctx, names, dry_run, validate, steward, batch_size, fmt) -> None:
     for row in rows:
         with ExitStack() as clients:
             def fetch_for(url: str) -> BlockingWikiClient:
-                client = BlockingWikiClient(url, node_url=node.url,
-                                            allow_private=node.config.allow_private_addresses)
+                client = BlockingWikiClient(
+                    url, node_url=node.url, allow_private=node.config.allow_private_addresses,
+                    min_interval=float(node.config.extra.get("wiki_request_interval", MIN_INTERVAL)))
                 clients.callback(client.close)
                 return client
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from typing import Any, Awaitable, Callable, Mapping
 
@@ -126,20 +127,25 @@ class WikiClient:
 
 
 class BlockingWikiClient:
-    """A :class:`WikiClient` for synchronous callers (the CLI's ``import run``), on an event
-    loop of its own; ``client(params)`` blocks until the answer. Close with :meth:`close`."""
+    """A :class:`WikiClient` for synchronous callers (the CLI's ``import run``): its own
+    event loop on a thread of its own, so it works whether or not the caller's thread runs
+    a loop; ``client(params)`` blocks until the answer. Close with :meth:`close`."""
 
     def __init__(self, api_url: str, **options: Any):
         self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fedcommons-wiki", daemon=True)
+        self._thread.start()
         self.client = WikiClient(api_url, **options)
 
     def __call__(self, params: Mapping[str, str]) -> dict:
         """The answer to one query (see :meth:`WikiClient.__call__`)."""
-        return self._loop.run_until_complete(self.client(params))
+        return asyncio.run_coroutine_threadsafe(self.client(params), self._loop).result()
 
     def close(self) -> None:
-        """Close the client and its loop."""
-        self._loop.run_until_complete(self.client.close())
+        """Close the client, stop its loop and thread."""
+        asyncio.run_coroutine_threadsafe(self.client.close(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
         self._loop.close()
 
 

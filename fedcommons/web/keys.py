@@ -11,6 +11,7 @@ from ..federation.delivery import DeliveryWorker
 from ..federation.inbox_worker import InboxWorker
 from ..federation.inbox_writer import InboxWriter
 from ..federation.sync_worker import SyncWorker
+from ..federation.wiki_worker import WikiWorker
 from ..node import Node
 from ..store.writer import Writer
 
@@ -21,5 +22,6 @@ DELIVERY = web.AppKey("delivery", DeliveryWorker)
 INBOX = web.AppKey("inbox", InboxWorker)
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 SYNC = web.AppKey("sync", SyncWorker)
+WIKIS = web.AppKey("wikis", WikiWorker)
 
 MAX_BODY = 1024 * 1024  # the largest request body the application reads

@@ -14,7 +14,7 @@ from ... import activities, urls
 from ...effort_rules import rule as make_rule
 from ...errors import BadInput, Conflict, Forbidden, NotFound
 from ...importers import git
-from ...importers.items import Source
+from ...importers.items import Read, Source
 from ...node import Node, now
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
@@ -115,6 +115,30 @@ def open_source(row: import_store.SourceRow, fetch_for: Callable[[str], Callable
     if fetch_for is None:
         raise BadInput(f"the source {row.name!r} reads {row.location} over the network; no client was given")
     return spec.open(row.location, row.settings, fetch_for(row.location))
+
+
+def network_sources(node: Node) -> list[import_store.SourceRow]:
+    """The sources read over the network (live wikis), which the server follows."""
+    return [row for row in import_store.sources(node.db) if SOURCE_TYPES[row.type].network]
+
+
+def record_reads(node: Node, name: str, reads: list[Read]):
+    """Record reads already made (by a worker, from a source's cursor) as one run of the
+    source ``name``; its cursor moves to the last of them."""
+    row = import_store.source(node.db, name)
+    if row is None:
+        raise NotFound(f"no import source named {name!r}")
+    return import_source(node, row, _Reads(reads))
+
+
+class _Reads:
+    """Reads already made, as a source."""
+
+    def __init__(self, reads: list[Read]):
+        self.reads = reads
+
+    def read(self, cursor: str | None):
+        return iter(self.reads)
 
 
 def source_rows(node: Node, names: list[str]) -> list[import_store.SourceRow]:
