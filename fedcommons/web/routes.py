@@ -7,7 +7,7 @@ from . import actors, c2s, coops, inbox, oauth, objects, site, standing, wellkno
 from . import logapi, session, sign_in, templating, witness
 from .authfetch import authorized_fetch_middleware
 from .errors import error_middleware
-from .pages import consent, contribute, home, log as log_pages, login, review
+from .pages import consent, contribute, home, identities, log as log_pages, login, review
 from .wake import wake_middleware
 
 ACTOR = r"/{kind:users|pools|coops}/{name:[a-z0-9_.-]+}"
@@ -60,6 +60,8 @@ def setup(app: web.Application) -> None:
     r.add_get(r"/{kind:pools}/{name:[a-z0-9_.-]+}/standing", standing.standing)
     r.add_get(r"/pools/{name:[a-z0-9_.-]+}/pending", review.queue)
     r.add_post(r"/pools/{name:[a-z0-9_.-]+}/pending", review.decide)
+    r.add_get(r"/pools/{name:[a-z0-9_.-]+}/identities", identities.identities)
+    r.add_post(r"/pools/{name:[a-z0-9_.-]+}/identities", identities.bind)
     r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions", coops.distributions)
     r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions/{id:[0-9a-f]{32}}.csv", coops.distribution_csv)
     r.add_get(r"/coops/{name:[a-z0-9_.-]+}/distributions/{id:[0-9a-f]{32}}", coops.distribution)

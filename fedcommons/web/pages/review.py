@@ -35,7 +35,7 @@ def _pool(request: web.Request) -> ActorRow:
     return pool
 
 
-def _steward_pool(request: web.Request) -> tuple[ActorRow, ActorRow]:
+def steward_pool(request: web.Request) -> tuple[ActorRow, ActorRow]:
     """(pool, steward) when the signed-in person stewards the pool; Forbidden otherwise."""
     pool = _pool(request)
     session = require_viewer(request)
@@ -48,7 +48,7 @@ def _steward_pool(request: web.Request) -> tuple[ActorRow, ActorRow]:
 @browser_form
 async def queue(request: web.Request) -> web.Response:
     """The waiting contributions, oldest first, each with its decision form."""
-    pool, steward = _steward_pool(request)
+    pool, steward = steward_pool(request)
     notice = DONE.get(request.query.get("done", ""), "")
     return _render(request, pool, steward, notice=notice)
 
@@ -59,7 +59,7 @@ async def decide(request: web.Request) -> web.Response:
     node = request.app[NODE]
     form = await read_form(request)
     check_form(request, form, PURPOSE)
-    pool, steward = _steward_pool(request)
+    pool, steward = steward_pool(request)
     contribution = str(form.get("contribution", ""))
     choice = str(form.get("decision", ""))
     reason = str(form.get("reason", ""))
