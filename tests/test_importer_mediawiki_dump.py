@@ -4,11 +4,12 @@ import bz2
 import gzip
 import io
 import tracemalloc
+from datetime import datetime, timezone
 
 import pytest
 
 from fedcommons.importers.items import REVERT, REVERTED
-from fedcommons.importers.mediawiki import REVERT_RADIUS, Valuation
+from fedcommons.importers.mediawiki import REVERT_RADIUS, PageWindow, Revision, Valuation, person_of
 from fedcommons.importers.mediawiki_dump import MalformedDump, MediaWikiDump
 from support_mediawiki import ANONTALK, HALLO, fixture, full_from_stub, write_synthetic_stub
 
@@ -170,3 +171,36 @@ def test_memory_does_not_grow_with_the_dump(tmp_path):
         return top
     small, large = peak(600), peak(4_000)
     assert large < small * 1.5 + 200_000, (small, large)
+
+
+def revision(number, sha1, **fields):
+    values = dict(wiki="w", page_id=1, title="P", namespace=0, id=number, parent_id=number - 1 or None,
+                  time=datetime(2024, 1, 1, tzinfo=timezone.utc), user_id=7, user_name="Ann", size=10 * number,
+                  sha1=sha1)
+    values.update(fields)
+    return Revision(**values)
+
+
+def test_temporary_accounts_and_ips_are_anonymous_and_keep_no_name():
+    valuation = Valuation(wiki="w", article_url="https://w.example/wiki/$1")
+    temporary = person_of(revision(1, "a", user_name="~2024-12345"), valuation)
+    flagged = person_of(revision(1, "a", user_name="Someone", temporary=True), valuation)
+    ip = person_of(revision(1, "a", user_id=None, user_name="192.0.2.9", anonymous_ip=True), valuation)
+    assert temporary.anonymous and flagged.anonymous and ip.anonymous
+    assert "192.0.2.9" not in ip.name and not ip.bot
+    registered = person_of(revision(1, "a"), valuation)
+    assert not registered.anonymous and registered.identity == "mediawiki:w:7"
+    # The API's bot group, when known, decides; the name patterns only when it is not.
+    assert person_of(revision(1, "a", user_name="HelperBot", bot=False), valuation).bot is False
+    assert person_of(revision(1, "a", user_name="HelperBot"), valuation).bot is True
+
+
+def test_a_null_edit_is_no_revert_and_the_window_yields_in_order():
+    window = PageWindow()
+    out = [window.add(revision(n, sha1)) for n, sha1 in enumerate("abbcdb", start=1)]
+    rest = window.drain()
+    flags = {p.revision.id: p.flags for p in rest}
+    assert out == [None] * 6  # all still open: fewer than REVERT_RADIUS later revisions
+    # 3 repeats 2 (a null edit: no revert); 6 restores 2, undoing everything since it.
+    assert flags == {1: set(), 2: set(), 3: {REVERTED}, 4: {REVERTED}, 5: {REVERTED}, 6: {REVERT}}
+    assert [p.revision.id for p in rest] == [1, 2, 3, 4, 5, 6] and all(p.final for p in rest)
