@@ -100,10 +100,11 @@ class PageWindow:
     incremental read): they can be restored by a revert but are never returned.
     """
 
-    __slots__ = ("open", "sizes")
+    __slots__ = ("open", "hashes", "sizes")
 
     def __init__(self, known: Iterable[Revision] = ()):
         self.open: deque[Pending | Revision] = deque()
+        self.hashes: deque[str | None] = deque()  # the content hash of each, in step with open
         self.sizes: dict[int, int | None] = {}
         for revision in known:
             self._push(revision)
@@ -116,19 +117,17 @@ class PageWindow:
         else:
             parent_size = self.sizes.get(parent)
         pending = Pending(revision, parent_size)
-        if revision.sha1:
-            window = list(self.open)
+        sha1 = revision.sha1
+        if sha1 and sha1 in self.hashes:
             # The oldest equal revision in reach: everything after it was undone, even
             # when an undone stretch itself passed through the same content.
-            for back in range(len(window)):
-                if _sha1(window[back]) == revision.sha1:
-                    undone = window[back + 1:]
-                    if undone:  # equal to the revision right before: a null edit
-                        pending.flags.add(REVERT)
-                        for earlier in undone:
-                            if isinstance(earlier, Pending):
-                                earlier.flags.add(REVERTED)
-                    break
+            back = self.hashes.index(sha1)
+            if back < len(self.hashes) - 1:  # equal to the revision right before only: a null edit
+                pending.flags.add(REVERT)
+                for position in range(back + 1, len(self.open)):
+                    earlier = self.open[position]
+                    if isinstance(earlier, Pending):
+                        earlier.flags.add(REVERTED)
         return self._push(pending)
 
     def drain(self) -> list[Pending]:
@@ -137,14 +136,17 @@ class PageWindow:
         for pending in rest:
             pending.final = True
         self.open.clear()
+        self.hashes.clear()
         return rest
 
     def _push(self, entry: Pending | Revision) -> Pending | None:
         revision = entry.revision if isinstance(entry, Pending) else entry
         self.open.append(entry)
+        self.hashes.append(revision.sha1)
         self.sizes[revision.id] = revision.size
         if len(self.open) <= REVERT_RADIUS:
             return None
+        self.hashes.popleft()
         out = self.open.popleft()
         self.sizes.pop(_revision(out).id, None)
         if not isinstance(out, Pending):
@@ -155,10 +157,6 @@ class PageWindow:
 
 def _revision(entry: Pending | Revision) -> Revision:
     return entry.revision if isinstance(entry, Pending) else entry
-
-
-def _sha1(entry: Pending | Revision) -> str | None:
-    return _revision(entry).sha1
 
 
 @dataclass(frozen=True)

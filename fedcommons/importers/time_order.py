@@ -16,7 +16,7 @@ from typing import IO, Iterator
 
 from .items import Item
 
-CHUNK = 50_000
+CHUNK = 20_000
 
 
 class TimeOrder:
@@ -58,10 +58,12 @@ class TimeOrder:
     def _spill(self) -> None:
         self._buffer.sort(key=_first)
         spool = tempfile.TemporaryFile(prefix="fedcommons-order-")
-        pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
+        # One pickle per entry, length first: a shared Unpickler's memo would keep every
+        # entry it ever read alive until the merge ends.
         for entry in self._buffer:
-            pickler.dump(entry)
-            pickler.clear_memo()  # the memo would keep every item of the chunk alive
+            data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+            spool.write(len(data).to_bytes(4, "little"))
+            spool.write(data)
         spool.seek(0)
         self._files.append(spool)
         self._buffer = []
@@ -73,9 +75,5 @@ def _first(entry: tuple) -> tuple:
 
 def _unpickled(spool: IO[bytes]) -> Iterator[tuple[tuple, Item]]:
     # Only files this process wrote a moment ago are unpickled.
-    unpickler = pickle.Unpickler(spool)
-    while True:
-        try:
-            yield unpickler.load()
-        except EOFError:
-            return
+    while head := spool.read(4):
+        yield pickle.loads(spool.read(int.from_bytes(head, "little")))
