@@ -124,11 +124,12 @@ def split(minutes: int, shares: Sequence[Fraction | None]) -> list[int]:
     count = len(shares)
     if count == 0:
         return []
-    if all(s is not None and s >= 0 for s in shares) and sum(shares) > 0:
-        total = sum(shares)
-        weights = [Fraction(s) / total for s in shares]
-    else:
-        weights = [Fraction(1, count)] * count
+    if None in shares or any(s < 0 for s in shares) or sum(shares) <= 0:
+        # Equal parts, in whole numbers: the common case, kept free of Fractions.
+        base, left = divmod(minutes, count)
+        return [base + 1 if i < left else base for i in range(count)]
+    total = sum(shares)
+    weights = [Fraction(s) / total for s in shares]
     exact = [minutes * w for w in weights]
     parts = [math.floor(x) for x in exact]
     left = minutes - sum(parts)

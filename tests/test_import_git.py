@@ -4,17 +4,15 @@ those of ../shared/fixtures/importers/SOURCES.md)."""
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import stat
-import subprocess
 import sys
-import time
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from support_cli import run
+from support_cli import kill_when, run
 from support_git import build_history, git
 
 from fedcommons.errors import BadInput
@@ -152,23 +150,13 @@ def test_a_killed_run_resumes_with_no_gap_and_no_duplicate(tqdm_repo, home, tmp_
     assert done["recorded"] > 1000 and done["waiting"] > 500
 
     command = [sys.executable, "-m", "fedcommons", "--home", str(home), "import", "run", "--batch-size", "20"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
-    watcher = sqlite3.connect(home / "fedcommons.db")
-    try:
-        deadline, read = time.monotonic() + 60, 0
-        while read < 200 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-            read = watcher.execute("SELECT coalesce(sum(items), 0) FROM import_runs").fetchone()[0]
-        still_running = process.poll() is None
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
-        watcher.close()
-    assert still_running and 200 <= read < 2090, process.stderr.read().decode()
+    with closing(sqlite3.connect(home / "fedcommons.db")) as watcher:
+        def read() -> int:
+            return watcher.execute("SELECT coalesce(sum(items), 0) FROM import_runs").fetchone()[0]
+
+        still_running, errors = kill_when(command, lambda: read() >= 200, env={**os.environ, "PYTHONPATH": str(REPO)},
+                                          timeout=60)
+        assert still_running and 200 <= read() < 2090, errors
     again = json.loads(run(home, "import", "run", "--format", "json").stdout)[0]
     assert again["items"] < 2090 and again["already"] == 0
     # the same contributions with the same efforts (the sessions clock went on where it

@@ -98,10 +98,13 @@ def test_nothing_private_enters_the_log(node, home):
     with node.db.conn:
         import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
-    go(node, [item(1, aka, DAN), item(2, Person("orcid:0000-0002-1825-0097", "Dan"))])
+    go(node, [item(1, aka, DAN), item(2, Person("orcid:0000-0002-1825-0097", "Dan")),
+              Item(key="git:3", time=T0, summary="Merge branch of alice.old@private.example", people=(aka,))])
     aliases.confirm(node, "garden", DAN.identity, "dan", "bob")
     raw = json.dumps(entries(home))
-    assert len(contributions(home)) == 2
+    assert len(contributions(home)) == 3
+    (merge,) = [c for c in contributions(home) if c["object"]["sourceKey"] == "git:3"]
+    assert merge["object"]["name"] == "Merge branch of [address]"
     for secret in ("private.example", "0000-0002-1825-0097", "alice.old"):
         assert secret not in raw
     # ...while the private tables do hold them (so the check above could fail)
@@ -190,3 +193,21 @@ def test_aliases_need_a_steward_and_a_known_identity(node):
     with sqlite3.connect(node.config.database) as conn:
         (provider,) = conn.execute("SELECT contributor FROM contributions WHERE kind = 'code'").fetchone()
     assert provider == "https://social.example/users/dan"
+
+
+def test_an_items_own_kind_unless_one_is_imposed(node):
+    add(node)
+    with node.db.conn:
+        import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    own = Item(key="doi:10.1000/1", time=T0, summary="a paper", people=(ALICE,), kind="docs")
+    unknown = Item(key="doi:10.1000/2", time=T0, summary="a paper", people=(ALICE,), kind="writing-review-editing")
+    go(node, [own, unknown])
+    kinds = dict(node.db.conn.execute("SELECT summary || id, kind FROM contributions WHERE summary = 'a paper'"))
+    assert sorted(kinds.values()) == ["code", "docs"]  # a kind the node does not know falls back
+    row = import_store.source(node.db, "garden-git")
+    with node.db.conn:
+        node.db.conn.execute("UPDATE import_sources SET settings = ?, cursor = NULL WHERE name = ?",
+                             (json.dumps(dict(row.settings, itemKinds=False)), row.name))
+    go(node, [Item(key="doi:10.1000/3", time=T0, summary="imposed", people=(ALICE,), kind="docs")])
+    assert node.db.conn.execute("SELECT kind FROM contributions WHERE summary = 'imposed'").fetchone() == ("code",)

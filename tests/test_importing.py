@@ -2,15 +2,13 @@
 
 import json
 import os
-import signal
 import sqlite3
-import subprocess
 import sys
-import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from support_cli import entries, run
+from support_cli import entries, kill_when, run
 
 from fedcommons.errors import BadInput
 from fedcommons.services.importing import importing
@@ -222,23 +220,12 @@ def test_an_import_killed_mid_way_completes_when_run_again(home, tmp_path):
     size, recorded = len(entries(home)), recorded_contributions(home)
     command = [sys.executable, "-m", "fedcommons", "--home", str(home), "import", "contributions", str(path),
                "--batch-size", "20"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
-    watcher = sqlite3.connect(home / "fedcommons.db")
-    try:
-        deadline, committed = time.monotonic() + 120, 0
-        while committed == 0 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.002)
-            committed = watcher.execute("SELECT count(*) FROM contributions").fetchone()[0] - recorded
-        still_running = process.poll() is None
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
-        watcher.close()
-    assert committed > 0 and still_running, process.stderr.read().decode()
+    with closing(sqlite3.connect(home / "fedcommons.db")) as watcher:
+        def committed() -> int:
+            return watcher.execute("SELECT count(*) FROM contributions").fetchone()[0] - recorded
+
+        still_running, errors = kill_when(command, lambda: committed() > 0, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert committed() > 0 and still_running, errors
     done = recorded_contributions(home) - recorded
     assert 0 < done < total
     # What was committed is whole: every recorded contribution has its entry, and nothing else was logged.

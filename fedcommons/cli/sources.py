@@ -41,7 +41,8 @@ def source_group() -> None:
               help="sessions/1, flat/1, lines/1 or claim/1 (default: the source type's own).")
 @click.option("--param", "params", multiple=True, metavar="K=V",
               help="A parameter of the effort rule, such as gap=2h; repeat for several.")
-@click.option("--kind", help="The kind of the contributions (default: the source type's own, such as code).")
+@click.option("--kind", help="The kind of every contribution. Without it: an item's own kind (such as a "
+                               "CRediT role) when this node knows it, else the source type's (such as code).")
 @click.option("--evidence-url", "evidence", metavar="TEMPLATE",
               help="Evidence link for each item, {sha} replaced: 'https://forge.example/garden/commit/{sha}'.")
 @click.option("--bot", "bots", multiple=True, metavar="PATTERN",

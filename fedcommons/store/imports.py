@@ -133,15 +133,19 @@ def runs(db: Database, pool: str | None = None, limit: int = 100) -> list[RunRow
         f"SELECT {_RUN_COLUMNS} FROM import_runs {where} ORDER BY id DESC LIMIT ?", args)]
 
 
-def aliases_for(db: Database, pool: str, keys: Iterable[str]) -> dict[str, str]:
-    """key -> actor, for those of the keys a steward mapped in this pool."""
+def _pairs_by_key(db: Database, select: str, scope: str, keys: Iterable[str]) -> dict[str, str]:
+    """`select` (ending in ``key IN``) for `scope` and each chunk of `keys`, as a dict."""
     found: dict[str, str] = {}
     keys = iter(set(keys))
+    # Chunks well under SQLite's limit on bound parameters (999 before 3.32).
     while chunk := list(islice(keys, 500)):
-        found.update(db.conn.execute(
-            f"SELECT key, actor FROM aliases WHERE pool = ? AND key IN ({', '.join('?' * len(chunk))})",
-            (pool, *chunk)))
+        found.update(db.conn.execute(f"{select} ({', '.join('?' * len(chunk))})", (scope, *chunk)))
     return found
+
+
+def aliases_for(db: Database, pool: str, keys: Iterable[str]) -> dict[str, str]:
+    """key -> actor, for those of the keys a steward mapped in this pool."""
+    return _pairs_by_key(db, "SELECT key, actor FROM aliases WHERE pool = ? AND key IN", pool, keys)
 
 
 def add_alias(db: Database, pool: str, key: str, actor: str, steward: str, at: str) -> None:
@@ -212,13 +216,7 @@ def waiting_counts(db: Database, pool: str) -> dict[str, int]:
 
 def session_lasts(db: Database, source_name: str, keys: Iterable[str]) -> dict[str, str]:
     """identity -> time of its latest item read from this source."""
-    found: dict[str, str] = {}
-    keys = iter(set(keys))
-    while chunk := list(islice(keys, 500)):
-        found.update(db.conn.execute(
-            f"SELECT key, last FROM import_sessions WHERE source = ? AND key IN ({', '.join('?' * len(chunk))})",
-            (source_name, *chunk)))
-    return found
+    return _pairs_by_key(db, "SELECT key, last FROM import_sessions WHERE source = ? AND key IN", source_name, keys)
 
 
 def set_session_lasts(db: Database, source_name: str, lasts: dict[str, str]) -> None:

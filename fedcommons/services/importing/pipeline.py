@@ -44,6 +44,8 @@ from ..contributions.contributions import MAX_SUMMARY, check_fields, followers_o
 from ..log import log_writer
 from .importing import BATCH
 
+# An e-mail address in a commit subject or a title (a "Merge ... from alice@..." line).
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Accounts that are bots by their name or identity, unless a source's settings say otherwise.
 DEFAULT_BOTS = ("*[bot]*", "*[bot]@*", "dependabot*", "renovate*")
 
@@ -56,15 +58,17 @@ class Settings:
     kind: str
     bots: tuple[str, ...] = DEFAULT_BOTS
     merges: bool = False
+    item_kinds: bool = True  # an item's own kind (a CRediT role), when the node knows it, before `kind`
 
     def to_json(self) -> dict:
         return {"rule": self.rule.name, "parameters": dict(self.rule.parameters), "kind": self.kind,
-                "bots": list(self.bots), "merges": self.merges}
+                "bots": list(self.bots), "merges": self.merges, "itemKinds": self.item_kinds}
 
     @classmethod
     def from_json(cls, data: dict) -> "Settings":
         return cls(make_rule(data["rule"], data.get("parameters")), data["kind"],
-                   tuple(data.get("bots", DEFAULT_BOTS)), bool(data.get("merges", False)))
+                   tuple(data.get("bots", DEFAULT_BOTS)), bool(data.get("merges", False)),
+                   bool(data.get("itemKinds", True)))
 
 
 @dataclass
@@ -149,11 +153,17 @@ class _Run:
         self.rule = settings.rule
         self.described = settings.rule.describe()
         self.lasts: dict[str, datetime] = {}
+        self.kinds = set(node.config.kinds)
         self.names = Names(node)
         self.summary = Summary()
-        # A source whose items carry their own kind (a wiki's namespace) and that was not
-        # given one kind for all; a kind the node no longer knows falls back to the source's.
-        self.item_kinds = frozenset(node.config.kinds) if row.settings.get("item_kinds") else frozenset()
+        self.bots: dict[tuple[str, str], bool] = {}
+
+    def is_bot(self, person: Person) -> bool:
+        """is_bot, remembered per identity and name for the run."""
+        key = (person.identity, person.name)
+        if key not in self.bots:
+            self.bots[key] = is_bot(person, self.settings.bots)
+        return person.bot or self.bots[key]
 
     def parts(self, item: Item) -> tuple[list[tuple[Person, int]], int, int]:
         """(person, minutes) for each person who mints, and how many bots and anonymous
@@ -166,7 +176,7 @@ class _Run:
                 continue
             if person.identity in people:
                 continue
-            if is_bot(person, self.settings.bots):
+            if self.is_bot(person):
                 bots += 1
                 continue
             people[person.identity] = person
@@ -194,11 +204,19 @@ class _Run:
                 self.lasts[key] = datetime.fromisoformat(last.replace("Z", "+00:00"))
 
     def data(self, item: Item, minutes: int) -> dict:
-        summary = " ".join(item.summary.split())[:MAX_SUMMARY] or item.key
+        # Addresses stay out of the log even where a source's public text holds one.
+        summary = _EMAIL.sub("[address]", " ".join(item.summary.split()))[:MAX_SUMMARY] or item.key
         return {"key": item.key, "published": utc(item.time), "summary": summary,
                 "evidence": [item.evidence] if item.evidence else [], "minutes": minutes,
-                "kind": item.kind if item.kind in self.item_kinds else self.settings.kind,
-                "rule": self.described}
+                "kind": self.kind(item), "rule": self.described}
+
+    def kind(self, item: Item) -> str:
+        """The item's own kind when the source suggests one the node knows (and no kind was
+        imposed), else the source's."""
+        suggested = (item.kind or "").strip().lower()
+        if self.settings.item_kinds and suggested in self.kinds:
+            return suggested
+        return self.settings.kind
 
 
 def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dry_run: bool = False,
@@ -260,16 +278,16 @@ def _one_batch(run: _Run, reads: list[Read]) -> None:
         counts.items += 1
         for person in item.people:
             if person.identity not in seen and not person.anonymous:
-                seen[person.identity] = (person.identity, person.name, list(person.aka),
-                                         is_bot(person, run.settings.bots))
+                seen[person.identity] = (person.identity, person.name, list(person.aka), run.is_bot(person))
         if item.flags & {REVERT, REVERTED} or (MERGE in item.flags and not run.settings.merges):
             counts.skipped += 1
             continue
         parts, bots, anonymous = run.parts(item)
         counts.bots += bots
         counts.anonymous += anonymous
-        for person, _ in parts:
-            touched[person.identity] = run.lasts.get(person.identity, item.time)
+        if run.rule.name == "sessions/1":
+            for person, _ in parts:
+                touched[person.identity] = run.lasts[person.identity]
         by_actor: dict[str, int] = {}
         for person, minutes in parts:
             actor = aliases.get(person.identity)

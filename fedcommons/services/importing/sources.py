@@ -13,6 +13,7 @@ from typing import Callable
 from ... import activities, urls
 from ...effort_rules import rule as make_rule
 from ...errors import BadInput, Conflict, Forbidden, NotFound
+from ...fields import is_http_url
 from ...importers import git
 from ...importers.items import Read, Source
 from ...node import Node, now
@@ -38,7 +39,7 @@ class SourceType:
 
     option: str                               # the CLI option giving its location
     help: str                                 # that option's help text
-    check: Callable[[str], str]               # location -> normalised location, or BadInput
+    check: Callable[[str], str | None]        # location -> normalised location (None: as given), or BadInput
     open: Callable[..., Source]               # (location, settings[, fetch]) -> a source to read
     rule: str                                 # the effort rule unless one is given
     kind: str                                 # the kind unless one is given
@@ -84,17 +85,18 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     spec = SOURCE_TYPES[type_]
     pool_row = require(node, pool, "pool")
     effort_rule = make_rule(rule or spec.rule, parameters)
-    kind_given = kind is not None
-    kind = check_kind(node, kind or spec.kind)
+    given_kind, kind = kind, check_kind(node, kind or spec.kind)
     if spec.extra is None and any(options.values() if options else ()):
         raise BadInput(f"{', '.join(k for k, v in options.items() if v)}: not options of a {type_} source")
-    extra = spec.extra(options or {}, kind_given=kind_given, check_kind=partial(check_kind, node)) \
+    extra = spec.extra(options or {}, kind_given=given_kind is not None, check_kind=partial(check_kind, node)) \
         if spec.extra else {}
     if evidence is not None and ("{sha}" not in evidence and "{key}" not in evidence
-                                 or not evidence.startswith(("http://", "https://"))):
+                                 or not is_http_url(evidence.replace("{sha}", "0").replace("{key}", "0"))
+                                 or any(c.isspace() for c in evidence)):
         raise BadInput("--evidence-url is an http(s) URL with {sha} (or {key}) where the commit goes")
-    location = spec.check(location)
-    settings = Settings(effort_rule, kind, tuple(bots) if bots else DEFAULT_BOTS, merges).to_json()
+    location = spec.check(location) or location
+    settings = Settings(effort_rule, kind, tuple(bots) if bots else DEFAULT_BOTS, merges,
+                        item_kinds=given_kind is None).to_json()
     if evidence:
         settings["evidence"] = evidence
     settings.update(extra)

@@ -47,8 +47,8 @@ def wiki_settings(options: dict[str, Any], *, api: bool, kind_given: bool,
 
     ``namespaces`` (numbers; articles only by default), ``category`` and ``pages`` (a live
     wiki only), ``namespace_kinds`` ({number: kind} over the defaults). With ``--kind``
-    every revision has that one kind instead, and namespace kinds are refused;
-    ``item_kinds`` tells the pipeline to take each item's kind (its namespace's).
+    every revision has that one kind instead (the pipeline then ignores items' own kinds),
+    and namespace kinds are refused.
     """
     namespaces = sorted({_namespace(n) for n in options.get("namespaces") or ()}) or [0]
     category = options.get("category") or None
@@ -62,8 +62,7 @@ def wiki_settings(options: dict[str, Any], *, api: bool, kind_given: bool,
     kinds = {n: check_kind(k) for n, k in kinds.items()}
     if not kind_given:
         check_kind(TALK_KIND)
-    return {"wiki": {"namespaces": namespaces, "category": category, "pages": pages, "namespace_kinds": kinds},
-            "item_kinds": not kind_given}
+    return {"wiki": {"namespaces": namespaces, "category": category, "pages": pages, "namespace_kinds": kinds}}
 
 
 def open_dump(location: str, settings: dict) -> Source:
