@@ -115,3 +115,12 @@ def test_bad_wiki_sources_change_nothing(home, tmp_path, args, message):
     result = invoke(home, "import", "source", "add", "w", "--pool", "wiktionary", *args)
     assert result.exit_code == 2 and message in result.stderr, result.stderr
     assert json.loads(run(home, "import", "sources", "--format", "json").stdout) == []
+
+
+def test_a_dump_is_read_whole_unless_namespaces_are_given(home):
+    from support_mediawiki import ANONTALK
+    for name, args, items in (("all", [], 18), ("articles", ["--namespace", "0"], 0),
+                              ("interface", ["--namespace", "8", "--namespace", "0"], 18)):
+        run(home, "import", "source", "add", name, "--pool", "wiktionary", "--mediawiki-dump", str(fixture(ANONTALK)),
+            *args)
+        assert summary(home, name)["items"] == items

@@ -51,7 +51,7 @@ def source_group() -> None:
 @click.option("--merges", is_flag=True, help="Import merge commits too (skipped by default).")
 @click.option("--namespace", "namespaces", multiple=True, metavar="N",
               help="A wiki: read this namespace (0 articles, 1 their talk, 10 templates...); "
-                   "repeat for several (default: 0).")
+                   "repeat for several (default: all of a dump, a live wiki's articles).")
 @click.option("--category", metavar="TITLE", help="A live wiki: only the pages in this category (Category:Physics).")
 @click.option("--page", "pages", multiple=True, metavar="TITLE", help="A live wiki: only this page; repeat for several.")
 @click.option("--namespace-kind", "namespace_kinds", multiple=True, metavar="N=KIND",

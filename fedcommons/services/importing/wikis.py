@@ -45,12 +45,13 @@ def wiki_settings(options: dict[str, Any], *, api: bool, kind_given: bool,
                   check_kind: Callable[[str], str]) -> dict[str, Any]:
     """The settings a wiki source saves besides the common ones; BadInput for anything wrong.
 
-    ``namespaces`` (numbers; articles only by default), ``category`` and ``pages`` (a live
-    wiki only), ``namespace_kinds`` ({number: kind} over the defaults). With ``--kind``
+    ``namespaces`` (numbers; by default all of a dump, a live wiki's articles), ``category``
+    and ``pages`` (a live wiki only), ``namespace_kinds`` ({number: kind} over the defaults). With ``--kind``
     every revision has that one kind instead (the pipeline then ignores items' own kinds),
     and namespace kinds are refused.
     """
-    namespaces = sorted({_namespace(n) for n in options.get("namespaces") or ()}) or [0]
+    # A dump holds what its maker chose: all of it by default; a live wiki, its articles.
+    namespaces = sorted({_namespace(n) for n in options.get("namespaces") or ()}) or ([0] if api else None)
     category = options.get("category") or None
     pages = list(dict.fromkeys(options.get("pages") or ()))
     if not api and (category or pages):
@@ -67,7 +68,8 @@ def wiki_settings(options: dict[str, Any], *, api: bool, kind_given: bool,
 
 def open_dump(location: str, settings: dict) -> Source:
     """A saved dump source, ready to read."""
-    return MediaWikiDump(location, kinds=_kinds(settings), namespaces=(settings.get("wiki") or {}).get("namespaces"))
+    namespaces = (settings.get("wiki") or {}).get("namespaces")  # None: all
+    return MediaWikiDump(location, kinds=_kinds(settings), namespaces=namespaces)
 
 
 def open_api(location: str, settings: dict, fetch: Fetch) -> Source:
