@@ -63,7 +63,7 @@ def test_a_dump_into_a_pool(home):
     one = recorded[0]
     assert one["effortRule"]["method"] == "sessions/1" and one["provider"] == f"{URL}/users/alice"
     assert one["evidence"] == [f"https://de.wiktionary.org/wiki/Special:Diff/{mine[0].key.rsplit(':', 1)[1]}"]
-    assert one["kind"] == "docs" if "kind" in one else True
+    assert one["kind"] == "docs"  # the articles' namespace
     # Nothing anonymous or private in the log; the cursor is at the end, so nothing new.
     raw = json.dumps(entries(home))
     assert "192.0.2." not in raw and ":ip:" not in raw
@@ -124,3 +124,15 @@ def test_a_dump_is_read_whole_unless_namespaces_are_given(home):
         run(home, "import", "source", "add", name, "--pool", "wiktionary", "--mediawiki-dump", str(fixture(ANONTALK)),
             *args)
         assert summary(home, name)["items"] == items
+    # Kinds by namespace: the interface messages' (8) made "review" for another pool's source.
+    run(home, "pool", "create", "interface", "--name", "Interface", "--steward", "bob")
+    run(home, "import", "source", "add", "kinds", "--pool", "interface", "--mediawiki-dump", str(ANONTALK),
+        "--namespace-kind", "8=review")
+    summary(home, "kinds")
+    elian = next(r.item.people[0].identity for r in MediaWikiDump(ANONTALK).read(None)
+                 if not r.item.flags and not r.item.people[0].bot)
+    for pool in ("wiktionary", "interface"):
+        run(home, "alias", "add", elian, "alice", "--as", "bob", "--pool", pool)
+    kinds = {(e["activity"]["object"]["receiver"].rsplit("/", 1)[1], e["activity"]["object"]["kind"])
+             for e in entries(home) if "sourceKey" in e["activity"].get("object", {})}
+    assert kinds == {("wiktionary", "maintenance"), ("interface", "review")}

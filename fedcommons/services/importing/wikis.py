@@ -46,9 +46,9 @@ def wiki_settings(options: dict[str, Any], *, api: bool, kind_given: bool,
     """The settings a wiki source saves besides the common ones; BadInput for anything wrong.
 
     ``namespaces`` (numbers; by default all of a dump, a live wiki's articles), ``category``
-    and ``pages`` (a live wiki only), ``namespace_kinds`` ({number: kind} over the defaults). With ``--kind``
-    every revision has that one kind instead (the pipeline then ignores items' own kinds),
-    and namespace kinds are refused.
+    and ``pages`` (a live wiki only), ``namespace_kinds`` ({number: kind} over the defaults).
+    With ``--kind`` every revision has that one kind instead (the pipeline then ignores
+    items' own kinds), and namespace kinds are refused.
     """
     # A dump holds what its maker chose: all of it by default; a live wiki, its articles.
     namespaces = sorted({_namespace(n) for n in options.get("namespaces") or ()}) or ([0] if api else None)
