@@ -108,6 +108,7 @@ def test_a_broken_dump_records_what_it_read_and_exits_non_zero(home, tmp_path):
     (["--mediawiki-dump", "DUMP", "--namespace-kind", "10"], "N=KIND"),
     (["--mediawiki-dump", "DUMP", "--kind", "docs", "--namespace-kind", "10=code"], "not both"),
     (["--git", "DUMP", "--namespace", "4"], "not options of a git source"),
+    (["--mediawiki-dump", "DUMP", "--evidence-url", "https://x.example/{sha}"], "links its own diff"),
 ])
 def test_bad_wiki_sources_change_nothing(home, tmp_path, args, message):
     (tmp_path / "not.xml").write_text("hello")

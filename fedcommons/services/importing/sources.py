@@ -47,6 +47,7 @@ class SourceType:
     noun: str = "items"                       # what its items are called in a run's summary
     network: bool = False                     # read through a fetch the edge hands in
     extra: Callable[..., dict] | None = None  # (options, api=, kind_given=, check_kind=) -> settings
+    evidence_template: bool = True            # takes --evidence-url (a wiki links its diffs itself)
 
 
 SOURCE_TYPES: dict[str, SourceType] = {
@@ -61,12 +62,12 @@ SOURCE_TYPES: dict[str, SourceType] = {
         option="--mediawiki-dump", metavar="FILE",
         help="a MediaWiki XML export, full or stub history, plain, .gz or .bz2",
         check=wikis.check_dump, open=wikis.open_dump, rule="sessions/1", kind="docs", noun="revisions",
-        extra=partial(wikis.wiki_settings, api=False),
+        extra=partial(wikis.wiki_settings, api=False), evidence_template=False,
     ),
     "mediawiki-api": SourceType(
         option="--mediawiki-api", metavar="URL", help="a live wiki through its API (https://wiki.example/w/api.php)",
         check=wikis.check_api, open=wikis.open_api, rule="sessions/1", kind="docs", noun="revisions",
-        network=True, extra=partial(wikis.wiki_settings, api=True),
+        network=True, extra=partial(wikis.wiki_settings, api=True), evidence_template=False,
     ),
 }
 
@@ -86,6 +87,8 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     pool_row = require(node, pool, "pool")
     effort_rule = make_rule(rule or spec.rule, parameters)
     given_kind, kind = kind, check_kind(node, kind or spec.kind)
+    if evidence is not None and not spec.evidence_template:
+        raise BadInput(f"--evidence-url is not for a {type_} source: each revision links its own diff")
     if spec.extra is None and any(options.values() if options else ()):
         raise BadInput(f"{', '.join(k for k, v in options.items() if v)}: not options of a {type_} source")
     extra = spec.extra(options or {}, kind_given=given_kind is not None, check_kind=partial(check_kind, node)) \
