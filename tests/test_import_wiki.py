@@ -11,7 +11,7 @@ from fedcommons.effort_rules import session_minutes
 from fedcommons.importers.items import REVERT, REVERTED
 from fedcommons.importers.mediawiki_dump import MediaWikiDump
 from support_cli import entries, invoke, run
-from support_mediawiki import HALLO, fixture
+from support_mediawiki import ANONTALK, HALLO, fixture
 
 URL = "http://127.0.0.1:8080"
 
@@ -119,7 +119,6 @@ def test_bad_wiki_sources_change_nothing(home, tmp_path, args, message):
 
 
 def test_a_dump_is_read_whole_unless_namespaces_are_given(home):
-    from support_mediawiki import ANONTALK
     for name, args, items in (("all", [], 18), ("articles", ["--namespace", "0"], 0),
                               ("interface", ["--namespace", "8", "--namespace", "0"], 18)):
         run(home, "import", "source", "add", name, "--pool", "wiktionary", "--mediawiki-dump", str(fixture(ANONTALK)),
