@@ -15,6 +15,7 @@ failure: ``.ci/run`` installs it.
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -108,8 +109,10 @@ def edit(directory: Path, title: str, text: str, user: str) -> None:
 
 def api_of(server: str, config: Path, port: int):
     """Serve the wiki with PHP's built-in server; returns (api URL, process) once it answers."""
+    # A process group of its own: PHP's server forks workers, which stop() ends with it.
     process = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "-t", str(MEDIAWIKI)],
                                cwd=MEDIAWIKI, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True,
                                env={**os.environ, "MW_CONFIG_FILE": str(config), "PHP_CLI_SERVER_WORKERS": "2"})
     api = f"{server}/api.php"
     deadline = time.monotonic() + WAIT_S
@@ -121,6 +124,19 @@ def api_of(server: str, config: Path, port: int):
         except OSError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
+            stop(process)
             raise RuntimeError(f"the wiki did not answer at {api} within {WAIT_S} s")
         time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End the wiki's server and its workers (its process group), and wait for it."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -20,7 +20,7 @@ from fedcommons.importers.items import REVERT, REVERTED
 from fedcommons.importers.mediawiki_api import MediaWikiApi
 from support_cli import invoke, run
 from support_mediawiki import HALLO, text_for
-from support_wiki_server import build_wiki, edit
+from support_wiki_server import build_wiki, edit, stop
 from test_importer_mediawiki_dump import HALLO_COUNTS, census
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -34,8 +34,7 @@ def wiki(tmp_path_factory):
     directory = tmp_path_factory.mktemp("mediawiki")
     api, process = build_wiki(directory)
     yield api, directory
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
 
 
 @pytest_asyncio.fixture(loop_scope="module")
