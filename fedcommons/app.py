@@ -18,15 +18,17 @@ from .federation.settling import Settling
 from .federation.inbox_worker import InboxWorker
 from .federation.inbox_writer import InboxWriter
 from .federation.sync_worker import SyncWorker
+from .federation.wiki_worker import WikiWorker
 from .node import Node
 from .store.writer import Writer
 from .web import routes
-from .web.keys import CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, SETTLING, SYNC, WRITER
+from .web.keys import (CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, SETTLING, SYNC, WIKIS,
+                       WRITER)
 from .web.metrics import metrics_response
 
 # The keys are web/keys.py's; named here too for whoever holds an application.
-__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "SETTLING", "SYNC", "WRITER",
-           "make_app", "node_writer"]
+__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "SETTLING", "SYNC", "WIKIS",
+           "WRITER", "make_app", "node_writer"]
 
 
 def make_app(node: Node, *, workers: bool = True, metrics_port: int | None = None) -> web.Application:
@@ -40,6 +42,7 @@ def make_app(node: Node, *, workers: bool = True, metrics_port: int | None = Non
     if workers:
         app.cleanup_ctx.append(_workers)
         app.cleanup_ctx.append(_sync)
+        app.cleanup_ctx.append(_wikis)
     if metrics_port is not None:
         app.cleanup_ctx.append(_metrics_listener(metrics_port))
     routes.setup(app)
@@ -107,6 +110,14 @@ async def _workers(app: web.Application):
     await housekeeping.stop()
     await inbox.stop()
     await delivery.stop()
+
+
+async def _wikis(app: web.Application):
+    worker = WikiWorker(app[NODE], writer=app[WRITER])
+    app[WIKIS] = worker
+    worker.start()
+    yield
+    await worker.stop()
 
 
 async def _sync(app: web.Application):

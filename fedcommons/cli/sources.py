@@ -1,13 +1,17 @@
 """`fedcommons import source add`, `import sources`, `import run`: importing from sources
 of peer production (git, and the other types of services.importing.sources)."""
 
+from contextlib import ExitStack
+
 import click
 
 from ..effort import format_effort
 from ..effort_rules import parse_params
 from ..errors import BadInput
 from ..services.importing import sources as service
+from ..federation.wiki_client import MIN_INTERVAL, BlockingWikiClient
 from ..services.importing.pipeline import Summary
+from ..services.importing.wikis import parse_namespace_kinds
 from .common import FORMAT, echo_json, node_from, progressbar
 from .contributions import import_
 
@@ -15,8 +19,13 @@ from .contributions import import_
 def _location_options(command):
     """One option per type of source (--git PATH, ...), from the service's table."""
     for type_, spec in reversed(list(service.SOURCE_TYPES.items())):
-        command = click.option(spec.option, f"location_{type_}", metavar="PATH", help=f"Read {spec.help}.")(command)
+        command = click.option(spec.option, _dest(type_), metavar=spec.metavar,
+                               help=f"Read {spec.help}.")(command)
     return command
+
+
+def _dest(type_: str) -> str:
+    return "location_" + type_.replace("-", "_")
 
 
 @import_.group("source")
@@ -40,10 +49,25 @@ def source_group() -> None:
               help="A name or identity pattern of bots, which never mint (replaces the defaults, "
                    "such as *[bot]*); repeat for several.")
 @click.option("--merges", is_flag=True, help="Import merge commits too (skipped by default).")
+@click.option("--namespace", "namespaces", multiple=True, metavar="N",
+              help="A wiki: read this namespace (0 articles, 1 their talk, 10 templates...); "
+                   "repeat for several (default: all of a dump, a live wiki's articles).")
+@click.option("--category", metavar="TITLE", help="A live wiki: only the pages in this category (Category:Physics).")
+@click.option("--page", "pages", multiple=True, metavar="TITLE", help="A live wiki: only this page; repeat for several.")
+@click.option("--namespace-kind", "namespace_kinds", multiple=True, metavar="N=KIND",
+              help="A wiki: the kind of a namespace's revisions, such as 10=code (defaults: articles docs, "
+                   "talk facilitation, templates and modules code...); repeat for several.")
 @click.pass_context
-def source_add_cmd(ctx, name, pool, rule, params, kind, evidence, bots, merges, **locations) -> None:
-    """Add a source NAME that POOL imports from. Nothing is read until `import run`."""
-    given = {key.removeprefix("location_"): value for key, value in locations.items() if value}
+def source_add_cmd(ctx, name, pool, rule, params, kind, evidence, bots, merges, namespaces, category, pages,
+                   namespace_kinds, **locations) -> None:
+    """Add a source NAME that POOL imports from. Nothing is read until `import run`.
+
+    A wiki's revisions are known by the wiki and revision id, with the diff as evidence and
+    the bytes changed as metrics; IP addresses, temporary accounts, bots and identity
+    reverts (and the edits they undid) never mint. Its people are wiki user ids, mapped to
+    actors by a steward (`fedcommons alias suggest POOL`).
+    """
+    given = {type_: locations[_dest(type_)] for type_ in service.SOURCE_TYPES if locations.get(_dest(type_))}
     if len(given) != 1:
         options = " | ".join(spec.option for spec in service.SOURCE_TYPES.values())
         raise BadInput(f"give exactly one of {options}")
@@ -51,7 +75,9 @@ def source_add_cmd(ctx, name, pool, rule, params, kind, evidence, bots, merges, 
     node = node_from(ctx)
     row = service.add_source(node, name, pool=pool, type_=type_, location=location, rule=rule,
                              parameters=parse_params(params), kind=kind, evidence=evidence,
-                             bots=tuple(bots) or None, merges=merges)
+                             bots=tuple(bots) or None, merges=merges,
+                             options={"namespaces": namespaces, "category": category, "pages": pages,
+                                      "namespace_kinds": parse_namespace_kinds(namespace_kinds)})
     click.echo(f"added source {row.name}: {row.type} {row.location} -> {pool} "
                f"({row.settings['rule']}, {row.settings['kind']})")
 
@@ -77,16 +103,18 @@ def sources_cmd(ctx, fmt) -> None:
 def summary_json(name: str, s: Summary) -> dict:
     """A run's summary as `import run --format json` prints it."""
     return {"source": name, "run": s.run, "items": s.items, "recorded": s.recorded, "already": s.already,
-            "waiting": s.waiting, "bots": s.bots, "skipped": s.skipped, "minutesByRule": s.minutes,
+            "waiting": s.waiting, "bots": s.bots, "anonymous": s.anonymous, "skipped": s.skipped, "minutesByRule": s.minutes,
             "validated": s.validated}
 
 
-def summary_text(name: str, s: Summary, dry_run: bool) -> str:
+def summary_text(name: str, s: Summary, dry_run: bool, noun: str = "items") -> str:
     """One paragraph: what a run read and what became of it."""
     verb = "would record" if dry_run else "recorded"
     hours = ", ".join(f"{rule} {format_effort(m)}" for rule, m in sorted(s.minutes.items())) or "none"
-    text = (f"{name}: {s.items} items, {verb} {s.recorded} contributions ({s.already} already recorded), "
-            f"{s.waiting} waiting for an alias, {s.bots} bots skipped, {s.skipped} merges or reverts skipped; "
+    anonymous = f"{s.anonymous} by IP addresses or temporary accounts skipped, " if noun == "revisions" else ""
+    skipped = "reverts" if noun == "revisions" else "merges or reverts"
+    text = (f"{name}: {s.items} {noun}, {verb} {s.recorded} contributions ({s.already} already recorded), "
+            f"{s.waiting} waiting for an alias, {s.bots} bots skipped, {anonymous}{s.skipped} {skipped} skipped; "
             f"hours by rule: {hours}")
     if s.validated:
         text += f"; {s.validated} validated"
@@ -120,17 +148,25 @@ def run_cmd(ctx, names, dry_run, validate, steward, batch_size, fmt) -> None:
         service.check_steward(node, sorted({r.pool for r in rows}), steward)
     results = []
     for row in rows:
-        source = service.open_source(row)
-        with progressbar(service.estimate(source, row), f"importing {row.name}") as bar:
-            summary = service.import_source(node, row, source, dry_run=dry_run, batch=batch_size,
-                                            progress=bar.update)
+        with ExitStack() as clients:
+            def fetch_for(url: str) -> BlockingWikiClient:
+                client = BlockingWikiClient(
+                    url, node_url=node.url, allow_private=node.config.allow_private_addresses,
+                    min_interval=float(node.config.extra.get("wiki_request_interval", MIN_INTERVAL)))
+                clients.callback(client.close)
+                return client
+
+            source = service.open_source(row, fetch_for)
+            with progressbar(service.estimate(source, row), f"importing {row.name}") as bar:
+                summary = service.import_source(node, row, source, dry_run=dry_run, batch=batch_size,
+                                                progress=bar.update)
         if validate:
             with progressbar(summary.recorded, f"validating {row.name}") as bar:
                 summary.validated = service.validate_run(node, summary.run, steward, batch=batch_size,
                                                          progress=bar.update)
-        results.append((row.name, summary))
+        results.append((row, summary))
     if fmt == "json":
-        echo_json([summary_json(name, s) for name, s in results])
+        echo_json([summary_json(row.name, s) for row, s in results])
         return
-    for name, s in results:
-        click.echo(summary_text(name, s, dry_run))
+    for row, s in results:
+        click.echo(summary_text(row.name, s, dry_run, service.SOURCE_TYPES[row.type].noun))

@@ -2,8 +2,8 @@
 
 ``/health`` is liveness: the process answers and its database can be read. ``/health/ready``
 is readiness: every background worker this process started is still running (a worker
-that died leaves a node that answers but no longer processes its inbox, delivers, or
-syncs) and the database takes a write (the write lock is granted within a short wait and
+that died leaves a node that answers but no longer processes its inbox, delivers, syncs,
+settles proposals or follows wikis) and the database takes a write (the write lock is granted within a short wait and
 the file is writable). It answers 503, naming what is wrong, when either fails.
 """
 
@@ -14,13 +14,13 @@ from aiohttp import web
 from ..errors import FedcommonsError
 from ..store import log as log_store
 from ..store.db import StoreError
-from .keys import DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, NODE, SETTLING, SYNC, WRITER
+from .keys import DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, NODE, SETTLING, SYNC, WIKIS, WRITER
 
 # Longer than any write the writer runs (an import batch holds the lock about 0.1 s);
 # short enough for a readiness probe's own timeout.
 WRITE_PROBE_SECONDS = 3.0
 _WORKERS = {"inbox": INBOX, "delivery": DELIVERY, "sync": SYNC, "inbox-writer": INBOX_WRITER,
-            "housekeeping": HOUSEKEEPING, "settling": SETTLING}
+            "housekeeping": HOUSEKEEPING, "settling": SETTLING, "wikis": WIKIS}
 
 
 def workers(app: web.Application) -> dict[str, bool]:

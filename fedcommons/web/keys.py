@@ -13,6 +13,7 @@ from ..federation.inbox_worker import InboxWorker
 from ..federation.inbox_writer import InboxWriter
 from ..federation.settling import Settling
 from ..federation.sync_worker import SyncWorker
+from ..federation.wiki_worker import WikiWorker
 from ..node import Node
 from ..store.writer import Writer
 
@@ -25,5 +26,6 @@ INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 SYNC = web.AppKey("sync", SyncWorker)
 HOUSEKEEPING = web.AppKey("housekeeping", Housekeeping)
 SETTLING = web.AppKey("settling", Settling)  # ends proposals: counts, publishes and applies their tallies
+WIKIS = web.AppKey("wikis", WikiWorker)
 
 MAX_BODY = 1024 * 1024  # the largest request body the application reads

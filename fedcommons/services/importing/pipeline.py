@@ -27,12 +27,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
-from itertools import islice
 from typing import Callable
 
 from ... import activities, urls
 from ...effort_rules import Rule, item_minutes, rule as make_rule, session_minutes, split
-from ...errors import BadInput
+from ...errors import BadInput, FedcommonsError
 from ...importers.items import MERGE, REVERT, REVERTED, Item, Person, Read, Source
 from ...node import Node, now
 from ...store import actors as actor_store
@@ -82,6 +81,7 @@ class Summary:
     already: int = 0     # contributions found in the log already
     waiting: int = 0     # parts waiting for an alias
     bots: int = 0        # parts of bots, left out
+    anonymous: int = 0   # parts of IP addresses and temporary accounts, left out
     skipped: int = 0     # merges and reverts, left out
     minutes: dict[str, int] = field(default_factory=dict)  # recorded minutes by rule
     validated: int = 0
@@ -165,12 +165,16 @@ class _Run:
             self.bots[key] = is_bot(person, self.settings.bots)
         return person.bot or self.bots[key]
 
-    def parts(self, item: Item) -> tuple[list[tuple[Person, int]], int]:
-        """(person, minutes) for each person who mints, and how many bots were left out."""
+    def parts(self, item: Item) -> tuple[list[tuple[Person, int]], int, int]:
+        """(person, minutes) for each person who mints, and how many bots and anonymous
+        people (IP addresses, temporary accounts) were left out."""
         people: dict[str, Person] = {}
-        bots = 0
+        bots = anonymous = 0
         for person in item.people:
-            if person.anonymous or person.identity in people:
+            if person.anonymous:
+                anonymous += 1
+                continue
+            if person.identity in people:
                 continue
             if self.is_bot(person):
                 bots += 1
@@ -188,7 +192,7 @@ class _Run:
                     self.lasts[person.identity] = item.time
         else:
             minutes = split(item_minutes(self.rule, item.metrics), shares)
-        return list(zip(chosen, minutes)), bots
+        return list(zip(chosen, minutes)), bots, anonymous
 
     def load_lasts(self, reads: list[Read]) -> None:
         """The sessions/1 clocks of the batch's identities not seen yet in this run."""
@@ -227,14 +231,36 @@ def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dr
         with transaction(node.db):
             summary.run = import_store.start_run(node.db, row.name, row.pool, now())
     reads = iter(source.read(row.cursor))
-    while chunk := list(islice(reads, batch)):
-        _one_batch(run, chunk)
-        if progress:
-            progress(len(chunk))
+    broken: FedcommonsError | None = None
+    while True:
+        # A source that breaks off (a truncated dump) raises after its last good item: what
+        # it yielded before is recorded, then the error goes on to the caller.
+        chunk, broken = _take(reads, batch)
+        if chunk:
+            _one_batch(run, chunk)
+            if progress:
+                progress(len(chunk))
+        if broken is not None or len(chunk) < batch:
+            break
     if not dry_run:
         with transaction(node.db):
             import_store.finish_run(node.db, summary.run, now())
+    if broken is not None:
+        raise broken
     return summary
+
+
+def _take(reads, batch: int) -> tuple[list[Read], FedcommonsError | None]:
+    """Up to `batch` reads, and the error the source raised after them, if it did."""
+    chunk: list[Read] = []
+    try:
+        for read in reads:
+            chunk.append(read)
+            if len(chunk) >= batch:
+                break
+    except FedcommonsError as error:
+        return chunk, error
+    return chunk, None
 
 
 def _one_batch(run: _Run, reads: list[Read]) -> None:
@@ -256,8 +282,9 @@ def _one_batch(run: _Run, reads: list[Read]) -> None:
         if item.flags & {REVERT, REVERTED} or (MERGE in item.flags and not run.settings.merges):
             counts.skipped += 1
             continue
-        parts, bots = run.parts(item)
+        parts, bots, anonymous = run.parts(item)
         counts.bots += bots
+        counts.anonymous += anonymous
         if run.rule.name == "sessions/1":
             for person, _ in parts:
                 touched[person.identity] = run.lasts[person.identity]
@@ -300,6 +327,7 @@ def _count(summary: Summary, counts: Summary, recorded: list, already: int, wait
     summary.items += counts.items
     summary.skipped += counts.skipped
     summary.bots += counts.bots
+    summary.anonymous += counts.anonymous
     summary.recorded += len(recorded)
     summary.already += already
     summary.waiting += waiting

@@ -7,6 +7,7 @@ a new source (a citation file, a wiki) is one entry here.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +16,7 @@ from ...effort_rules import rule as make_rule
 from ...errors import BadInput, Conflict, Forbidden, NotFound
 from ...fields import is_http_url
 from ...importers import cff, crossref, git
-from ...importers.items import Source
+from ...importers.items import Read, Source
 from ...node import Node, now
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
@@ -26,6 +27,7 @@ from ..actors.actors import require
 from ..actors.signing import sign_as
 from ..log import log_writer
 from .importing import BATCH
+from . import wikis
 from .pipeline import DEFAULT_BOTS, Settings, check_kind, import_source
 
 __all__ = ["BATCH", "SOURCE_TYPES", "add_source", "import_source", "open_source", "source_rows",
@@ -39,9 +41,14 @@ class SourceType:
     option: str                               # the CLI option giving its location
     help: str                                 # that option's help text
     check: Callable[[str], str | None]        # location -> normalised location (None: as given), or BadInput
-    open: Callable[[str, dict], Source]       # (location, settings) -> a source to read
+    open: Callable[..., Source]               # (location, settings[, fetch]) -> a source to read
     rule: str                                 # the effort rule unless one is given
     kind: str                                 # the kind unless one is given
+    metavar: str = "PATH"                     # what the CLI option takes
+    noun: str = "items"                       # what its items are called in a run's summary
+    network: bool = False                     # read through a fetch the edge hands in
+    extra: Callable[..., dict] | None = None  # (options, api=, kind_given=, check_kind=) -> settings
+    evidence_template: bool = True            # takes --evidence-url (a wiki links its diffs itself)
 
 
 SOURCE_TYPES: dict[str, SourceType] = {
@@ -55,16 +62,28 @@ SOURCE_TYPES: dict[str, SourceType] = {
     # effort and a steward validates it (claim/1). An author's CRediT role, where the
     # record gives one, is the item's kind.
     "cff": SourceType(
-        option="--cff", help="a CITATION.cff file (validated against the CFF 1.2.0 schema)",
+        option="--cff", metavar="FILE", help="a CITATION.cff file (validated against the CFF 1.2.0 schema)",
         check=lambda location: _checked_file(location, cff.CffSource),
         open=lambda location, s: cff.CffSource(location),
-        rule="claim/1", kind="research",
+        rule="claim/1", kind="research", noun="works", evidence_template=False,  # a DOI is its own evidence
     ),
     "crossref": SourceType(
-        option="--crossref", help="Crossref work records (JSON lines, or a Crossref API response)",
+        option="--crossref", metavar="FILE", help="Crossref work records (JSON lines, or a Crossref API response)",
         check=lambda location: _checked_file(location, crossref.CrossrefSource),
         open=lambda location, s: crossref.CrossrefSource(location),
-        rule="claim/1", kind="research",
+        rule="claim/1", kind="research", noun="works", evidence_template=False,
+    ),
+    # Edit sessions are how wiki labour is usually measured: sessions/1 by default.
+    "mediawiki-dump": SourceType(
+        option="--mediawiki-dump", metavar="FILE",
+        help="a MediaWiki XML export, full or stub history, plain, .gz or .bz2",
+        check=wikis.check_dump, open=wikis.open_dump, rule="sessions/1", kind="docs", noun="revisions",
+        extra=partial(wikis.wiki_settings, api=False), evidence_template=False,
+    ),
+    "mediawiki-api": SourceType(
+        option="--mediawiki-api", metavar="URL", help="a live wiki through its API (https://wiki.example/w/api.php)",
+        check=wikis.check_api, open=wikis.open_api, rule="sessions/1", kind="docs", noun="revisions",
+        network=True, extra=partial(wikis.wiki_settings, api=True), evidence_template=False,
     ),
 }
 
@@ -81,8 +100,11 @@ def _checked_file(location: str, source: Callable[[str], Source]) -> str:
 def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
                rule: str | None = None, parameters: dict | None = None, kind: str | None = None,
                evidence: str | None = None, bots: tuple[str, ...] | None = None,
-               merges: bool = False) -> import_store.SourceRow:
-    """Check and save a new source; BadInput (nothing saved) for anything wrong."""
+               merges: bool = False, options: dict | None = None) -> import_store.SourceRow:
+    """Check and save a new source; BadInput (nothing saved) for anything wrong.
+
+    ``options`` are those of the source's type (a wiki's namespaces, category, pages and
+    namespace kinds); a type without any refuses them."""
     name = check_name(name, "source name")
     if type_ not in SOURCE_TYPES:
         raise BadInput(f"unknown source type {type_!r}: use one of {', '.join(SOURCE_TYPES)}")
@@ -90,6 +112,12 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     pool_row = require(node, pool, "pool")
     effort_rule = make_rule(rule or spec.rule, parameters)
     given_kind, kind = kind, check_kind(node, kind or spec.kind)
+    if evidence is not None and not spec.evidence_template:
+        raise BadInput(f"--evidence-url is not for a {type_} source: each revision links its own diff")
+    if spec.extra is None and any(options.values() if options else ()):
+        raise BadInput(f"{', '.join(k for k, v in options.items() if v)}: not options of a {type_} source")
+    extra = spec.extra(options or {}, kind_given=given_kind is not None, check_kind=partial(check_kind, node)) \
+        if spec.extra else {}
     if evidence is not None and ("{sha}" not in evidence and "{key}" not in evidence
                                  or not is_http_url(evidence.replace("{sha}", "0").replace("{key}", "0"))
                                  or any(c.isspace() for c in evidence)):
@@ -99,6 +127,7 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
                         item_kinds=given_kind is None).to_json()
     if evidence:
         settings["evidence"] = evidence
+    settings.update(extra)
     row = import_store.SourceRow(name, pool_row.id, type_, location, settings, None, now())
     with transaction(node.db):
         if import_store.source(node.db, name):
@@ -107,9 +136,39 @@ def add_source(node: Node, name: str, *, pool: str, type_: str, location: str,
     return row
 
 
-def open_source(row: import_store.SourceRow) -> Source:
-    """The source object that reads a saved source."""
-    return SOURCE_TYPES[row.type].open(row.location, row.settings)
+def open_source(row: import_store.SourceRow, fetch_for: Callable[[str], Callable] | None = None) -> Source:
+    """The source object that reads a saved source. A source read over the network needs
+    ``fetch_for(location)``: the edge's client for that location."""
+    spec = SOURCE_TYPES[row.type]
+    if not spec.network:
+        return spec.open(row.location, row.settings)
+    if fetch_for is None:
+        raise BadInput(f"the source {row.name!r} reads {row.location} over the network; no client was given")
+    return spec.open(row.location, row.settings, fetch_for(row.location))
+
+
+def network_sources(node: Node) -> list[import_store.SourceRow]:
+    """The sources read over the network (live wikis), which the server follows."""
+    return [row for row in import_store.sources(node.db) if SOURCE_TYPES[row.type].network]
+
+
+def record_reads(node: Node, name: str, reads: list[Read]):
+    """Record reads already made (by a worker, from a source's cursor) as one run of the
+    source ``name``; its cursor moves to the last of them."""
+    row = import_store.source(node.db, name)
+    if row is None:
+        raise NotFound(f"no import source named {name!r}")
+    return import_source(node, row, _Reads(reads))
+
+
+class _Reads:
+    """Reads already made, as a source."""
+
+    def __init__(self, reads: list[Read]):
+        self.reads = reads
+
+    def read(self, cursor: str | None):
+        return iter(self.reads)
 
 
 def source_rows(node: Node, names: list[str]) -> list[import_store.SourceRow]:
