@@ -421,8 +421,12 @@ def test_readme_examples_cover_what_the_design_requires():
     pool, applied = sorted(examples_with(AS + "Group", FC + "CommonPool"), key=lambda e: FC + "tally" in str(e))
     assert FC + "tally" in str(applied) and FC + "tally" not in str(pool)
     assert {FC + "steward", "https://schema.org/license", FC + "standingMethod"} <= set(pool[0])
-    (coop,) = examples_with(AS + "Organization", FC + "Cooperative")
+    # The cooperative's own description; the other example is its Update stating its defaults.
+    coop, defaults = sorted(examples_with(AS + "Organization", FC + "Cooperative"),
+                            key=lambda e: FC + "payoutConstraints" in str(e))
     assert len(coop[0][FC + "sustains"]) == 2
+    stated = node_of_type(defaults, AS + "Update")[AS + "object"][0][FC + "payoutConstraints"][0]
+    assert stated["@type"] == "@json" and stated["@value"]["maxRatio"] == "4"
 
     (standing,) = examples_with(FC + "Standing")
     node = node_of_type(standing, FC + "Standing")

@@ -5,8 +5,9 @@ from fractions import Fraction
 
 import click
 
-from ..errors import NotFound
+from ..errors import BadInput, NotFound
 from ..payout import POLICIES, payouts_csv
+from ..payout.defaults import FIELDS
 from ..services.payouts import coops as service
 from ..services.payouts import payouts
 from ..services.payouts.payout_checks import MAX_DOCUMENT_BYTES, verify_distribution
@@ -86,6 +87,50 @@ def coop_unsustain(ctx, slug: str, pool: str, member: str) -> None:
     _show_sustains(change.sustains)
 
 
+@coop.command("constraints")
+@click.argument("slug")
+@click.option("--max-ratio", help="Highest payout at most this many times the lowest; 'none' for no limit.")
+@click.option("--floor", help="The least anyone paid gets, in major units of --currency.")
+@click.option("--cap", help="The most anyone gets, in major units of --currency.")
+@click.option("--currency", "currency_code", help="The currency of --floor and --cap (an ISO 4217 code).")
+@click.option("--basic-share", help="Fraction of the amount split equally among everyone paid: 0.2.")
+@click.option("--clear", is_flag=True, help="State no defaults: payouts fall back to the built-in ones.")
+@click.option("--as", "member", help="A member of the cooperative (needed to change them).")
+@FORMAT
+@click.pass_context
+def coop_constraints(ctx, slug, max_ratio, floor, cap, currency_code, basic_share, clear, member, fmt) -> None:
+    """Show or state SLUG's default payout constraints: what a payout uses where its run
+    gives none (`payout --max-ratio ...` still wins, constraint by constraint).
+
+    With any option, the options given replace the whole set, in the cooperative's signed
+    Update of itself; refused once it has adopted governance (then its members propose:
+    `fedcommons propose SLUG --coop --change '{"payoutConstraints": {...}}'`).
+    """
+    node = node_from(ctx)
+    given = {key: value for key, value in (("maxRatio", max_ratio), ("floor", floor), ("cap", cap),
+                                           ("currency", currency_code), ("basicShare", basic_share))
+             if value is not None}
+    if given and clear:
+        raise BadInput("--clear states no defaults: give it alone")
+    if given or clear:
+        if member is None:
+            raise BadInput("say which member states the defaults (--as MEMBER)")
+        service.set_payout_defaults(node, slug, given, member=member)
+    defaults = service.payout_defaults(node, service.require_coop(node, slug))
+    if fmt == "json":
+        echo_json(defaults)
+    else:
+        click.echo(_defaults_line(defaults))
+
+
+def _defaults_line(defaults: dict) -> str:
+    if not defaults:
+        return "  payout defaults: none (ratio 8, no floor, no cap, no basic share)"
+    shown = [f"{key} {defaults[key]}" for key in FIELDS if key in defaults and key != "currency"]
+    unit = f" ({defaults['currency']})" if "currency" in defaults else ""
+    return f"  payout defaults: {', '.join(shown)}{unit}"
+
+
 @coop.command("show")
 @click.argument("slug")
 @FORMAT
@@ -97,15 +142,18 @@ def coop_show(ctx, slug: str, fmt: str) -> None:
     sustains = service.sustained(node, row)
     members = service.members(node, row)
     recent = coop_store.distributions(node.db, row.id, limit=20)
+    defaults = service.payout_defaults(node, row)
     if fmt == "json":
         echo_json({"id": row.id, "name": row.display_name, "members": members,
                    "sustains": [{"pool": s.pool, "weight": s.weight_text} for s in sustains],
+                   "payoutConstraints": defaults,
                    "distributions": [d.id for d in recent]})
         return
     click.echo(f"{row.id}  ({row.display_name})")
     for person in members:
         click.echo(f"  member:   {person}")
     _show_sustains(sustains)
+    click.echo(_defaults_line(defaults))
     for d in recent:
         click.echo(f"  paid:     {d.published[:10]}  {d.amount} {d.currency}  {d.policy:<9} "
                    f"{d.period or '':<8} {d.recipients:>6} people  {d.id}")
@@ -152,12 +200,14 @@ def payout() -> None:
                    "cooperative already paid; recent: standing decayed by --half-life-days.")
 @click.option("--period", help="2026-10, 2026, 2026-10-05 or 2026-01/2026-06. Required for immediate "
                                "(the standing counts work in it); a label for the other policies.")
-@click.option("--max-ratio", default="8", show_default=True,
-              help="Highest payout at most this many times the lowest; 'none' for no limit.")
-@click.option("--floor", help="The least anyone paid gets, in major units.")
-@click.option("--cap", help="The most anyone gets, in major units.")
-@click.option("--basic-share", default="0", show_default=True,
-              help="Fraction of the amount split equally among everyone paid: 0.2.")
+@click.option("--max-ratio",
+              help="Highest payout at most this many times the lowest; 'none' for no limit "
+                   "[default: COOP's default payout constraint, else 8].")
+@click.option("--floor", help="The least anyone paid gets, in major units [default: COOP's default, else none].")
+@click.option("--cap", help="The most anyone gets, in major units [default: COOP's default, else none].")
+@click.option("--basic-share",
+              help="Fraction of the amount split equally among everyone paid: 0.2 "
+                   "[default: COOP's default, else 0].")
 @click.option("--decimals", type=click.IntRange(0, 18), help="Decimals of a unit outside ISO 4217.")
 @click.option("--half-life-days", type=click.FloatRange(min=0, min_open=True),
               help=f"For --policy recent: work counts half after this many days "
@@ -181,7 +231,7 @@ def payout_make(ctx, slug, amount, currency_code, policy, period, max_ratio, flo
     node = node_from(ctx)
     options = payouts.PayoutOptions(
         amount=amount, currency=currency_code, policy=policy, period=period,
-        max_ratio=None if max_ratio.strip().lower() in ("none", "off") else max_ratio,
+        max_ratio=max_ratio,
         floor=floor, cap=cap, basic_share=basic_share, decimals=decimals, half_life_days=half_life_days,
     )
     plan = payouts.make_payout(node, slug, options, member=member, dry_run=dry_run, from_balance=from_balance)

@@ -31,8 +31,9 @@ def governance() -> None:
 @click.argument("pool")
 @click.option("--as", "steward", required=True, metavar="NAME",
               help="The steward who adopts it (a member, with --coop).")
-@click.option("--coop", is_flag=True, help="POOL is a cooperative: its members vote on what it sustains "
-                                           "(--electorate and --active-days do not apply).")
+@click.option("--coop", is_flag=True, help="POOL is a cooperative: its members vote on what it sustains and "
+                                           "its default payout constraints (--electorate and --active-days "
+                                           "do not apply).")
 @click.option("--electorate", type=click.Choice(["contributors", "standing", "stewards"]), default="contributors",
               show_default=True, help="Who votes: contributors with validated work in the last --active-days "
                                       "(one vote each), everyone weighted by standing, or the stewards.")
@@ -46,7 +47,8 @@ def governance() -> None:
 def adopt(ctx, pool: str, steward: str, coop: bool, electorate: str, active_days: int, quorum: str,
           majority: str) -> None:
     """From now on POOL's stewards, method, licence, follower approval and these settings
-    change only when a proposal passes (with --coop: what the cooperative sustains)."""
+    change only when a proposal passes (with --coop: what the cooperative sustains and its
+    default payout constraints)."""
     if coop:
         activity = service.adopt_for_coop(node_from(ctx), pool, member=steward,
                                           settings={"quorum": quorum, "majority": majority})
@@ -106,7 +108,8 @@ def verify(ctx, url: str, fmt: str) -> None:
                    '\'{"license": "CC0-1.0"}\' or \'{"stewards": [URL, ...]}\'.')
 @click.option("--ends", default="7d", show_default=True,
               help="When voting closes: a duration (30m, 48h, 7d) or an ISO 8601 instant.")
-@click.option("--coop", is_flag=True, help="TARGET is a cooperative (its members vote on sustains).")
+@click.option("--coop", is_flag=True, help="TARGET is a cooperative (its members vote on sustains, "
+                                           "payoutConstraints and governance).")
 @click.pass_context
 def propose(ctx, target: str, proposer: str, title: str, change_json: str, ends: str, coop: bool) -> None:
     """Publish a proposal of TARGET (a local pool) to its followers; prints its URL."""

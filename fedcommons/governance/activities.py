@@ -111,8 +111,10 @@ def recording(*, activity_id: str, recorder: str, received: dict, target: str, p
 
 def governed_update(*, activity_id: str, actor: str, obj: dict, published: str) -> dict:
     """Update of a pool or cooperative that may carry governance settings and cite a tally."""
+    # The term only when used, so that the Updates of pools keep the context they had.
+    extra = ("payoutConstraints",) if "payoutConstraints" in obj else ()
     return {
-        "@context": list(context_for(ACTOR_TERMS + ("governance", "tally"), ACTOR_BASE)),
+        "@context": list(context_for(ACTOR_TERMS + ("governance", "tally") + extra, ACTOR_BASE)),
         "id": activity_id,
         "type": "Update",
         "actor": actor,

@@ -25,7 +25,7 @@ MAX_ACTIVE_DAYS = 36_500
 
 # What a proposal may change, by the kind of actor it governs.
 POOL_PARAMETERS = ("standingMethod", "stewards", "license", "manuallyApprovesFollowers", "governance")
-COOP_PARAMETERS = ("sustains", "governance")
+COOP_PARAMETERS = ("sustains", "payoutConstraints", "governance")
 
 
 @dataclass(frozen=True)

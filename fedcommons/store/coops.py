@@ -1,5 +1,6 @@
 """SQL for cooperatives: their members, the pools they sustain, and their distributions."""
 
+import json
 from dataclasses import dataclass
 
 from .database import Database
@@ -40,6 +41,21 @@ def sustains(db: Database, coop: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in db.conn.execute(
         "SELECT pool, weight FROM coop_sustains WHERE coop = ? ORDER BY pool", (coop,)
     )]
+
+
+def set_payout_defaults(db: Database, coop: str, constraints: dict) -> None:
+    """Replace a cooperative's default payout constraints (``{}``: none)."""
+    db.conn.execute(
+        "INSERT INTO coop_payout_defaults (coop, constraints) VALUES (?, ?) "
+        "ON CONFLICT (coop) DO UPDATE SET constraints = excluded.constraints",
+        (coop, json.dumps(constraints, sort_keys=True)),
+    )
+
+
+def payout_defaults(db: Database, coop: str) -> dict:
+    """A cooperative's default payout constraints as its latest Update stated them ({} if none)."""
+    row = db.conn.execute("SELECT constraints FROM coop_payout_defaults WHERE coop = ?", (coop,)).fetchone()
+    return json.loads(row[0]) if row else {}
 
 
 @dataclass(frozen=True)

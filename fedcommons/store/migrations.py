@@ -633,6 +633,18 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        130,
+        "a cooperative's default payout constraints",
+        """
+        -- The payoutConstraints of a cooperative's latest Update of itself that states them
+        -- (normal form, JSON), read by a payout whose run leaves a constraint out.
+        CREATE TABLE coop_payout_defaults (
+            coop TEXT PRIMARY KEY,
+            constraints TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ from ...governance import activities as governance_activities
 from ...governance.settings import COOP_PARAMETERS, MEMBERS, POOL_PARAMETERS, check_change, read_settings
 from ...node import Node, now
 from ...payout.constraints import decimal_text
+from ...payout.defaults import read_defaults
 from ...standing import validate_parameters
 from ...store import actors as actor_store
 from ...store import coops as coop_store
@@ -140,10 +141,13 @@ def check_pool_change(change: object) -> dict:
 
 
 def check_coop_change(node: Node, change: object) -> dict:
-    """A change of what a cooperative sustains: the full list of pools this node knows, each
-    with a positive decimal weight, as `coop sustain` writes it."""
+    """A change of a cooperative's parameters: what it sustains (the full list of pools this
+    node knows, each with a positive decimal weight, as `coop sustain` writes it), its
+    default payout constraints (the whole set, as `coop constraints` states it), its settings."""
     change = check_change(change, COOP_PARAMETERS)
     checked = {}
+    if "payoutConstraints" in change:
+        checked["payoutConstraints"] = read_defaults(change["payoutConstraints"])
     if "governance" in change:  # members always vote; quorum and majority may change
         checked["governance"] = read_settings({**change["governance"], "electorate": MEMBERS}).as_dict()
     if "sustains" not in change:

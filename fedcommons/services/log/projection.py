@@ -8,6 +8,8 @@ all (who may validate what) happen before, in the services that build or accept 
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from ...effort import quantity_minutes
+from ...errors import BadInput
+from ...payout.defaults import read_defaults
 from ...fields import object_id, types
 from ...node import Node
 from ...store import actors as actor_store
@@ -106,6 +108,7 @@ def _update(node: Node, idx: int, activity: dict) -> None:
     obj = activity.get("object")
     if isinstance(obj, dict) and "Cooperative" in types(obj):
         _sustains(node, activity, obj)
+        _payout_defaults(node, activity, obj)
         governance.coop_update(node, activity, obj)
         return
     if not isinstance(obj, dict) or "CommonPool" not in types(obj):
@@ -134,6 +137,19 @@ def _sustains(node: Node, activity: dict, obj: dict) -> None:
             weight = entry.get("weight", "1")
             pairs.append((entry["pool"], weight if isinstance(weight, str) else str(Decimal(str(weight)))))
     coop_store.set_sustains(node.db, coop, pairs)
+
+
+def _payout_defaults(node: Node, activity: dict, obj: dict) -> None:
+    """A cooperative's Update of itself that states ``payoutConstraints`` replaces its defaults;
+    one that does not leaves them. Malformed ones (only another node could log them) are skipped."""
+    coop = obj.get("id")
+    if activity.get("actor") != coop or "payoutConstraints" not in obj:
+        return
+    try:
+        defaults = read_defaults(obj["payoutConstraints"])
+    except BadInput:
+        return
+    coop_store.set_payout_defaults(node.db, coop, defaults)
 
 
 def _distribution(node: Node, idx: int, activity: dict, obj: dict) -> None:

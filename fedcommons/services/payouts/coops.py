@@ -14,6 +14,11 @@ decimal strings), so the log holds every change. A pool on another node is also 
 by the cooperative, so the pool's activities reach this node as they happen; its home
 node's log must be replicated here (``fedcommons sync``) before a payout can compute its
 standing.
+
+Its default payout constraints (``payoutConstraints``, see :mod:`fedcommons.payout.defaults`)
+are stated the same way, in an Update of itself that carries them; a payout whose run
+leaves a constraint out takes it from there. Once the cooperative has adopted governance,
+both change only when a proposal of its members passes.
 """
 
 from dataclasses import dataclass, replace
@@ -21,9 +26,11 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ... import activities, urls
+from ...activities import ACTOR_BASE, ACTOR_TERMS, context_for
 from ...errors import BadInput, FedcommonsError, Forbidden, NotFound
 from ...node import Node, now
 from ...payout.constraints import decimal_fraction, decimal_text
+from ...payout.defaults import read_defaults
 from ...store import actors as actor_store
 from ...store import coops as coop_store
 from ...store import follows as follow_store
@@ -186,18 +193,45 @@ async def _known_pool(node: Node, client: "Client", reference: str, current: dic
     return pool
 
 
+def payout_defaults(node: Node, coop: ActorRow) -> dict:
+    """The default payout constraints ``coop`` stated last (``{}``: none)."""
+    return coop_store.payout_defaults(node.db, coop.id)
+
+
+def set_payout_defaults(node: Node, slug: str, constraints: dict, *, member: str) -> str:
+    """``member`` has the cooperative state its default payout constraints (the whole set:
+    ``{}`` clears them), in its Update of itself; returns the Update's id. Forbidden once it
+    has adopted governance."""
+    coop = require_coop(node, slug)
+    acting_member(node, coop, member)
+    normalized = read_defaults(constraints)
+    with transaction(node.db):
+        _refuse_if_governed(node, coop, "default payout constraints")
+        return _publish_update(node, coop, {"payoutConstraints": normalized})
+
+
 def _publish(node: Node, coop: ActorRow, sustains: list[Sustain]) -> str:
     """Log the cooperative's Update of itself with its full ``sustains`` list, signed by it;
     Forbidden once it has adopted governance (then its members' proposals decide)."""
+    _refuse_if_governed(node, coop, "what it sustains")
+    return _publish_update(node, coop, {"sustains": [{"pool": s.pool, "weight": s.weight_text} for s in sustains]})
+
+
+def _refuse_if_governed(node: Node, coop: ActorRow, what: str) -> None:
     if governance_store.governance(node.db, coop.id) is not None:
-        raise Forbidden(f"{coop.name} has adopted governance: what it sustains changes only when a proposal "
+        raise Forbidden(f"{coop.name} has adopted governance: {what} changes only when a proposal "
                         f"passes (`fedcommons propose {coop.name} --coop --as NAME --title ... --change JSON`)")
-    obj = public_description(node, coop)
-    obj["sustains"] = [{"pool": s.pool, "weight": s.weight_text} for s in sustains]
+
+
+def _publish_update(node: Node, coop: ActorRow, fields: dict) -> str:
+    """The cooperative's Update of itself: its public description and ``fields``, to its followers."""
+    obj = {**public_description(node, coop), **fields}
     activity = activities.update_object(
         activity_id=urls.new_activity(node.url), actor=coop.id, obj=obj, published=now()
     )
     activity["cc"] = [f"{coop.id}/followers"]
+    if "payoutConstraints" in fields:  # the term only when used: sustain Updates keep their context
+        activity["@context"] = list(context_for(ACTOR_TERMS + ("payoutConstraints",), ACTOR_BASE))
     log_writer.append(node, [sign_as(node, coop, activity)])
     return activity["id"]
 

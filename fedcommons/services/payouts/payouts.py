@@ -41,6 +41,7 @@ from ...activities import PUBLIC
 from ...errors import BadInput, FedcommonsError
 from ...node import NODE_NAME, Node, now
 from ...books.ledger import balance_of
+from ...payout.defaults import choose
 from ...payout.periods import period_bounds
 from ...payout import (
     POLICIES,
@@ -84,10 +85,12 @@ class PayoutOptions:
     currency: str
     policy: str
     period: str | None = None
-    max_ratio: str | None = "8"
+    # A constraint left None is not given: it comes from the cooperative's default payout
+    # constraints, else the built-in default (ratio 8, no floor or cap, no basic share).
+    max_ratio: str | None = None  # "none": no ratio, whatever the defaults say
     floor: str | None = None
     cap: str | None = None
-    basic_share: str = "0"
+    basic_share: str | None = None
     decimals: int | None = None
     half_life_days: float | None = None
 
@@ -175,8 +178,10 @@ def plan_payout(node: Node, coop: ActorRow, options: PayoutOptions, *,
         raise BadInput(f"unknown policy {options.policy!r}: choose one of {', '.join(POLICIES)}")
     unit = currency(options.currency, options.decimals)
     amount = parse_amount(options.amount, unit)
-    constraints = constraints_from_options(unit, max_ratio=options.max_ratio, floor=options.floor,
-                                           cap=options.cap, basic_share=options.basic_share)
+    chosen = choose(coop_store.payout_defaults(node.db, coop.id), unit.code, max_ratio=options.max_ratio,
+                    floor=options.floor, cap=options.cap, basic_share=options.basic_share)
+    constraints = constraints_from_options(unit, max_ratio=chosen.max_ratio, floor=chosen.floor,
+                                           cap=chosen.cap, basic_share=chosen.basic_share)
     as_of = as_of or standing_service.parse_as_of(None)
     overrides = _parameter_overrides(options, as_of)
     sustains = sustained(node, coop)
@@ -210,7 +215,10 @@ def plan_payout(node: Node, coop: ActorRow, options: PayoutOptions, *,
         "to": [PUBLIC],
         "cc": _audience(node, coop, sustains),
     }
-    notes = [f"{u.sustain.pool} has no standing{' in the period' if options.policy == 'immediate' else ''}; "
+    notes = list(chosen.notes)
+    if chosen.from_defaults:
+        notes.append(f"from {coop.name}'s default payout constraints: {', '.join(chosen.from_defaults)}")
+    notes += [f"{u.sustain.pool} has no standing{' in the period' if options.policy == 'immediate' else ''}; "
              "its weight goes to the other pools" for u, p in zip(standings, pools) if not p.standing]
     return PayoutPlan(coop, unit, amount, options.policy, constraints, options.period, standings, previous,
                       allocation, pools, document, notes=notes)
