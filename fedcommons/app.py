@@ -14,6 +14,7 @@ from aiohttp import web
 from .federation.client import Client
 from .federation.delivery import DeliveryWorker
 from .federation.housekeeping import Housekeeping
+from .federation.poll_updates import PollUpdates
 from .federation.settling import Settling
 from .federation.inbox_worker import InboxWorker
 from .federation.inbox_writer import InboxWriter
@@ -22,13 +23,13 @@ from .federation.wiki_worker import WikiWorker
 from .node import Node
 from .store.writer import Writer
 from .web import routes
-from .web.keys import (CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, SETTLING, SYNC, WIKIS,
-                       WRITER)
+from .web.keys import (CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, POLL_UPDATES, SETTLING,
+                       SYNC, WIKIS, WRITER)
 from .web.metrics import metrics_response
 
 # The keys are web/keys.py's; named here too for whoever holds an application.
-__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "SETTLING", "SYNC", "WIKIS",
-           "WRITER", "make_app", "node_writer"]
+__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "POLL_UPDATES", "SETTLING", "SYNC",
+           "WIKIS", "WRITER", "make_app", "node_writer"]
 
 
 def make_app(node: Node, *, workers: bool = True, metrics_port: int | None = None) -> web.Application:
@@ -101,11 +102,15 @@ async def _workers(app: web.Application):
     app[HOUSEKEEPING] = housekeeping
     settling = Settling(app[NODE], writer=app[WRITER])
     app[SETTLING] = settling
+    poll_updates = PollUpdates(app[NODE], writer=app[WRITER])
+    app[POLL_UPDATES] = poll_updates
     delivery.start()
     inbox.start()
     housekeeping.start()
     settling.start()
+    poll_updates.start()
     yield
+    await poll_updates.stop()
     await settling.stop()
     await housekeeping.stop()
     await inbox.stop()

@@ -212,7 +212,7 @@ def test_request_ids_json_logs_metrics_and_readiness_of_a_real_server(served_pro
         assert 'fedcommons_worker_up{worker="inbox"} 1.0' in text
     assert "/pools/nowhere" not in public  # routes are labelled by pattern, never by path
     assert ready_status == 200 and ready["status"] == "ok" and set(ready["workers"]) == {
-        "inbox", "delivery", "sync", "inbox-writer", "housekeeping", "settling", "wikis"}
+        "inbox", "delivery", "sync", "inbox-writer", "housekeeping", "settling", "poll-updates", "wikis"}
 
     deadline = time.monotonic() + 10
     while True:

@@ -69,6 +69,34 @@ def proposals(db: Database, governs: str) -> list[ProposalRow]:
     )]
 
 
+def unannounced(db: Database, limit: int = 200) -> list[ProposalRow]:
+    """Proposals of this node's own pools and cooperatives whose final count has not been
+    sent to their followers yet, the earliest end first."""
+    return [ProposalRow(*r) for r in db.conn.execute(
+        f"SELECT {', '.join('p.' + c for c in _COLUMNS.split(', '))} FROM proposals p "
+        "JOIN actors a ON a.id = p.governs AND a.local = 1 "
+        "LEFT JOIN poll_updates u ON u.proposal = p.id WHERE u.final IS NULL OR u.final = 0 "
+        "ORDER BY p.end_time, p.id LIMIT ?", (limit,)
+    )]
+
+
+def poll_update(db: Database, proposal_id: str) -> tuple[int, list[int], float, bool] | None:
+    """(voters, count per option, sent at in seconds, final) of the last count sent for a proposal."""
+    row = db.conn.execute("SELECT voters, options, sent_at, final FROM poll_updates WHERE proposal = ?",
+                          (proposal_id,)).fetchone()
+    return (row[0], json.loads(row[1]), row[2], bool(row[3])) if row else None
+
+
+def record_poll_update(db: Database, proposal_id: str, voters: int, options: list[int], at: float,
+                       final: bool) -> None:
+    """Remember the count just sent for a proposal."""
+    db.conn.execute(
+        "INSERT INTO poll_updates (proposal, voters, options, sent_at, final) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (proposal) DO UPDATE SET voters = excluded.voters, options = excluded.options, "
+        "sent_at = excluded.sent_at, final = excluded.final",
+        (proposal_id, voters, json.dumps(options), at, int(final)))
+
+
 def due(db: Database, now: str, limit: int = 50) -> list[ProposalRow]:
     """Proposals whose end has passed (``end_time`` <= ``now``, both UTC ISO text) and
     that are not settled yet, the earliest first."""

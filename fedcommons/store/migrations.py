@@ -645,6 +645,25 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        131,
+        "the last Update of each poll's count sent to its followers",
+        """
+        -- What the governed actor last told its followers a proposal's count was (sent,
+        -- not logged: a count is a view of the log, recomputed by anyone). Proposals that
+        -- ended before this table existed are marked done, so no late final Update goes out.
+        CREATE TABLE poll_updates (
+            proposal TEXT PRIMARY KEY,
+            voters INTEGER NOT NULL,
+            options TEXT NOT NULL,
+            sent_at REAL NOT NULL,
+            final INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        INSERT INTO poll_updates (proposal, voters, options, sent_at, final)
+            SELECT id, 0, '[]', 0, 1 FROM proposals
+            WHERE end_time <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now');
+        """,
+    ),
 ]
 
 

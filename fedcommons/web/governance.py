@@ -14,16 +14,14 @@ Counting reads the log in a worker thread, on its own connection, as the standin
 import asyncio
 from urllib.parse import urlsplit
 
-import orjson
 from aiohttp import web
 
 from ..errors import BadInput, NotFound
 from ..services.governance import proposals as service
-from ..services.governance import tallies
+from ..services.governance import polls, tallies
 from ..services.standing.standing import reader
 from ..store import actors as actor_store
 from ..store import governance as governance_store
-from ..store import log as log_store
 from .forms import browser_form, read_form
 from .keys import NODE, WRITER
 from .negotiation import ACTIVITY_JSON, activity_response, wants_activity_json
@@ -32,7 +30,6 @@ from .session import check_form, form_token, viewer
 from .templating import render
 
 PURPOSE = "vote"
-MASTODON_TERMS = {"toot": "http://joinmastodon.org/ns#", "votersCount": "toot:votersCount"}
 VOTED = "Your vote is in the log. A later vote replaces it until the proposal ends."
 
 
@@ -73,7 +70,7 @@ async def proposal_page(request: web.Request) -> web.Response:
     proposal_id = _proposal_id(request)
     if wants_activity_json(request):
         result = await asyncio.get_running_loop().run_in_executor(None, _count, node, proposal_id, {})
-        return activity_response(with_counts(_question(node, proposal_id), result.document))
+        return activity_response(polls.with_counts(polls.question_document(node, proposal_id), result.document))
     return await _render(request, proposal_id, notice=VOTED if request.query.get("voted") else "")
 
 
@@ -101,32 +98,6 @@ async def vote(request: web.Request) -> web.Response:
     return web.Response(status=303, headers={"Location": f"{proposal_id}?voted=1"})
 
 
-def _question(node, proposal_id: str) -> dict:
-    row = governance_store.proposal(node.db, proposal_id)
-    entry = log_store.entry(node.db, row.entry)
-    activity = orjson.loads(entry.body)
-    question = dict(activity["object"])
-    question["@context"] = activity["@context"]
-    return question
-
-
-def with_counts(question: dict, tally: dict) -> dict:
-    """The Question with the live count, as Mastodon reads a poll's results when it fetches
-    it again: ``votersCount`` and each option's ``replies.totalItems`` (electors counted,
-    whatever their weight; the Tally has the weights)."""
-    counts = {option["name"]: 0 for option in question["oneOf"]}
-    for vote in tally["votes"]:
-        counts[vote["option"]] = counts.get(vote["option"], 0) + 1
-    question["oneOf"] = [{**option, "replies": {"type": "Collection", "totalItems": counts[option["name"]]}}
-                         for option in question["oneOf"]]
-    question["votersCount"] = len(tally["votes"])
-    # Mastodon's own term, defined inline as Mastodon defines it.
-    question["@context"] = [*question["@context"], MASTODON_TERMS]
-    if tally["outcome"] != "open":
-        question["closed"] = question["endTime"]
-    return question
-
-
 def _count(node, proposal_id: str, query: dict) -> tallies.TallyDocument:
     handle = reader(node)
     try:
@@ -141,7 +112,7 @@ async def _render(request: web.Request, proposal_id: str, *, status: int = 200, 
     pool = _pool(request)
     result = await asyncio.get_running_loop().run_in_executor(None, _count, node, proposal_id, {})
     document = result.document
-    question = _question(node, proposal_id)
+    question = polls.question_document(node, proposal_id)
     session = viewer(request)
     mine = None
     if session is not None:

@@ -14,13 +14,14 @@ from aiohttp import web
 from ..errors import FedcommonsError
 from ..store import log as log_store
 from ..store.db import StoreError
-from .keys import DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, NODE, SETTLING, SYNC, WIKIS, WRITER
+from .keys import DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, NODE, POLL_UPDATES, SETTLING, SYNC, WIKIS, WRITER
 
 # Longer than any write the writer runs (an import batch holds the lock about 0.1 s);
 # short enough for a readiness probe's own timeout.
 WRITE_PROBE_SECONDS = 3.0
 _WORKERS = {"inbox": INBOX, "delivery": DELIVERY, "sync": SYNC, "inbox-writer": INBOX_WRITER,
-            "housekeeping": HOUSEKEEPING, "settling": SETTLING, "wikis": WIKIS}
+            "housekeeping": HOUSEKEEPING, "settling": SETTLING, "poll-updates": POLL_UPDATES,
+            "wikis": WIKIS}
 
 
 def workers(app: web.Application) -> dict[str, bool]:

@@ -11,6 +11,7 @@ from ..federation.delivery import DeliveryWorker
 from ..federation.housekeeping import Housekeeping
 from ..federation.inbox_worker import InboxWorker
 from ..federation.inbox_writer import InboxWriter
+from ..federation.poll_updates import PollUpdates
 from ..federation.settling import Settling
 from ..federation.sync_worker import SyncWorker
 from ..federation.wiki_worker import WikiWorker
@@ -26,6 +27,7 @@ INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 SYNC = web.AppKey("sync", SyncWorker)
 HOUSEKEEPING = web.AppKey("housekeeping", Housekeeping)
 SETTLING = web.AppKey("settling", Settling)  # ends proposals: counts, publishes and applies their tallies
+POLL_UPDATES = web.AppKey("poll_updates", PollUpdates)  # sends open proposals' live counts to followers
 WIKIS = web.AppKey("wikis", WikiWorker)
 
 MAX_BODY = 1024 * 1024  # the largest request body the application reads
