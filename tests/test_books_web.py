@@ -77,6 +77,7 @@ async def test_the_statement_as_page_json_ld_and_csv(served, http):
     async with http.get(f"{a.url}/coops/rootwork", headers={"Accept": "text/html"}) as r:
         coop_page = await r.text()
     assert "Books" in coop_page and "/coops/rootwork/books?period=" in coop_page
+    assert "Payout defaults</dt><dd>none: ratio 8" in coop_page
 
 
 async def test_exports_by_date_range_and_each_entry(served, http):

@@ -11,14 +11,16 @@ from fedcommons.cli.network import with_client
 from fedcommons.errors import BadInput
 from fedcommons.home import open_node
 from fedcommons.payout.defaults import choose, read_defaults
-from fedcommons.services.actors.actors import create_actor
+from fedcommons.services.actors.actors import actor_document, create_actor
 from fedcommons.services.actors.pools import create_pool
 from fedcommons.services.contributions.contributions import contribute, decide
 from fedcommons.services.governance import proposals, tallies
-from fedcommons.services.payouts.coops import create_coop, sustain
+from fedcommons.services.payouts.coops import create_coop, set_payout_defaults, sustain
+from fedcommons.store import actors as actor_store
 from fedcommons.store import coops as coop_store
 from fedcommons.store import log as log_store
 from support_cli import invoke, run
+from support_nodes import served_node
 
 URL = "http://127.0.0.1:8080"
 COOP = f"{URL}/coops/rootwork"
@@ -76,6 +78,12 @@ def test_the_cli_states_them_in_a_signed_update_and_shows_them(home):
         == expected
     assert "payout defaults: maxRatio 4, floor 50.00, basicShare 0.1 (EUR)" in run(home, "coop", "show",
                                                                                       "rootwork").stdout
+    # The cooperative's actor document and its page state them too.
+    node = open_node(home)
+    try:
+        assert actor_document(node, actor_store.actor(node.db, COOP))["payoutConstraints"] == expected
+    finally:
+        node.close()
     run(home, "coop", "constraints", "rootwork", "--as", "carol", "--clear")
     assert json.loads(run(home, "coop", "constraints", "rootwork", "--format", "json").stdout) == {}
 
@@ -158,3 +166,17 @@ def test_reading_and_choosing_are_pure():
     chosen = choose({"maxRatio": "none", "floor": "5.00", "currency": "EUR"}, "eur", max_ratio=None,
                     floor=None, cap=None, basic_share=None)
     assert (chosen.max_ratio, chosen.floor, chosen.from_defaults) == (None, "5.00", ("maxRatio", "floor"))
+
+
+async def test_the_cooperative_s_page_states_them(tmp_path, http):
+    async with served_node(tmp_path) as running:
+        node = running.node
+        create_actor(node, "person", "carol")
+        create_coop(node, "rootwork", name="Rootwork", members=["carol"])
+        set_payout_defaults(node, "rootwork", {"maxRatio": "3", "cap": "900", "currency": "EUR"}, member="carol")
+        async with http.get(f"{running.url}/coops/rootwork", headers={"Accept": "text/html"}) as r:
+            page = await r.text()
+        assert r.status == 200 and "Payout defaults</dt><dd>maxRatio 3, cap 900.00 (EUR)</dd>" in page
+        async with http.get(f"{running.url}/coops/rootwork", headers={"Accept": "application/activity+json"}) as r:
+            assert (await r.json(content_type=None))["payoutConstraints"] == {"cap": "900.00", "currency": "EUR",
+                                                                               "maxRatio": "3"}

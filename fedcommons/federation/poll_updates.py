@@ -1,7 +1,8 @@
 """Telling the followers of a pool (or cooperative) the live count of its open proposals.
 
 Every TICK seconds: for each proposal of this node whose final count has not gone out,
-count its votes again when the log has grown since the last count, and queue an ``Update``
+count its votes again when the log has grown since the last count and no Update of it went
+out within the last INTERVAL (counting reads the whole log), and queue an ``Update``
 of its Question when one is due (services.governance.polls): at most one per proposal per
 INTERVAL seconds, and one at its end with the final count. Counting reads the whole log,
 so it runs in a worker thread on a read-only connection, as settling does; only queueing
@@ -17,6 +18,7 @@ from ..errors import FedcommonsError
 from ..node import Node
 from ..services.governance import polls
 from ..services.standing.standing import reader
+from ..standing.clock import parse_micros
 from ..store import governance as governance_store
 from ..store import log as log_store
 from ..store.db import StoreError
@@ -69,6 +71,9 @@ class PollUpdates(Background):
         self._counted = {row.id: self._counted[row.id] for row in rows if row.id in self._counted}
         due = []
         for row in rows:
+            held = governance_store.poll_update(node.db, row.id)
+            if held is not None and at - held[2] < self.interval and at < parse_micros(row.end_time) / 1_000_000:
+                continue  # an Update went out within the interval: none may go now, so do not count
             counted = self._counted.get(row.id)
             if counted is None or counted[0] != size:
                 counted = (size, polls.live_question(node, row.id, at))

@@ -136,6 +136,9 @@ def actor_document(node: Node, row: ActorRow) -> dict:
                 doc["license"] = pool.license
     if row.kind == "cooperative":
         doc["sustains"] = [{"pool": pool, "weight": weight} for pool, weight in coop_store.sustains(node.db, row.id)]
+        defaults = coop_store.payout_defaults(node.db, row.id)
+        if defaults:
+            doc["payoutConstraints"] = defaults
     if row.kind == "node":
         doc["logOrigin"] = node.config.origin
         doc["logVerifierKey"] = verifier_key(node.config.origin, node.keys.ed25519("node", NODE_NAME).public_key())

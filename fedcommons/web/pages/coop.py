@@ -32,6 +32,7 @@ async def page(request: web.Request, coop: ActorRow, doc: dict) -> web.Response:
         "books": book_service.statement(node, coop, label, start, after), "periods": period_links(coop, today),
         "title": coop.display_name or coop.name, "coop": coop, "members": [named(node, p) for p in members(node, coop)],
         "sustains": _sustains(node, coop), "total": total,
+        "defaults": coop_store.payout_defaults(node.db, coop.id),
         "distributions": coop_store.distributions(node.db, coop.id, limit=LATEST) if total else []})
 
 
