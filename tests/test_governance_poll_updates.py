@@ -77,6 +77,8 @@ def test_the_worker_coalesces_with_a_fake_clock_and_never_logs(tmp_path):
         rounds = lambda: asyncio.run(worker.round())  # noqa: E731
         assert rounds() == []  # no vote yet: the Question already says 0
         proposals.vote(node, "alice", question, "yes")
+        assert rounds() == []  # at once after a counting round: counting is paced by its own cost
+        clock.now += 5  # a tick later (counting waits ten times what the last counting took)
         [first] = rounds()
         assert counts(queued_updates(node)[-1]) == (1, [1, 0], False)
         proposals.vote(node, "carol", question, "no")

@@ -1,12 +1,12 @@
 """Telling the followers of a pool (or cooperative) the live count of its open proposals.
 
 Every TICK seconds: for each proposal of this node whose final count has not gone out,
-count its votes again when the log has grown since the last count and no Update of it went
-out within the last INTERVAL (counting reads the whole log), and queue an ``Update``
-of its Question when one is due (services.governance.polls): at most one per proposal per
-INTERVAL seconds, and one at its end with the final count. Counting reads the whole log,
-so it runs in a worker thread on a read-only connection, as settling does; only queueing
-the Update goes through the writer.
+count its votes again when the log has grown since the last count and no Update of it
+went out within the last INTERVAL, and queue an ``Update`` of its Question when one is
+due (services.governance.polls): at most one per proposal per INTERVAL seconds, and one
+at its end with the final count. Counting reads the whole log, so it runs in a worker
+thread on a read-only connection, as settling does, and is paced (COST_FACTOR); only
+queueing the Update goes through the writer.
 """
 
 import asyncio
@@ -32,6 +32,11 @@ log = logging.getLogger("fedcommons.poll_updates")
 # three minutes between the Updates of its own polls).
 INTERVAL = 60.0
 TICK = 5.0
+# After a round that counted for D seconds, the next counting waits COST_FACTOR × D, so
+# that on a large, busy log (a tally reads all of it: about 1 s per 50,000 entries, see
+# bench/RESULTS.md) counting takes at most about a tenth of a core; on a small log the
+# wait is a fraction of a tick.
+COST_FACTOR = 10
 
 
 class PollUpdates(Background):
@@ -47,6 +52,7 @@ class PollUpdates(Background):
         self.writer = writer or Direct(node)
         # proposal -> (log size counted at, the live Question then): no recount while the log is unchanged.
         self._counted: dict[str, tuple[int, dict]] = {}
+        self._quiet_until = float("-inf")  # (clock) no counting before this: see COST_FACTOR
 
     async def _run(self) -> None:
         while True:
@@ -66,6 +72,15 @@ class PollUpdates(Background):
         return sent
 
     def _due(self, node: Node, at: float) -> list[polls.Announcement]:
+        if at < self._quiet_until:
+            return []
+        started = time.monotonic()
+        try:
+            return self._count_due(node, at)
+        finally:
+            self._quiet_until = at + COST_FACTOR * (time.monotonic() - started)
+
+    def _count_due(self, node: Node, at: float) -> list[polls.Announcement]:
         size = log_store.log_size(node.db)
         rows = governance_store.unannounced(node.db)
         self._counted = {row.id: self._counted[row.id] for row in rows if row.id in self._counted}
