@@ -1,5 +1,5 @@
 """Opening and creating a node home: the one place a node is assembled, with what runs
-after every append to its log (projections, then the delivery queue)."""
+after every append to its log (projections, the per-pool index, then the delivery queue)."""
 
 import os
 import shutil
@@ -10,7 +10,7 @@ from .config import CONFIG_FILE, Config, load_config, normalise_url, save_config
 from .errors import HomeError
 from .node import AfterAppend, Node
 from .services.actors.actors import create_node_actor
-from .services.log import outbox, projection
+from .services.log import outbox, pool_index, projection
 from .services.log.log_writer import Appended
 from .store.db import open_db
 
@@ -20,6 +20,11 @@ def project(node: Node, appended: list[Appended]) -> None:
     projection.apply_all(node, [(entry.idx, pending.activity) for entry, pending in appended])
 
 
+def index_pools(node: Node, appended: list[Appended]) -> None:
+    """File new entries under the pools they concern, so a pool's standing reads only its own."""
+    pool_index.index_appended(node, [(entry.idx, pending.activity) for entry, pending in appended])
+
+
 def queue_for_delivery(node: Node, appended: list[Appended]) -> None:
     """Queue what local actors wrote; the running server delivers it, even when a CLI
     process wrote it."""
@@ -27,7 +32,7 @@ def queue_for_delivery(node: Node, appended: list[Appended]) -> None:
     outbox.enqueue_all(node, local, appended[0][0].recorded_at)
 
 
-AFTER_APPEND: tuple[AfterAppend, ...] = (project, queue_for_delivery)
+AFTER_APPEND: tuple[AfterAppend, ...] = (project, index_pools, queue_for_delivery)
 
 
 def open_node(home: Path) -> Node:

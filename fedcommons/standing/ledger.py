@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN
 
@@ -138,7 +138,7 @@ class PoolLedger:
             return
         kind = activity.get("type")
         if type(kind) is not str:
-            kind = _first_known(kind, self._handlers)
+            kind = first_known(kind, self._handlers)
         handler = self._handlers.get(kind)
         if handler is not None:
             handler(activity)
@@ -210,9 +210,9 @@ class PoolLedger:
         if type(obj) is not dict:
             return
         types = obj.get("type")
-        if _has_type(types, "Contribution"):
+        if has_type(types, "Contribution"):
             self._contribution(activity, obj)
-        elif obj.get("id") == self.pool and _has_type(types, "CommonPool"):
+        elif obj.get("id") == self.pool and has_type(types, "CommonPool"):
             self._pool_record("Create", activity, obj)
 
     def _update(self, activity: dict) -> None:
@@ -221,7 +221,7 @@ class PoolLedger:
             self._pool_record("Update", activity, obj)
 
     def _contribution(self, activity: dict, obj: dict) -> None:
-        # The hot path of a large log: plain strings are tested inline before _ref.
+        # The hot path of a large log: plain strings are tested inline before ref.
         pool = self.pool
         if obj.get("receiver") != pool:
             return
@@ -231,9 +231,9 @@ class PoolLedger:
         provider = obj.get("provider")
         attributed = obj.get("attributedTo")
         if type(provider) is not str:
-            provider = _ref(provider)
+            provider = ref(provider)
         if type(attributed) is not str:
-            attributed = _ref(attributed)
+            attributed = ref(attributed)
         if provider is None:
             provider = attributed
         elif attributed is not None and attributed != provider:
@@ -242,7 +242,7 @@ class PoolLedger:
             return
         actor = activity.get("actor")
         if type(actor) is not str:
-            actor = _ref(actor)
+            actor = ref(actor)
         if actor != provider and actor != pool:
             return
         action = obj.get("action")
@@ -279,12 +279,12 @@ class PoolLedger:
         obj = activity.get("object")
         if type(obj) is not str:
             # Accepts of Follow requests share the type; skip what is plainly not a contribution.
-            if type(obj) is dict and "type" in obj and not _has_type(obj["type"], "Contribution"):
+            if type(obj) is dict and "type" in obj and not has_type(obj["type"], "Contribution"):
                 return
-            obj = _ref(obj)
+            obj = ref(obj)
         actor = activity.get("actor")
         if type(actor) is not str:
-            actor = _ref(actor)
+            actor = ref(actor)
         published = parse_micros(activity.get("published"))
         if not obj or not actor or published is None:
             return
@@ -296,8 +296,8 @@ class PoolLedger:
         self._version += 1
 
     def _like(self, activity: dict) -> None:
-        target = _ref(activity.get("object"))
-        actor = _ref(activity.get("actor"))
+        target = ref(activity.get("object"))
+        actor = ref(activity.get("actor"))
         published = parse_micros(activity.get("published"))
         weight = _weight_units(activity.get("weight", MISSING))
         if target is None or actor is None or published is None or weight is None:
@@ -311,7 +311,7 @@ class PoolLedger:
         self._version += 1
 
     def _undo(self, activity: dict) -> None:
-        actor = _ref(activity.get("actor"))
+        actor = ref(activity.get("actor"))
         published = parse_micros(activity.get("published"))
         if actor is None or published is None:
             return
@@ -321,10 +321,10 @@ class PoolLedger:
         if type(obj) is str:
             target = self._intern(obj)
         elif type(obj) is dict:
-            if "type" in obj and not _has_type(obj["type"], "Like"):
+            if "type" in obj and not has_type(obj["type"], "Like"):
                 return
             like_id = obj.get("id")
-            inner = _ref(obj.get("object"))
+            inner = ref(obj.get("object"))
             if type(like_id) is str:
                 target = self._intern(like_id)
             elif inner is not None:
@@ -340,7 +340,7 @@ class PoolLedger:
         self._version += 1
 
     def _pool_record(self, kind: str, activity: dict, obj: dict) -> None:
-        actor = _ref(activity.get("actor"))
+        actor = ref(activity.get("actor"))
         published = parse_micros(activity.get("published"))
         if actor is None or published is None:
             return
@@ -376,21 +376,21 @@ def build_ledger(activities: Iterable[dict], pool: str) -> PoolLedger:
     return PoolLedger(pool).extend(activities)
 
 
-def _first_known(types: object, known: dict) -> str | None:
+def first_known(types: object, known: Container) -> str | None:
     """The first of a list of types that has a reader, or None."""
     if type(types) is not list:
         return None
     return next((t for t in types if type(t) is str and t in known), None)
 
 
-def _has_type(types: object, name: str) -> bool:
+def has_type(types: object, name: str) -> bool:
     """Whether an AS2 ``type`` value (a string or a list) includes ``name``."""
     if type(types) is str:
         return types == name
     return type(types) is list and name in types
 
 
-def _ref(value: object) -> str | None:
+def ref(value: object) -> str | None:
     """The URL a reference stands for: a string, an object's ``id``, or a one-item list of those."""
     if type(value) is str:
         return value or None
@@ -398,7 +398,7 @@ def _ref(value: object) -> str | None:
         ident = value.get("id")
         return ident if type(ident) is str and ident else None
     if type(value) is list and len(value) == 1:
-        return _ref(value[0])
+        return ref(value[0])
     return None
 
 

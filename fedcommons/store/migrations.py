@@ -432,6 +432,46 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE inbox_items ADD COLUMN next_attempt_at TEXT;
         """,
     ),
+    (
+        50,
+        "per-pool index of log entries",
+        """
+        -- Which log entries can concern which pool (fedcommons/standing/relevance.py), so
+        -- that a pool's standing reads that pool's entries, not the whole log. Pools and
+        -- references are named by 64-bit keys of their URLs; a shared key only makes an
+        -- entry read that changes nothing.
+        CREATE TABLE pool_index_pools (
+            key INTEGER PRIMARY KEY,
+            url TEXT NOT NULL
+        );
+        CREATE TABLE pool_index_entries (
+            pool INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            PRIMARY KEY (pool, idx)
+        ) WITHOUT ROWID;
+        -- Entries that refer to another entry's object (an Accept, a Like, an Undo), by
+        -- the key of the URL they refer to, with the key of the URL they introduce (a Like's id).
+        CREATE TABLE pool_index_refs (
+            ref INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            owns INTEGER,
+            PRIMARY KEY (ref, idx)
+        ) WITHOUT ROWID;
+        -- Which pools a URL (a contribution's id, a Like's id) belongs to.
+        CREATE TABLE pool_index_owners (
+            ref INTEGER NOT NULL,
+            pool INTEGER NOT NULL,
+            PRIMARY KEY (ref, pool)
+        ) WITHOUT ROWID;
+        -- How many entries, from the first, the index covers. An existing log starts at 0
+        -- and is indexed on first open; until then its standings are read from the whole log.
+        CREATE TABLE pool_index_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            size INTEGER NOT NULL
+        );
+        INSERT INTO pool_index_state (id, size) VALUES (1, 0);
+        """,
+    ),
 ]
 
 

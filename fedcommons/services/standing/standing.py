@@ -53,6 +53,7 @@ from ...store import actors as actor_store
 from ...store import log as log_store
 from ...store import mirrors as mirror_store
 from ...untrusted import calendar_day, instant, whole_number
+from ..log import pool_index
 from ..log.log_writer import lookup
 from ..replication import mirrors as mirror_service
 from ..replication.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
@@ -237,13 +238,19 @@ def compute(ledger: PoolLedger, checkpoint: dict, as_of: datetime, method: str |
 
 
 def pool_standing(node: Node, pool: str, *, method: str | None = None, as_of: datetime | None = None,
-                  tree_size: int | None = None) -> Standing:
+                  tree_size: int | None = None, full: bool = False) -> Standing:
     """The standing of ``pool`` (a URL) as of ``as_of`` (default now), from its log up to
-    ``tree_size`` (default: the newest checkpoint). Signed by this node when the pool is ours."""
+    ``tree_size`` (default: the newest checkpoint). Signed by this node when the pool is ours.
+
+    A local pool's entries are read through the per-pool index; ``full`` reads the whole
+    log instead, as checking a document does (the two give the same bytes).
+    """
     as_of = as_of or parse_as_of(None)
     log = log_of_pool(node, pool)
     checkpoint = log.checkpoint(tree_size)
-    ledger = read_ledger(log.entries(0, checkpoint["treeSize"]), pool)
+    size = checkpoint["treeSize"]
+    leaves = None if full or log.origin != node.config.origin else pool_index.pool_leaves(node, pool, size)
+    ledger = read_ledger(log.entries(0, size) if leaves is None else leaves, pool)
     document, result = compute(ledger, checkpoint, as_of, method)
     if urls.is_local(node.url, pool):
         document["attributedTo"] = node.actor_id

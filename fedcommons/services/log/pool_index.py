@@ -1,0 +1,122 @@
+"""The per-pool index of log entries, kept in step with the log inside each append.
+
+A pool's standing then reads the entries filed under it (:func:`pool_leaves`), so what it
+costs grows with the pool, not with the log. Which entries are filed where follows the
+ledger's own reading rules (:mod:`fedcommons.standing.relevance`). A log older than the
+index is indexed once, from its first entry (:func:`catch_up`, run when the server starts
+and by the commands that read standings); until it is, :func:`pool_leaves` says so and
+standings are read from the whole log, never from half an index.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+
+import orjson
+
+from ...errors import IntegrityError
+from ...node import Node
+from ...standing.relevance import NOTHING, concerns, url_key
+from ...store import log as log_store
+from ...store import pool_index as index_store
+from ...store.db import transaction
+
+CATCH_UP_BATCH = 5000
+
+
+def index_entries(node: Node, entries: Sequence[tuple[int, object]]) -> None:
+    """File ``(index, activity)`` entries, in log order, under the pools they concern.
+
+    The caller holds the write transaction and gives the entries that follow the indexed
+    ones; the indexed size is the caller's to move on.
+    """
+    db = node.db
+    filed: list[tuple[int, int]] = []
+    names: dict[int, str] = {}
+    for idx, activity in entries:
+        concern = concerns(activity)
+        if concern is NOTHING:
+            continue
+        owns = url_key(concern.owns) if concern.owns else None
+        if concern.pool is not None:
+            pool = url_key(concern.pool)
+            names[pool] = concern.pool
+            pools = [pool]
+        elif concern.ref is not None:
+            ref = url_key(concern.ref)
+            index_store.add_references(db, [(ref, idx, owns)])
+            pools = index_store.owners(db, ref)
+        else:
+            continue
+        for pool in pools:
+            filed.append((pool, idx))
+            if owns is not None:
+                _own(node, owns, pool, filed)
+    index_store.name_pools(db, names.items())
+    index_store.file_entries(db, filed)
+
+
+def _own(node: Node, ref: int, pool: int, filed: list[tuple[int, int]]) -> None:
+    """``ref`` (a contribution's or a Like's id) belongs to ``pool``: so does every entry
+    that refers to it, whenever it arrived, and what those introduce in turn."""
+    waiting = [ref]
+    while waiting:
+        key = waiting.pop()
+        if not index_store.add_owner(node.db, key, pool):
+            continue
+        for idx, owns in index_store.referrers(node.db, key):
+            filed.append((pool, idx))
+            if owns is not None:
+                waiting.append(owns)
+
+
+def index_appended(node: Node, entries: Sequence[tuple[int, dict]]) -> None:
+    """The after-append step: file new entries when the index covers everything before
+    them; else leave them to :func:`catch_up`, which indexes in log order."""
+    if not entries:
+        return
+    if index_store.indexed_size(node.db) != entries[0][0]:
+        return
+    index_entries(node, entries)
+    index_store.set_indexed_size(node.db, entries[-1][0] + 1)
+
+
+def behind(node: Node) -> int:
+    """How many entries of the log the index does not cover yet."""
+    return max(0, log_store.log_size(node.db) - index_store.indexed_size(node.db))
+
+
+def catch_up(node: Node, progress: Callable[[int], None] | None = None, batch: int = CATCH_UP_BATCH) -> int:
+    """Index the entries the index does not cover yet, ``batch`` to a transaction (so a
+    running server keeps writing meanwhile); ``progress`` is told how many each batch did.
+    Returns how many were indexed."""
+    done = 0
+    while True:
+        with transaction(node.db):
+            start = index_store.indexed_size(node.db)
+            leaves = list(log_store.iter_leaves(node.db, start, start + batch))
+            if not leaves:
+                return done
+            index_entries(node, [(leaf.idx, _activity(leaf)) for leaf in leaves])
+            index_store.set_indexed_size(node.db, leaves[-1].idx + 1)
+        done += len(leaves)
+        if progress is not None:
+            progress(len(leaves))
+
+
+def _activity(leaf: log_store.Leaf) -> object:
+    # A redacted entry (no bytes) concerns no pool: the ledger reads nothing from it either.
+    # REDACTED ENTRIES: when redaction notices carry the figures standing needs, the notice
+    # is what files the entry here.
+    if leaf.body is None:
+        return None
+    try:
+        return orjson.loads(leaf.body)
+    except ValueError:
+        raise IntegrityError(f"log entry {leaf.idx} is not JSON; run `fedcommons log verify`") from None
+
+
+def pool_leaves(node: Node, pool: str, stop: int) -> Iterator[log_store.Leaf] | None:
+    """The entries below ``stop`` that can concern ``pool`` (a URL), in log order; None when
+    the index does not cover the first ``stop`` entries yet (read the whole log then)."""
+    if index_store.indexed_size(node.db) < stop:
+        return None
+    return index_store.pool_leaves(node.db, url_key(pool), 0, stop)
