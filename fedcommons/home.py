@@ -12,6 +12,7 @@ from .node import AfterAppend, Node
 from .services.actors.actors import create_node_actor
 from .services.log import outbox, pool_index, projection
 from .services.log.log_writer import Appended
+from .services.standing import pool_state
 from .store.db import open_db
 
 
@@ -22,7 +23,8 @@ def project(node: Node, appended: list[Appended]) -> None:
 
 def index_pools(node: Node, appended: list[Appended]) -> None:
     """File new entries under the pools they concern, so a pool's standing reads only its own."""
-    pool_index.index_appended(node, [(entry.idx, pending.activity) for entry, pending in appended])
+    touched = pool_index.index_appended(node, [(entry.idx, pending.activity) for entry, pending in appended])
+    pool_state.refresh_snapshots(node, touched)
 
 
 def queue_for_delivery(node: Node, appended: list[Appended]) -> None:

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from fedcommons.errors import FedcommonsError
 from fedcommons.home import init_node, open_node
 from fedcommons.services.log import log_writer, pool_index
 from fedcommons.services.log.log_writer import Pending
+from fedcommons.services.standing import pool_state
 from fedcommons.services.standing import standing as service
 from fedcommons.store import pool_index as index_store
 
@@ -133,26 +134,44 @@ def outcome(node, pool, **options):
         return f"{type(exc).__name__}: {exc}"
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+def queries(data, size, count):
+    """``count`` standings to ask for: the first at the whole log, after everything happened."""
+    for query in range(count):
+        pool = data.draw(st.sampled_from(POOLS))
+        yield pool, {
+            "as_of": START + timedelta(hours=data.draw(st.integers(0 if query else 24 * 21, 24 * 22))),
+            "tree_size": data.draw(st.integers(1, size)) if query else size,
+            "method": data.draw(st.sampled_from([None, "peer-rank/1", "peer-rank/1"])),
+        }
+
+
+def log_size(node):
+    return node.db.conn.execute("SELECT count(*) FROM log_entries").fetchone()[0]
+
+
+@settings(max_examples=20, deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(log=logs(), data=st.data())
-def test_the_index_gives_the_bytes_of_the_whole_log(base_home, log, data):
+def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log, data):
+    """Through the index, stored snapshots (taken every few entries here) and the ledgers
+    the process holds, read on as the log grows: the bytes of the whole log's."""
     activities, batches = log
-    with tempfile.TemporaryDirectory() as scratch:
+    half = data.draw(st.integers(1, len(activities)))
+    with tempfile.TemporaryDirectory() as scratch, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pool_state, "MIN_TAIL", 2)
+        patch.setattr(pool_state, "MAX_TAIL", 5)
         home = Path(scratch) / "home"
         shutil.copytree(base_home, home)
         node = open_node(home)
         try:
-            append_in_batches(node, activities, batches)
-            size = node.db.conn.execute("SELECT count(*) FROM log_entries").fetchone()[0]
-            assert index_store.indexed_size(node.db) == size
-            for query in range(6):
-                pool = data.draw(st.sampled_from(POOLS))
-                options = {  # the first two: the whole log, after everything happened
-                    "as_of": START + timedelta(hours=data.draw(st.integers(0 if query > 1 else 24 * 21, 24 * 22))),
-                    "tree_size": data.draw(st.integers(1, size)) if query > 1 else size,
-                    "method": data.draw(st.sampled_from([None, "peer-rank/1", "peer-rank/1"])),
-                }
+            append_in_batches(node, activities[:half], batches)
+            for pool, options in queries(data, log_size(node), 2):  # now held by this process
+                assert outcome(node, pool, **options) == outcome(node, pool, full=True, **options)
+            append_in_batches(node, activities[half:], batches)
+            assert index_store.indexed_size(node.db) == log_size(node)
+            for number, (pool, options) in enumerate(queries(data, log_size(node), 6)):
+                if number % 2:
+                    pool_state._HELD.clear()  # as a new process: from the stored snapshots
                 assert outcome(node, pool, **options) == outcome(node, pool, full=True, **options)
         finally:
             node.close()
@@ -187,3 +206,18 @@ def test_an_index_behind_the_log_is_not_used_until_caught_up(base_home, tmp_path
     assert leaves == [size - 3, size - 2, size - 1]  # the pool's Create, the work, its Accept
     assert outcome(node, GARDEN, as_of=as_of) == full
     node.close()
+
+
+def test_a_ledger_snapshot_reads_back_whole_and_refuses_anything_else():
+    from fedcommons.standing import PoolLedger
+
+    ledger = PoolLedger(GARDEN)
+    ledger.add({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor", "published": at(0),
+                "object": {"id": GARDEN, "type": "CommonPool", "stewards": [PEOPLE[1]]}})
+    ledger.add({"type": "Like", "id": f"{URL}/l", "actor": PEOPLE[0], "object": f"{URL}/c", "published": at(1)})
+    data = ledger.snapshot()
+    again = PoolLedger.restore(data)
+    assert again.snapshot() == data and again.counts == ledger.counts and again.records == ledger.records
+    for broken in (b"", data[:-1], data + b"\0", b"\0" * 8 + b"{}"):
+        with pytest.raises(ValueError):
+            PoolLedger.restore(broken)

@@ -103,6 +103,9 @@ class PoolLedger:
         self._ids: dict[str, int] = {}
         self._version = 0
         self._cache: tuple[int, Columns] | None = None
+        # (version, latest time, view) of the view as of any time after everything it holds
+        # (see fedcommons.standing.view.resolve): the current standing, asked for again and again.
+        self.latest_view: tuple[int, int, object] | None = None
         self.records: list[PoolRecord] = []
         self._c_id = array("q")
         self._c_provider = array("q")
@@ -149,6 +152,11 @@ class PoolLedger:
         for activity in activities:
             add(activity)
         return self
+
+    @property
+    def version(self) -> int:
+        """A number that changes whenever a row is added."""
+        return self._version
 
     def lookup(self, url: str) -> int | None:
         """The interned number of ``url``, or None when no read activity mentioned it."""
@@ -198,6 +206,45 @@ class PoolLedger:
         )
         self._cache = (self._version, frozen)
         return frozen
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """Everything the ledger holds, as bytes :meth:`restore` reads back into an equal ledger
+        (same interned numbers, same rows), so that reading on from a restored ledger gives
+        what reading on from this one would."""
+        columns = [getattr(self, name) for name in _COLUMN_NAMES]
+        header = json.dumps({
+            "pool": self.pool, "seen": self.seen, "names": list(self._ids),
+            "records": [record.order_key for record in self.records],
+            "lengths": [len(column) for column in columns],
+        }, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return b"".join([len(header).to_bytes(8, "big"), header, *(column.tobytes() for column in columns)])
+
+    @classmethod
+    def restore(cls, data: bytes) -> PoolLedger:
+        """The ledger a :meth:`snapshot` holds; ValueError when ``data`` is not one."""
+        try:
+            size = int.from_bytes(data[:8], "big")
+            header = json.loads(data[8:8 + size].decode("utf-8"))
+            ledger = cls(header["pool"])
+            ledger.seen = header["seen"]
+            ledger._ids = {name: number for number, name in enumerate(header["names"])}
+            ledger.records = [_record(json.loads(key), key) for key in header["records"]]
+            at = 8 + size
+            for name, length in zip(_COLUMN_NAMES, header["lengths"], strict=True):
+                column = getattr(ledger, name)
+                end = at + length * column.itemsize
+                column.frombytes(data[at:end])
+                if len(column) != length:
+                    raise ValueError("the snapshot is cut short")
+                at = end
+        except (KeyError, TypeError, UnicodeDecodeError, BadInput) as exc:
+            raise ValueError(f"not a ledger snapshot: {exc}") from None
+        if at != len(data):
+            raise ValueError("not a ledger snapshot: bytes left over")
+        ledger._version = 1
+        return ledger
 
     # -- readers, one per activity type ---------------------------------------------------
 
@@ -358,17 +405,28 @@ class PoolLedger:
             copy = json.loads(order_key)
         except (TypeError, ValueError):
             return
-        self.records.append(
-            PoolRecord(
-                kind=kind,
-                published=published,
-                actor=actor,
-                stewards=copy.get("stewards", MISSING),
-                standing_method=copy.get("standingMethod", MISSING),
-                order_key=order_key,
-            )
-        )
+        self.records.append(_record(copy, order_key))
         self._version += 1
+
+
+_COLUMN_NAMES = (
+    "_c_id", "_c_provider", "_c_kind", "_c_minutes", "_c_published",
+    "_v_object", "_v_actor", "_v_published", "_v_verdict",
+    "_l_id", "_l_actor", "_l_object", "_l_weight", "_l_published",
+    "_u_target", "_u_actor", "_u_object", "_u_published",
+)
+
+
+def _record(fields: dict, order_key: str) -> PoolRecord:
+    """A pool record from its canonical fields (a copy of what the activity said)."""
+    return PoolRecord(
+        kind=fields["kind"],
+        published=fields["published"],
+        actor=fields["actor"],
+        stewards=fields.get("stewards", MISSING),
+        standing_method=fields.get("standingMethod", MISSING),
+        order_key=order_key,
+    )
 
 
 def build_ledger(activities: Iterable[dict], pool: str) -> PoolLedger:

@@ -444,11 +444,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             key INTEGER PRIMARY KEY,
             url TEXT NOT NULL
         );
+        -- `filed`: the size of the log when the entry was filed, its own index but for an
+        -- entry that referred to something not yet in the log (a Like before its
+        -- contribution), filed when that came. A ledger read from the first N entries
+        -- reads on with the entries filed at N or later.
         CREATE TABLE pool_index_entries (
             pool INTEGER NOT NULL,
             idx INTEGER NOT NULL,
+            filed INTEGER NOT NULL,
             PRIMARY KEY (pool, idx)
         ) WITHOUT ROWID;
+        CREATE INDEX pool_index_entries_filed ON pool_index_entries (pool, filed);
         -- Entries that refer to another entry's object (an Accept, a Like, an Undo), by
         -- the key of the URL they refer to, with the key of the URL they introduce (a Like's id).
         CREATE TABLE pool_index_refs (
@@ -470,6 +476,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             size INTEGER NOT NULL
         );
         INSERT INTO pool_index_state (id, size) VALUES (1, 0);
+        -- A pool's ledger (fedcommons/standing/ledger.py) as read from its first `size`
+        -- entries, `entries` of them filed under it: its standing reads on from there.
+        CREATE TABLE pool_ledgers (
+            pool INTEGER PRIMARY KEY,
+            size INTEGER NOT NULL,
+            entries INTEGER NOT NULL,
+            snapshot BLOB NOT NULL
+        );
         """,
     ),
 ]

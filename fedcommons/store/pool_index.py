@@ -27,9 +27,10 @@ def name_pools(db: Database, pools: Iterable[tuple[int, str]]) -> None:
     db.conn.executemany("INSERT OR IGNORE INTO pool_index_pools (key, url) VALUES (?, ?)", pools)
 
 
-def file_entries(db: Database, pairs: Sequence[tuple[int, int]]) -> None:
-    """File entries under pools: (pool key, entry index) pairs; pairs already filed are skipped."""
-    db.conn.executemany("INSERT OR IGNORE INTO pool_index_entries (pool, idx) VALUES (?, ?)", pairs)
+def file_entries(db: Database, rows: Sequence[tuple[int, int, int]]) -> None:
+    """File entries under pools: (pool key, entry index, log size when filed); an entry
+    already filed under a pool stays as it was."""
+    db.conn.executemany("INSERT OR IGNORE INTO pool_index_entries (pool, idx, filed) VALUES (?, ?, ?)", rows)
 
 
 def add_references(db: Database, rows: Sequence[tuple[int, int, int | None]]) -> None:
@@ -54,22 +55,52 @@ def referrers(db: Database, ref: int) -> list[tuple[int, int | None]]:
 
 
 def pool_entry_count(db: Database, pool: int, stop: int) -> int:
-    """How many entries below index ``stop`` are filed under ``pool``."""
-    return db.conn.execute("SELECT count(*) FROM pool_index_entries WHERE pool = ? AND idx < ?",
+    """How many entries were filed under ``pool`` before the log reached ``stop`` entries."""
+    return db.conn.execute("SELECT count(*) FROM pool_index_entries WHERE pool = ? AND filed < ?",
                            (pool, stop)).fetchone()[0]
 
 
+def pool_ledger(db: Database, pool: int) -> tuple[int, int, bytes] | None:
+    """(size, entries, snapshot) of the stored ledger of ``pool``, or None."""
+    return db.conn.execute("SELECT size, entries, snapshot FROM pool_ledgers WHERE pool = ?", (pool,)).fetchone()
+
+
+def pool_ledger_position(db: Database, pool: int) -> tuple[int, int] | None:
+    """(size, entries) of the stored ledger of ``pool``, without its bytes; or None."""
+    return db.conn.execute("SELECT size, entries FROM pool_ledgers WHERE pool = ?", (pool,)).fetchone()
+
+
+def save_pool_ledger(db: Database, pool: int, size: int, entries: int, snapshot: bytes) -> None:
+    """Store (or replace) the ledger of ``pool`` as read from the first ``size`` entries."""
+    db.conn.execute("INSERT OR REPLACE INTO pool_ledgers (pool, size, entries, snapshot) VALUES (?, ?, ?, ?)",
+                    (pool, size, entries, snapshot))
+
+
+def pool_url(db: Database, pool: int) -> str | None:
+    """The URL of a pool key."""
+    row = db.conn.execute("SELECT url FROM pool_index_pools WHERE key = ?", (pool,)).fetchone()
+    return row[0] if row else None
+
+
+def checkpoint_root(db: Database, size: int) -> bytes | None:
+    """The root of the checkpoint at ``size``, if one was signed (to tell one log from another)."""
+    row = db.conn.execute("SELECT root FROM checkpoints WHERE size = ?", (size,)).fetchone()
+    return row[0] if row else None
+
+
 def pool_leaves(db: Database, pool: int, start: int, stop: int, batch: int = 5000) -> Iterator[Leaf]:
-    """(index, leaf hash, bytes) of the entries filed under ``pool`` with ``start <= idx < stop``,
-    in index order, paged so memory stays flat."""
-    idx = start
-    while idx < stop:
+    """(index, leaf hash, bytes) of the entries filed under ``pool`` while the log grew from
+    ``start`` to ``stop`` entries, in the order filed (then by index), paged."""
+    after = (start - 1, -1)
+    while True:
         rows = db.conn.execute(
-            "SELECT e.idx, e.leaf_hash, e.body FROM pool_index_entries p JOIN log_entries e ON e.idx = p.idx"
-            " WHERE p.pool = ? AND p.idx >= ? AND p.idx < ? ORDER BY p.idx LIMIT ?",
-            (pool, idx, stop, batch),
+            "SELECT p.filed, e.idx, e.leaf_hash, e.body FROM pool_index_entries p"
+            " JOIN log_entries e ON e.idx = p.idx"
+            " WHERE p.pool = ? AND (p.filed, p.idx) > (?, ?) AND p.filed < ? ORDER BY p.filed, p.idx LIMIT ?",
+            (pool, *after, stop, batch),
         ).fetchall()
         if not rows:
             return
-        yield from map(Leaf._make, rows)
-        idx = rows[-1][0] + 1
+        for row in rows:
+            yield Leaf(row[1], row[2], row[3])
+        after = (rows[-1][0], rows[-1][1])

@@ -22,14 +22,15 @@ from ...store.db import transaction
 CATCH_UP_BATCH = 5000
 
 
-def index_entries(node: Node, entries: Sequence[tuple[int, object]]) -> None:
-    """File ``(index, activity)`` entries, in log order, under the pools they concern.
+def index_entries(node: Node, entries: Sequence[tuple[int, object]]) -> set[int]:
+    """File ``(index, activity)`` entries, in log order, under the pools they concern;
+    returns the keys of the pools that got entries.
 
     The caller holds the write transaction and gives the entries that follow the indexed
     ones; the indexed size is the caller's to move on.
     """
     db = node.db
-    filed: list[tuple[int, int]] = []
+    filed: list[tuple[int, int, int]] = []
     names: dict[int, str] = {}
     for idx, activity in entries:
         concern = concerns(activity)
@@ -47,36 +48,37 @@ def index_entries(node: Node, entries: Sequence[tuple[int, object]]) -> None:
         else:
             continue
         for pool in pools:
-            filed.append((pool, idx))
+            filed.append((pool, idx, idx))
             if owns is not None:
-                _own(node, owns, pool, filed)
+                _own(node, owns, pool, idx, filed)
     index_store.name_pools(db, names.items())
     index_store.file_entries(db, filed)
+    return {pool for pool, _, _ in filed}
 
 
-def _own(node: Node, ref: int, pool: int, filed: list[tuple[int, int]]) -> None:
-    """``ref`` (a contribution's or a Like's id) belongs to ``pool``: so does every entry
-    that refers to it, whenever it arrived, and what those introduce in turn."""
+def _own(node: Node, ref: int, pool: int, now: int, filed: list[tuple[int, int, int]]) -> None:
+    """``ref`` (a contribution's or a Like's id) belongs to ``pool`` since entry ``now``: so
+    does every entry that refers to it, whenever it arrived, and what those introduce."""
     waiting = [ref]
     while waiting:
         key = waiting.pop()
         if not index_store.add_owner(node.db, key, pool):
             continue
         for idx, owns in index_store.referrers(node.db, key):
-            filed.append((pool, idx))
+            filed.append((pool, idx, now))
             if owns is not None:
                 waiting.append(owns)
 
 
-def index_appended(node: Node, entries: Sequence[tuple[int, dict]]) -> None:
+def index_appended(node: Node, entries: Sequence[tuple[int, dict]]) -> set[int]:
     """The after-append step: file new entries when the index covers everything before
-    them; else leave them to :func:`catch_up`, which indexes in log order."""
-    if not entries:
-        return
-    if index_store.indexed_size(node.db) != entries[0][0]:
-        return
-    index_entries(node, entries)
+    them (else leave them to :func:`catch_up`, which indexes in log order); returns the
+    keys of the pools that got entries."""
+    if not entries or index_store.indexed_size(node.db) != entries[0][0]:
+        return set()
+    touched = index_entries(node, entries)
     index_store.set_indexed_size(node.db, entries[-1][0] + 1)
+    return touched
 
 
 def behind(node: Node) -> int:
@@ -84,22 +86,27 @@ def behind(node: Node) -> int:
     return max(0, log_store.log_size(node.db) - index_store.indexed_size(node.db))
 
 
-def catch_up(node: Node, progress: Callable[[int], None] | None = None, batch: int = CATCH_UP_BATCH) -> int:
+def catch_up(node: Node, progress: Callable[[int], None] | None = None, batch: int = CATCH_UP_BATCH,
+             then: Callable[[Node, set[int]], None] | None = None, batches: int | None = None) -> int:
     """Index the entries the index does not cover yet, ``batch`` to a transaction (so a
-    running server keeps writing meanwhile); ``progress`` is told how many each batch did.
-    Returns how many were indexed."""
+    running server keeps writing meanwhile), at most ``batches`` transactions; ``progress``
+    is told how many each batch did, ``then`` is called in each transaction with the pools
+    that got entries. Returns how many were indexed."""
     done = 0
-    while True:
+    for _ in iter(int, 1) if batches is None else range(batches):
         with transaction(node.db):
             start = index_store.indexed_size(node.db)
             leaves = list(log_store.iter_leaves(node.db, start, start + batch))
             if not leaves:
                 return done
-            index_entries(node, [(leaf.idx, _activity(leaf)) for leaf in leaves])
+            touched = index_entries(node, [(leaf.idx, _activity(leaf)) for leaf in leaves])
             index_store.set_indexed_size(node.db, leaves[-1].idx + 1)
+            if then is not None:
+                then(node, touched)
         done += len(leaves)
         if progress is not None:
             progress(len(leaves))
+    return done
 
 
 def _activity(leaf: log_store.Leaf) -> object:
@@ -114,9 +121,14 @@ def _activity(leaf: log_store.Leaf) -> object:
         raise IntegrityError(f"log entry {leaf.idx} is not JSON; run `fedcommons log verify`") from None
 
 
-def pool_leaves(node: Node, pool: str, stop: int) -> Iterator[log_store.Leaf] | None:
-    """The entries below ``stop`` that can concern ``pool`` (a URL), in log order; None when
-    the index does not cover the first ``stop`` entries yet (read the whole log then)."""
+def pool_leaves(node: Node, pool: str, stop: int, start: int = 0) -> Iterator[log_store.Leaf] | None:
+    """The entries that can concern ``pool`` (a URL) filed while the log grew from ``start``
+    to ``stop`` entries, in the order filed; None when the index does not cover the first
+    ``stop`` entries yet (read the whole log then).
+
+    An entry is filed when it is appended, or, when it refers to something not yet in the
+    log, when that is: the ledger's figures do not depend on the order it reads entries in.
+    """
     if index_store.indexed_size(node.db) < stop:
         return None
-    return index_store.pool_leaves(node.db, url_key(pool), 0, stop)
+    return index_store.pool_leaves(node.db, url_key(pool), start, stop)

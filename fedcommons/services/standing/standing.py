@@ -1,9 +1,10 @@
 """A pool's standing computed from a log, as a signed ``fc:Standing`` document.
 
-The figures come from the pure core (:mod:`fedcommons.standing`): every entry of the
-log up to a checkpoint is read once, in index order, into a :class:`PoolLedger`, whose
-memory grows with the pool's facts, not with the log. A local pool is read from this
-node's own log; a remote pool from this node's mirror of its home node's log.
+The figures come from the pure core (:mod:`fedcommons.standing`): the log's entries up to
+a checkpoint are read once, in index order, into a :class:`PoolLedger`, whose memory grows
+with the pool's facts, not with the log. A local pool is read from the state this node
+keeps per pool (:mod:`.pool_state`: only the pool's own entries); a remote pool from this
+node's mirror of its home node's log, whole. Checking a document reads the whole log.
 
 What fixes a Standing document, and so its bytes:
 
@@ -26,8 +27,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ import orjson
 from ... import urls
 from ...errors import BadInput, FedcommonsError, IntegrityError, NotFound
 from ...ld.canonical import canonicalize
-from ...log.merkle import Frontier, leaf_hash, root_at
+from ...log.merkle import Frontier, root_at
 from ...node import NODE_NAME, Node
 from ...sig.proof import create_proof_canonical, proof_verification_method, verify_proof
 from ...standing import (
@@ -53,10 +54,11 @@ from ...store import actors as actor_store
 from ...store import log as log_store
 from ...store import mirrors as mirror_store
 from ...untrusted import calendar_day, instant, whole_number
-from ..log import pool_index
 from ..log.log_writer import lookup
 from ..replication import mirrors as mirror_service
 from ..replication.sync import MAX_PAGE_BYTES, TIMEOUT, sync_peer
+from . import pool_state
+from .pool_state import read_ledger
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client
@@ -192,28 +194,6 @@ def standing_url(pool: str, as_of: str, method: str, tree_size: int) -> str:
 # -- computing ------------------------------------------------------------------------
 
 
-def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None) -> PoolLedger:
-    """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into it.
-
-    A redacted entry (no bytes) adds nothing to the ledger and keeps its stored leaf hash.
-    """
-    ledger = PoolLedger(pool)
-    add = ledger.add
-    for row in entries:
-        body = row.body
-        if frontier is not None:
-            frontier.append(row.leaf_hash if body is None else leaf_hash(body))
-        if body is None:
-            continue
-        try:
-            # Parsing is most of the work on a large log: orjson, in half the time of the
-            # standard parser (its JSONDecodeError is a ValueError).
-            add(orjson.loads(body))
-        except ValueError:
-            raise IntegrityError(f"log entry {row.idx} is not JSON; run `fedcommons log verify`") from None
-    return ledger
-
-
 def compute(ledger: PoolLedger, checkpoint: dict, as_of: datetime, method: str | None = None,
             parameters: dict | None = None) -> tuple[dict, StandingResult]:
     """The unsigned document (with ``id``) and the result, from a ledger read up to ``checkpoint``.
@@ -242,15 +222,27 @@ def pool_standing(node: Node, pool: str, *, method: str | None = None, as_of: da
     """The standing of ``pool`` (a URL) as of ``as_of`` (default now), from its log up to
     ``tree_size`` (default: the newest checkpoint). Signed by this node when the pool is ours.
 
-    A local pool's entries are read through the per-pool index; ``full`` reads the whole
-    log instead, as checking a document does (the two give the same bytes).
+    A local pool's ledger comes from the state kept per pool (:mod:`.pool_state`), read
+    from its own entries only; ``full`` reads the whole log instead, as checking a
+    document does. The two give the same bytes.
     """
     as_of = as_of or parse_as_of(None)
     log = log_of_pool(node, pool)
     checkpoint = log.checkpoint(tree_size)
     size = checkpoint["treeSize"]
-    leaves = None if full or log.origin != node.config.origin else pool_index.pool_leaves(node, pool, size)
-    ledger = read_ledger(log.entries(0, size) if leaves is None else leaves, pool)
+    if not full and log.origin == node.config.origin:
+        with pool_state.pool_ledger(node, pool, size) as held:
+            if held is not None:
+                key = (method, as_of, size)
+                if held.memo_key != key:
+                    held.memo, held.memo_key = _standing(node, pool, held.ledger, checkpoint, as_of, method), key
+                # A document of its own for each caller, so that none changes another's.
+                return replace(held.memo, document=orjson.loads(held.memo.body))
+    return _standing(node, pool, read_ledger(log.entries(0, size), pool), checkpoint, as_of, method)
+
+
+def _standing(node: Node, pool: str, ledger: PoolLedger, checkpoint: dict, as_of: datetime,
+              method: str | None) -> Standing:
     document, result = compute(ledger, checkpoint, as_of, method)
     if urls.is_local(node.url, pool):
         document["attributedTo"] = node.actor_id
