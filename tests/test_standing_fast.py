@@ -221,3 +221,30 @@ def test_a_ledger_snapshot_reads_back_whole_and_refuses_anything_else():
     for broken in (b"", data[:-1], data + b"\0", b"\0" * 8 + b"{}"):
         with pytest.raises(ValueError):
             PoolLedger.restore(broken)
+
+
+def test_the_cli_indexes_an_older_log_first_and_shows_the_same_standing(base_home, tmp_path):
+    from support_cli import run
+
+    home = tmp_path / "home"
+    shutil.copytree(base_home, home)
+    node = open_node(home)
+    log_writer.append(node, [Pending({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor",
+                                      "published": at(0), "object": {"id": GARDEN, "type": "CommonPool",
+                                                                     "stewards": [PEOPLE[1]]}})])
+    node.db.conn.execute("INSERT INTO actors (id, kind, name, local, created_at) VALUES (?, 'pool', 'garden', 1, ?)",
+                         (GARDEN, at(0)))
+    log_writer.append(node, [Pending(activity) for activity in (
+        {"type": "Create", "id": f"{URL}/c/create", "actor": PEOPLE[0], "published": at(1),
+         "object": {"id": f"{URL}/c", "type": "Contribution", "provider": PEOPLE[0], "receiver": GARDEN,
+                    "effortQuantity": {"type": "Measure", "hasUnit": "hour", "hasNumericalValue": 3}}},
+        {"type": "Accept", "id": f"{URL}/a", "actor": PEOPLE[1], "object": f"{URL}/c", "published": at(2)})])
+    whole = outcome(node, GARDEN, full=True, as_of=service.parse_as_of("2025-01-01"))
+    node.db.conn.execute("UPDATE pool_index_state SET size = 0")  # as a database from before the index
+    node.close()
+
+    out = run(home, "standing", "garden", "--as-of", "2025-01-01", "--format", "json").stdout
+    assert out.encode() == whole + b"\n"
+    node = open_node(home)
+    assert pool_index.behind(node) == 0
+    node.close()
