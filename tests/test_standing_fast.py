@@ -248,3 +248,21 @@ def test_the_cli_indexes_an_older_log_first_and_shows_the_same_standing(base_hom
     node = open_node(home)
     assert pool_index.behind(node) == 0
     node.close()
+
+
+def test_a_pools_contribution_count_is_kept_and_matches_its_rows(base_home, tmp_path):
+    from fedcommons.store import contributions as contribution_store
+
+    home = tmp_path / "home"
+    shutil.copytree(base_home, home)
+    node = open_node(home)
+    work = [{"type": "Create", "id": f"{URL}/c{i}/create", "actor": PEOPLE[0], "published": at(1),
+             "object": {"id": f"{URL}/c{i % 3}", "type": "Contribution", "provider": PEOPLE[0],
+                        "receiver": POOLS[i % 2]}} for i in range(5)]  # c0, c1, c2 and two replays
+    log_writer.append(node, [Pending(activity) for activity in work])
+    for pool in POOLS:
+        rows = node.db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool,)).fetchone()[0]
+        assert contribution_store.count_of_pool(node.db, pool) == rows
+    assert contribution_store.count_of_pool(node.db, GARDEN) == 2  # c0 and c2; the replays count once
+    assert contribution_store.count_of_pool(node.db, f"{URL}/pools/none") == 0
+    node.close()

@@ -52,7 +52,11 @@ def standing() -> None:
                                       "csv: contributor,score,share.")
 @click.pass_context
 def show(ctx, pool: str, method: str | None, as_of: str | None, tree_size: int | None, fmt: str) -> None:
-    """The standing of POOL (a local slug, or a remote pool's @name@host or URL)."""
+    """The standing of POOL (a local slug, or a remote pool's @name@host or URL).
+
+    A local pool's standing reads only that pool's entries, through the per-pool index; a
+    database made before that index is indexed first, once (with a progress bar).
+    """
     node = node_from(ctx)
     url = _pool_url(node, pool)
     index_log(node)

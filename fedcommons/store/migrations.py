@@ -486,6 +486,27 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        51,
+        "a pool's contributions newest first, and how many it has, without reading them all",
+        """
+        -- A pool page lists a pool's latest contributions and counts them: with this index
+        -- and the count kept by the trigger, neither reads the pool's other rows.
+        CREATE INDEX contributions_pool_entry ON contributions (pool, entry);
+        CREATE TABLE pool_contribution_counts (
+            pool TEXT PRIMARY KEY,
+            count INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO pool_contribution_counts (pool, count)
+            SELECT pool, count(*) FROM contributions GROUP BY pool;
+        -- Contributions are never deleted; an ignored INSERT OR IGNORE fires nothing.
+        CREATE TRIGGER contributions_counted AFTER INSERT ON contributions
+        BEGIN
+            INSERT INTO pool_contribution_counts (pool, count) VALUES (NEW.pool, 1)
+                ON CONFLICT (pool) DO UPDATE SET count = count + 1;
+        END;
+        """,
+    ),
 ]
 
 

@@ -38,20 +38,41 @@ def add_references(db: Database, rows: Sequence[tuple[int, int, int | None]]) ->
     db.conn.executemany("INSERT OR IGNORE INTO pool_index_refs (ref, idx, owns) VALUES (?, ?, ?)", rows)
 
 
-def owners(db: Database, ref: int) -> list[int]:
-    """The pool keys the URL keyed ``ref`` belongs to."""
-    return [row[0] for row in db.conn.execute("SELECT pool FROM pool_index_owners WHERE ref = ?", (ref,))]
+def owners_of(db: Database, refs: set[int]) -> dict[int, set[int]]:
+    """{ref key: the pool keys it belongs to} for those of ``refs`` that belong to any."""
+    found: dict[int, set[int]] = {}
+    for chunk in _chunks(refs):
+        marks = ",".join("?" * len(chunk))
+        for ref, pool in db.conn.execute(f"SELECT ref, pool FROM pool_index_owners WHERE ref IN ({marks})", chunk):
+            found.setdefault(ref, set()).add(pool)
+    return found
 
 
-def add_owner(db: Database, ref: int, pool: int) -> bool:
-    """Record that the URL keyed ``ref`` belongs to ``pool``; False if that was known already."""
-    return db.conn.execute("INSERT OR IGNORE INTO pool_index_owners (ref, pool) VALUES (?, ?)",
-                           (ref, pool)).rowcount == 1
+def referred(db: Database, refs: set[int]) -> set[int]:
+    """Those of ``refs`` that some stored entry refers to."""
+    found: set[int] = set()
+    for chunk in _chunks(refs):
+        marks = ",".join("?" * len(chunk))
+        found.update(row[0] for row in db.conn.execute(
+            f"SELECT DISTINCT ref FROM pool_index_refs WHERE ref IN ({marks})", chunk))
+    return found
+
+
+def add_owners(db: Database, rows: Sequence[tuple[int, int]]) -> None:
+    """Record that URLs belong to pools: (ref key, pool key) pairs."""
+    db.conn.executemany("INSERT OR IGNORE INTO pool_index_owners (ref, pool) VALUES (?, ?)", rows)
 
 
 def referrers(db: Database, ref: int) -> list[tuple[int, int | None]]:
     """(entry index, introduced key) of every entry that refers to the URL keyed ``ref``."""
     return db.conn.execute("SELECT idx, owns FROM pool_index_refs WHERE ref = ?", (ref,)).fetchall()
+
+
+def _chunks(keys: set[int], size: int = 500) -> Iterator[list[int]]:
+    """``keys`` in lists short enough for one statement's parameters."""
+    ordered = list(keys)
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
 
 
 def pool_entry_count(db: Database, pool: int, stop: int) -> int:

@@ -27,47 +27,84 @@ def index_entries(node: Node, entries: Sequence[tuple[int, object]]) -> set[int]
     returns the keys of the pools that got entries.
 
     The caller holds the write transaction and gives the entries that follow the indexed
-    ones; the indexed size is the caller's to move on.
+    ones; the indexed size is the caller's to move on. What a batch reads of the index is
+    asked in a few statements: the owners of the URLs it refers to, and which of the URLs it
+    introduces something already refers to (usually none: then nothing waits on them).
     """
-    db = node.db
-    filed: list[tuple[int, int, int]] = []
-    names: dict[int, str] = {}
+    concerned = []
     for idx, activity in entries:
         concern = concerns(activity)
-        if concern is NOTHING:
-            continue
-        owns = url_key(concern.owns) if concern.owns else None
+        if concern is not NOTHING and (concern.pool is not None or concern.ref is not None):
+            concerned.append((idx, concern, url_key(concern.owns) if concern.owns else None))
+    batch = _Batch(node, {url_key(c.ref) for _, c, _ in concerned if c.pool is None},
+                   {owns for _, _, owns in concerned if owns is not None})
+    names: dict[int, str] = {}
+    for idx, concern, owns in concerned:
         if concern.pool is not None:
             pool = url_key(concern.pool)
             names[pool] = concern.pool
-            pools = [pool]
-        elif concern.ref is not None:
-            ref = url_key(concern.ref)
-            index_store.add_references(db, [(ref, idx, owns)])
-            pools = index_store.owners(db, ref)
+            pools = {pool}
         else:
-            continue
+            ref = url_key(concern.ref)
+            batch.refer(ref, idx, owns)
+            pools = batch.owners(ref)
         for pool in pools:
-            filed.append((pool, idx, idx))
+            batch.filed.append((pool, idx, idx))
             if owns is not None:
-                _own(node, owns, pool, idx, filed)
-    index_store.name_pools(db, names.items())
-    index_store.file_entries(db, filed)
-    return {pool for pool, _, _ in filed}
+                batch.own(owns, pool, idx)
+    batch.flush()
+    index_store.name_pools(node.db, names.items())
+    index_store.file_entries(node.db, batch.filed)
+    return {pool for pool, _, _ in batch.filed}
 
 
-def _own(node: Node, ref: int, pool: int, now: int, filed: list[tuple[int, int, int]]) -> None:
-    """``ref`` (a contribution's or a Like's id) belongs to ``pool`` since entry ``now``: so
-    does every entry that refers to it, whenever it arrived, and what those introduce."""
-    waiting = [ref]
-    while waiting:
-        key = waiting.pop()
-        if not index_store.add_owner(node.db, key, pool):
-            continue
-        for idx, owns in index_store.referrers(node.db, key):
-            filed.append((pool, idx, now))
-            if owns is not None:
-                waiting.append(owns)
+class _Batch:
+    """The index as one batch sees it: what is stored, and what the batch added so far."""
+
+    def __init__(self, node: Node, refs: set[int], introduced: set[int]):
+        self.db = node.db
+        self.filed: list[tuple[int, int, int]] = []
+        self._owners = index_store.owners_of(self.db, refs | introduced)
+        self._referred = index_store.referred(self.db, introduced)  # stored references to these
+        self._checked = set(introduced)  # the URLs whose stored references were looked for
+        self._new_owners: list[tuple[int, int]] = []
+        self._new_refs: list[tuple[int, int, int | None]] = []
+
+    def owners(self, ref: int) -> set[int]:
+        return self._owners.get(ref, set())
+
+    def refer(self, ref: int, idx: int, owns: int | None) -> None:
+        self._new_refs.append((ref, idx, owns))
+        self._referred.add(ref)
+
+    def own(self, ref: int, pool: int, now: int) -> None:
+        """``ref`` (a contribution's or a Like's id) belongs to ``pool`` since entry ``now``:
+        so does every entry that refers to it, whenever it arrived, and what those introduce."""
+        waiting = [ref]
+        while waiting:
+            key = waiting.pop()
+            if key not in self._checked:  # a Like's id, found by following references
+                self._checked.add(key)
+                self._owners.update(index_store.owners_of(self.db, {key}))
+                self._referred |= index_store.referred(self.db, {key})
+            owners = self._owners.setdefault(key, set())
+            if pool in owners:
+                continue
+            owners.add(pool)
+            self._new_owners.append((key, pool))
+            if key not in self._referred:
+                continue  # nothing refers to it yet
+            self.flush()
+            for idx, owns in index_store.referrers(self.db, key):
+                self.filed.append((pool, idx, now))
+                if owns is not None:
+                    waiting.append(owns)
+
+    def flush(self) -> None:
+        """Write what the batch added, so that the stored index answers for it."""
+        index_store.add_references(self.db, self._new_refs)
+        index_store.add_owners(self.db, self._new_owners)
+        self._new_refs, self._new_owners = [], []
 
 
 def index_appended(node: Node, entries: Sequence[tuple[int, dict]]) -> set[int]:

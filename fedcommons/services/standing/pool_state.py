@@ -33,7 +33,7 @@ from ..log import pool_index
 # A stored ledger is brought up to date once this many of its pool's entries came after
 # it: a quarter of what it holds, within these bounds. Reading on from it then costs at
 # most MAX_TAIL entries, and storing it again costs little over the pool's appends.
-MIN_TAIL = 2000
+MIN_TAIL = 5000
 MAX_TAIL = 20000
 
 
