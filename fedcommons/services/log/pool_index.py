@@ -131,6 +131,8 @@ def catch_up(node: Node, progress: Callable[[int], None] | None = None, batch: i
     that got entries. Returns how many were indexed."""
     done = 0
     for _ in iter(int, 1) if batches is None else range(batches):
+        if not behind(node):
+            return done  # found by a read: no write lock is taken when all is indexed
         with transaction(node.db):
             start = index_store.indexed_size(node.db)
             leaves = list(log_store.iter_leaves(node.db, start, start + batch))
