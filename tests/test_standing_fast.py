@@ -8,6 +8,7 @@ middle of the log, references that arrive before what they refer to, forged copi
 contribution sent to another pool.
 """
 
+import json
 import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,7 @@ from fedcommons.services.log import log_writer, pool_index
 from fedcommons.services.log.log_writer import Pending
 from fedcommons.services.standing import pool_state
 from fedcommons.services.standing import standing as service
+from fedcommons.standing.relevance import url_key
 from fedcommons.store import pool_index as index_store
 
 URL = "http://127.0.0.1:8080"
@@ -173,6 +175,10 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
                 if number % 2:
                     pool_state._HELD.clear()  # as a new process: from the stored snapshots
                 assert outcome(node, pool, **options) == outcome(node, pool, full=True, **options)
+            for (database, pool), held in pool_state._HELD.items():  # read on, never read twice
+                if database == str(node.config.database):
+                    again = pool_state.read_ledger(index_store.pool_leaves(node.db, url_key(pool), 0, held.size), pool)
+                    assert held.ledger.counts == again.counts
         finally:
             node.close()
 
@@ -265,4 +271,30 @@ def test_a_pools_contribution_count_is_kept_and_matches_its_rows(base_home, tmp_
         assert contribution_store.count_of_pool(node.db, pool) == rows
     assert contribution_store.count_of_pool(node.db, GARDEN) == 2  # c0 and c2; the replays count once
     assert contribution_store.count_of_pool(node.db, f"{URL}/pools/none") == 0
+    node.close()
+
+
+def test_the_current_standing_asked_again_later_follows_decay(base_home, tmp_path):
+    """Past everything the log holds, the view is reused for a later asOf; decayed scores
+    must still be computed for that asOf, undecayed ones may be reused."""
+    home = tmp_path / "home"
+    shutil.copytree(base_home, home)
+    node = open_node(home)
+    decaying = {"method": "effort/1", "parameters": {"halfLifeDays": 7}}
+    log_writer.append(node, [Pending(activity) for activity in (
+        {"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor", "published": at(0),
+         "object": {"id": GARDEN, "type": "CommonPool", "stewards": [PEOPLE[1]], "standingMethod": decaying}},
+        {"type": "Create", "id": f"{URL}/c/create", "actor": PEOPLE[0], "published": at(1),
+         "object": {"id": f"{URL}/c", "type": "Contribution", "provider": PEOPLE[0], "receiver": GARDEN,
+                    "effortQuantity": {"type": "Measure", "hasUnit": "hour", "hasNumericalValue": 3}}},
+        {"type": "Accept", "id": f"{URL}/a", "actor": PEOPLE[1], "object": f"{URL}/c", "published": at(2)})])
+    scores = {}
+    for method in (None, "peer-rank/1"):
+        for days in (3, 10, 17, 10):
+            options = {"as_of": START + timedelta(days=days), "method": method}
+            fast = outcome(node, GARDEN, **options)
+            assert fast == outcome(node, GARDEN, full=True, **options)
+            scores[days, method] = json.loads(fast)["standings"][0]["score"]
+    assert scores[3, None] > scores[10, None] > scores[17, None]  # the pool's own method decays
+    assert scores[3, "peer-rank/1"] == scores[17, "peer-rank/1"] == "3.000000"  # its defaults do not
     node.close()

@@ -106,6 +106,9 @@ class PoolLedger:
         # (version, latest time, view) of the view as of any time after everything it holds
         # (see fedcommons.standing.view.resolve): the current standing, asked for again and again.
         self.latest_view: tuple[int, int, object] | None = None
+        # ((version, method, parameters), (scores, iterations)) computed on that view
+        # (see fedcommons.standing.methods.compute_standing).
+        self.latest_scores: tuple[tuple, tuple] | None = None
         self.records: list[PoolRecord] = []
         self._c_id = array("q")
         self._c_provider = array("q")

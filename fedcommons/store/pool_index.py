@@ -112,7 +112,7 @@ def checkpoint_root(db: Database, size: int) -> bytes | None:
 def pool_leaves(db: Database, pool: int, start: int, stop: int, batch: int = 5000) -> Iterator[Leaf]:
     """(index, leaf hash, bytes) of the entries filed under ``pool`` while the log grew from
     ``start`` to ``stop`` entries, in the order filed (then by index), paged."""
-    after = (start - 1, -1)
+    after = (start, -1)  # every (filed, idx) from (start, 0) on
     while True:
         rows = db.conn.execute(
             "SELECT p.filed, e.idx, e.leaf_hash, e.body FROM pool_index_entries p"
