@@ -7,7 +7,8 @@ its size and pools match) a node whose log holds ``--entries`` entries in ``--po
 the first (garden) holding half of them: signed contributions through the import path,
 then a steward's signed Accepts (one in twenty a Reject) and one endorsement in ten,
 appended 5,000 to a transaction through the log writer, with every after-append step (the
-per-pool index and stored ledgers included). A real log: `fedcommons log verify` checks it.
+per-pool index and stored ledgers included): every entry signed by its author, as
+`import contributions`, `validate` and `endorse` would write it.
 
 Then, with `fedcommons serve` in its own process:
 
