@@ -9,18 +9,22 @@ reads, used on the event loop (`app[NODE]`), and the writer's (`app[WRITER]`), u
 the writer's thread. Whatever the caller does with the node it passed stays its own.
 """
 
+import asyncio
+
 from aiohttp import web
 
+from .errors import Busy
 from .federation.client import Client
 from .federation.delivery import DeliveryWorker
 from .federation.housekeeping import Housekeeping
-from .federation.poll_updates import PollUpdates
-from .federation.settling import Settling
 from .federation.inbox_worker import InboxWorker
 from .federation.inbox_writer import InboxWriter
+from .federation.poll_updates import PollUpdates
+from .federation.settling import Settling
 from .federation.sync_worker import SyncWorker
 from .federation.wiki_worker import WikiWorker
 from .node import Node
+from .services.standing import pool_state
 from .store.writer import Writer
 from .web import routes
 from .web.keys import (CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, POLL_UPDATES, SETTLING,
@@ -77,9 +81,23 @@ def node_writer(node: Node) -> Writer[Node]:
 
 async def _storage(app: web.Application):
     await app[WRITER].start()
+    indexing = asyncio.create_task(_index_log(app[WRITER]))
     yield
+    indexing.cancel()
+    await asyncio.gather(indexing, return_exceptions=True)
     await app[WRITER].stop()
     app[NODE].close()
+
+
+async def _index_log(writer: Writer[Node]) -> None:
+    """Index a log older than the per-pool index, one transaction at a time between the
+    server's other writes; pages read the whole log until it is done."""
+    while True:
+        try:
+            if not await writer.run(pool_state.index_log, batches=1):
+                return
+        except Busy:
+            await asyncio.sleep(1)  # a CLI import holds the lock: index between its batches
 
 
 async def _client(app: web.Application):

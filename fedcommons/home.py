@@ -1,5 +1,5 @@
 """Opening and creating a node home: the one place a node is assembled, with what runs
-after every append to its log (projections, then the delivery queue)."""
+after every append to its log (projections, the per-pool index, then the delivery queue)."""
 
 import os
 import shutil
@@ -10,14 +10,21 @@ from .config import CONFIG_FILE, RECONCILE_FILE, Config, load_config, normalise_
 from .errors import HomeError
 from .node import AfterAppend, Node
 from .services.actors.actors import create_node_actor
-from .services.log import outbox, projection
+from .services.log import outbox, pool_index, projection
 from .services.log.log_writer import Appended
+from .services.standing import pool_state
 from .store.db import open_db
 
 
 def project(node: Node, appended: list[Appended]) -> None:
     """Keep the tables read for pools, contributions, follows... in step with the log."""
     projection.apply_all(node, [(entry.idx, pending.activity) for entry, pending in appended])
+
+
+def index_pools(node: Node, appended: list[Appended]) -> None:
+    """File new entries under the pools they concern, so a pool's standing reads only its own."""
+    touched = pool_index.index_appended(node, [(entry.idx, pending.activity) for entry, pending in appended])
+    pool_state.refresh_snapshots(node, touched)
 
 
 def queue_for_delivery(node: Node, appended: list[Appended]) -> None:
@@ -27,7 +34,7 @@ def queue_for_delivery(node: Node, appended: list[Appended]) -> None:
     outbox.enqueue_all(node, local, appended[0][0].recorded_at)
 
 
-AFTER_APPEND: tuple[AfterAppend, ...] = (project, queue_for_delivery)
+AFTER_APPEND: tuple[AfterAppend, ...] = (project, index_pools, queue_for_delivery)
 
 
 def open_node(home: Path) -> Node:

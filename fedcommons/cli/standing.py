@@ -9,10 +9,12 @@ import click
 
 from ..errors import BadInput
 from ..services.actors import remote
+from ..services.log import pool_index
+from ..services.standing import pool_state
 from ..services.standing import standing as service
 from ..standing import METHODS
 from . import main
-from .common import echo_json, node_from
+from .common import echo_json, node_from, progressbar
 from .network import with_client
 
 
@@ -50,9 +52,14 @@ def standing() -> None:
                                       "csv: contributor,score,share.")
 @click.pass_context
 def show(ctx, pool: str, method: str | None, as_of: str | None, tree_size: int | None, fmt: str) -> None:
-    """The standing of POOL (a local slug, or a remote pool's @name@host or URL)."""
+    """The standing of POOL (a local slug, or a remote pool's @name@host or URL).
+
+    A local pool's standing reads only that pool's entries, through the per-pool index; a
+    database made before that index is indexed first, once (with a progress bar).
+    """
     node = node_from(ctx)
     url = _pool_url(node, pool)
+    index_log(node)
     result = service.pool_standing(node, url, method=method, as_of=service.parse_as_of(as_of),
                                    tree_size=tree_size)
     doc = result.document
@@ -145,6 +152,15 @@ def read_params(pairs: tuple[str, ...], params_json: str | None) -> dict | None:
         else:
             params[key] = value
     return params
+
+
+def index_log(node) -> None:
+    """Index a log older than the per-pool index first (once), showing progress: standings
+    then read only their pool's entries."""
+    behind = pool_index.behind(node)
+    if behind:
+        with progressbar(behind, "indexing the log by pool") as bar:
+            pool_state.index_log(node, bar.update)
 
 
 def _pool_url(node, reference: str) -> str:

@@ -6,6 +6,7 @@ gets a new id (``effort/2``), so a Standing document can always be recomputed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,5 +59,18 @@ def compute_standing(ledger: PoolLedger, method: str, parameters: dict | None,
     """
     params = read_parameters(method, parameters)
     at = micros_of(as_of)
-    scores, iterations = METHODS[params.method].scores(resolve(ledger, at), params)
+    view = resolve(ledger, at)
+    # Past everything the ledger holds the view is the same for any later asOf (see
+    # resolve), and without decay the scores do not depend on asOf either: the current
+    # standing, asked for again a second later, reuses them.
+    latest = ledger.latest_view
+    steady = (params.half_life_days is None and latest is not None and latest[0] == ledger.version
+              and at >= latest[1])
+    key = (ledger.version, params.method, json.dumps(params.normalized, sort_keys=True))
+    if steady and ledger.latest_scores is not None and ledger.latest_scores[0] == key:
+        scores, iterations = ledger.latest_scores[1]
+    else:
+        scores, iterations = METHODS[params.method].scores(view, params)
+        if steady:
+            ledger.latest_scores = (key, (scores, iterations))
     return StandingResult(params.method, params.normalized, at, rank(scores), iterations)

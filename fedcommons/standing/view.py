@@ -27,7 +27,7 @@ Endorsements
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,7 +60,32 @@ class LedgerView:
 
 
 def resolve(ledger: PoolLedger, as_of: int) -> LedgerView:
-    """Apply the counting rules to ``ledger`` at ``as_of`` (microseconds)."""
+    """Apply the counting rules to ``ledger`` at ``as_of`` (microseconds).
+
+    Every rule only looks at what was published by ``as_of``, so once ``as_of`` is past
+    everything the ledger holds the view is the same for any later time but for its
+    ``as_of``: that view is kept on the ledger until it reads another row.
+    """
+    cached = ledger.latest_view
+    if cached is not None and cached[0] == ledger.version and as_of >= cached[1]:
+        return replace(cached[2], as_of=as_of)
+    view = _resolve(ledger, as_of)
+    latest = _latest(ledger)
+    if as_of >= latest:
+        ledger.latest_view = (ledger.version, latest, view)
+    return view
+
+
+def _latest(ledger: PoolLedger) -> int:
+    """The latest ``published`` of anything the ledger holds (the earliest time when empty)."""
+    cols = ledger.columns()
+    times = [int(column.max()) for column in (cols.contribution_published, cols.validation_published,
+                                              cols.like_published, cols.undo_published) if len(column)]
+    times.extend(record.published for record in ledger.records)
+    return max(times, default=-(1 << 62))
+
+
+def _resolve(ledger: PoolLedger, as_of: int) -> LedgerView:
     cols = ledger.columns()
     states = [s for s in pool_states(ledger.records, ledger.pool) if s.since <= as_of]
     rows = _contributions(cols, as_of)

@@ -129,7 +129,8 @@ def has_endorsed(db: Database, contribution_id: str, actor_id: str) -> bool:
 def count_of_pool(db: Database, pool_id: str, status: str | None = None) -> int:
     """How many contributions a pool has received (only those with `status`, if given)."""
     if status is None:
-        return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool_id,)).fetchone()[0]
+        row = db.conn.execute("SELECT count FROM pool_contribution_counts WHERE pool = ?", (pool_id,)).fetchone()
+        return row[0] if row else 0
     return db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ? AND status = ?",
                            (pool_id, status)).fetchone()[0]
 

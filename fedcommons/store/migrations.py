@@ -513,6 +513,81 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         """,
     ),
     (
+        50,
+        "per-pool index of log entries",
+        """
+        -- Which log entries can concern which pool (fedcommons/standing/relevance.py), so
+        -- that a pool's standing reads that pool's entries, not the whole log. Pools and
+        -- references are named by 64-bit keys of their URLs; a shared key only makes an
+        -- entry read that changes nothing.
+        CREATE TABLE pool_index_pools (
+            key INTEGER PRIMARY KEY,
+            url TEXT NOT NULL
+        );
+        -- `filed`: the size of the log when the entry was filed, its own index but for an
+        -- entry that referred to something not yet in the log (a Like before its
+        -- contribution), filed when that came. A ledger read from the first N entries
+        -- reads on with the entries filed at N or later.
+        CREATE TABLE pool_index_entries (
+            pool INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            filed INTEGER NOT NULL,
+            PRIMARY KEY (pool, idx)
+        ) WITHOUT ROWID;
+        CREATE INDEX pool_index_entries_filed ON pool_index_entries (pool, filed);
+        -- Entries that refer to another entry's object (an Accept, a Like, an Undo), by
+        -- the key of the URL they refer to, with the key of the URL they introduce (a Like's id).
+        CREATE TABLE pool_index_refs (
+            ref INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            owns INTEGER,
+            PRIMARY KEY (ref, idx)
+        ) WITHOUT ROWID;
+        -- Which pools a URL (a contribution's id, a Like's id) belongs to.
+        CREATE TABLE pool_index_owners (
+            ref INTEGER NOT NULL,
+            pool INTEGER NOT NULL,
+            PRIMARY KEY (ref, pool)
+        ) WITHOUT ROWID;
+        -- How many entries, from the first, the index covers. An existing log starts at 0
+        -- and is indexed on first open; until then its standings are read from the whole log.
+        CREATE TABLE pool_index_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            size INTEGER NOT NULL
+        );
+        INSERT INTO pool_index_state (id, size) VALUES (1, 0);
+        -- A pool's ledger (fedcommons/standing/ledger.py) as read from its first `size`
+        -- entries, `entries` of them filed under it: its standing reads on from there.
+        CREATE TABLE pool_ledgers (
+            pool INTEGER PRIMARY KEY,
+            size INTEGER NOT NULL,
+            entries INTEGER NOT NULL,
+            snapshot BLOB NOT NULL
+        );
+        """,
+    ),
+    (
+        51,
+        "a pool's contributions newest first, and how many it has, without reading them all",
+        """
+        -- A pool page lists a pool's latest contributions and counts them: with this index
+        -- and the count kept by the trigger, neither reads the pool's other rows.
+        CREATE INDEX contributions_pool_entry ON contributions (pool, entry);
+        CREATE TABLE pool_contribution_counts (
+            pool TEXT PRIMARY KEY,
+            count INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO pool_contribution_counts (pool, count)
+            SELECT pool, count(*) FROM contributions GROUP BY pool;
+        -- Contributions are never deleted; an ignored INSERT OR IGNORE fires nothing.
+        CREATE TRIGGER contributions_counted AFTER INSERT ON contributions
+        BEGIN
+            INSERT INTO pool_contribution_counts (pool, count) VALUES (NEW.pool, 1)
+                ON CONFLICT (pool) DO UPDATE SET count = count + 1;
+        END;
+        """,
+    ),
+    (
         60,
         "entry bodies may be stored compressed with a dictionary kept in the database",
         """

@@ -8,6 +8,7 @@ this node; anything else (``javascript:``, ``data:``) is shown as text.
 """
 
 import hashlib
+import re
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -42,9 +43,13 @@ FILES = _static_files()
 STYLESHEET = STATIC + next(name for name in FILES if name.startswith("site-"))
 
 
+# A page links a hundred URLs; a compiled search is many times quicker than a loop per character.
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def linkable(url) -> bool:
     """Whether ``url`` may be the target of a link: http(s), or a path on this node."""
-    if not isinstance(url, str) or any(ord(c) < 0x20 for c in url):
+    if not isinstance(url, str) or _CONTROL.search(url):
         return False
     if url.startswith("/") and not url.startswith("//") and "\\" not in url:
         return True

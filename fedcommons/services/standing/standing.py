@@ -1,9 +1,10 @@
 """A pool's standing computed from a log, as a signed ``fc:Standing`` document.
 
-The figures come from the pure core (:mod:`fedcommons.standing`): every entry of the
-log up to a checkpoint is read once, in index order, into a :class:`PoolLedger`, whose
-memory grows with the pool's facts, not with the log. A local pool is read from this
-node's own log; a remote pool from this node's mirror of its home node's log.
+The figures come from the pure core (:mod:`fedcommons.standing`): the log's entries up to
+a checkpoint are read once, in index order, into a :class:`PoolLedger`, whose memory grows
+with the pool's facts, not with the log. A local pool is read from the state this node
+keeps per pool (:mod:`.pool_state`: only the pool's own entries); a remote pool from this
+node's mirror of its home node's log, whole. Checking a document reads the whole log.
 
 What fixes a Standing document, and so its bytes:
 
@@ -26,8 +27,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -36,9 +36,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import orjson
 
 from ... import urls
-from ...errors import BadInput, IntegrityError, NotFound
+from ...errors import BadInput, NotFound
 from ...ld.canonical import canonicalize
-from ...log.merkle import Frontier, leaf_hash
+from ...log.merkle import Frontier
 from ...node import NODE_NAME, Node
 from ...sig.proof import create_proof_canonical, proof_verification_method, verify_proof
 from ...standing import (
@@ -51,7 +51,9 @@ from ...standing import (
 )
 from ...store import actors as actor_store
 from ...untrusted import calendar_day, instant, whole_number
+from . import pool_state
 from .logs import LogView, local_log, log_of_pool, replicated_log
+from .pool_state import read_ledger
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client
@@ -101,38 +103,6 @@ def standing_url(pool: str, as_of: str, method: str, tree_size: int) -> str:
 # -- computing ------------------------------------------------------------------------
 
 
-def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
-                retained: Mapping[int, bytes] | None = None,
-                also: Callable[[int, object], None] | None = None) -> PoolLedger:
-    """Stream log rows into the pool's ledger; with ``frontier``, also rehash every entry into it;
-    with ``also``, hand it each (index, parsed activity) too (the governance log and the
-    followed pool's view read them).
-
-    A redacted entry (no bytes) keeps its stored leaf hash, and is read as the figures its
-    redaction notice ``retained`` (by index), so a redaction changes no one's standing.
-    """
-    ledger = PoolLedger(pool)
-    add = ledger.add
-    for row in entries:
-        body = row.body
-        if frontier is not None:
-            frontier.append(row.leaf_hash if body is None else leaf_hash(body))
-        if body is None:
-            body = retained.get(row.idx) if retained else None
-            if body is None:
-                continue
-        try:
-            # Parsing is most of the work on a large log: orjson, in half the time of the
-            # standard parser (its JSONDecodeError is a ValueError).
-            activity = orjson.loads(body)
-            add(activity)
-        except ValueError:
-            raise IntegrityError(f"log entry {row.idx} is not JSON; run `fedcommons log verify`") from None
-        if also is not None:
-            also(row.idx, activity)
-    return ledger
-
-
 def compute(ledger: PoolLedger, checkpoint: dict, as_of: datetime, method: str | None = None,
             parameters: dict | None = None) -> tuple[dict, StandingResult]:
     """The unsigned document (with ``id``) and the result, from a ledger read up to ``checkpoint``.
@@ -157,13 +127,32 @@ def compute(ledger: PoolLedger, checkpoint: dict, as_of: datetime, method: str |
 
 
 def pool_standing(node: Node, pool: str, *, method: str | None = None, as_of: datetime | None = None,
-                  tree_size: int | None = None) -> Standing:
+                  tree_size: int | None = None, full: bool = False) -> Standing:
     """The standing of ``pool`` (a URL) as of ``as_of`` (default now), from its log up to
-    ``tree_size`` (default: the newest checkpoint). Signed by this node when the pool is ours."""
+    ``tree_size`` (default: the newest checkpoint). Signed by this node when the pool is ours.
+
+    A local pool's ledger comes from the state kept per pool (:mod:`.pool_state`), read
+    from its own entries only; ``full`` reads the whole log instead, as checking a
+    document does. The two give the same bytes.
+    """
     as_of = as_of or parse_as_of(None)
     log = log_of_pool(node, pool)
     checkpoint = log.checkpoint(tree_size)
-    ledger = read_ledger(log.entries(0, checkpoint["treeSize"]), pool, retained=log.retained())
+    size = checkpoint["treeSize"]
+    if not full and log.origin == node.config.origin:
+        with pool_state.pool_ledger(node, pool, size) as held:
+            if held is not None:
+                key = (method, as_of, size)
+                if held.memo_key != key:
+                    held.memo, held.memo_key = _standing(node, pool, held.ledger, checkpoint, as_of, method), key
+                # A document of its own for each caller, so that none changes another's.
+                return replace(held.memo, document=orjson.loads(held.memo.body))
+    return _standing(node, pool, read_ledger(log.entries(0, size), pool, retained=log.retained()), checkpoint,
+                     as_of, method)
+
+
+def _standing(node: Node, pool: str, ledger: PoolLedger, checkpoint: dict, as_of: datetime,
+              method: str | None) -> Standing:
     document, result = compute(ledger, checkpoint, as_of, method)
     if urls.is_local(node.url, pool):
         document["attributedTo"] = node.actor_id

@@ -1,0 +1,311 @@
+"""The fast paths to a pool's standing give the bytes the full recomputation gives.
+
+Pages and the standing document read a pool's entries through the per-pool index (and
+the current standing through state kept per pool); whatever checks a document reads the
+whole log. A property test holds the two to byte-identical documents over random logs:
+any arrival order, undos, rejections after acceptance, method and steward changes in the
+middle of the log, references that arrive before what they refer to, forged copies of a
+contribution sent to another pool.
+"""
+
+import json
+import shutil
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from fedcommons.errors import FedcommonsError
+from fedcommons.home import init_node, open_node
+from fedcommons.node import NODE_NAME
+from fedcommons.services.log import log_writer, pool_index, redaction
+from fedcommons.services.log.log_writer import Pending
+from fedcommons.services.standing import pool_state
+from fedcommons.services.standing import standing as service
+from fedcommons.standing.relevance import url_key
+from fedcommons.store import pool_index as index_store
+from fedcommons.store import redactions as redaction_store
+
+URL = "http://127.0.0.1:8080"
+GARDEN = f"{URL}/pools/garden"
+LIBRARY = f"{URL}/pools/library"
+POOLS = (GARDEN, LIBRARY)
+PEOPLE = tuple(f"{URL}/users/{name}" for name in ("ann", "ben", "cat"))
+START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+METHODS = (
+    None,
+    {"method": "effort/1", "parameters": {"halfLifeDays": 7, "kindWeights": {"code": 2}}},
+    {"method": "peer-rank/1", "parameters": {"endorsementShare": 0.3}},
+    {"method": "effort/1", "parameters": {}},
+)
+
+
+def at(hours: int) -> str:
+    return (START + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def base_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("fast") / "home"
+    init_node(home, URL).close()
+    return home
+
+
+@st.composite
+def logs(draw):
+    """A random log of two pools' activities, in a random arrival order, and batch sizes.
+
+    Drawn from a seeded generator rather than field by field, so that every example is a
+    busy log (validated work, endorsements and their undos) rather than a minimal one.
+    """
+    rng = draw(st.randoms(use_true_random=False))
+    n = rng.randint(3, 9)
+    hour = lambda: rng.randint(0, 24 * 20)  # noqa: E731
+    person = lambda: rng.choice(PEOPLE)  # noqa: E731
+    serial = iter(range(10_000))
+    contributions = [f"{URL}/contributions/{i}" for i in range(n)]
+    activities = []
+    for pool in POOLS:
+        if pool == GARDEN or rng.random() < 0.7:
+            obj = {"id": pool, "type": ["Group", "CommonPool"], "stewards": rng.sample(PEOPLE, rng.randint(1, 3))}
+            method = rng.choice(METHODS)
+            if method is not None:
+                obj["standingMethod"] = method
+            activities.append({"type": "Create", "id": f"{pool}/create", "actor": f"{URL}/actor",
+                               "published": at(0), "object": obj})
+    for cid in contributions:
+        provider = person()
+        for copy in range(rng.choice([1, 1, 1, 2])):  # a second copy: forged, maybe to the other pool
+            when = at(hour())
+            activities.append({"type": "Create", "id": f"{cid}/create/{copy}", "actor": provider, "published": when,
+                               "object": {"id": cid, "type": ["Note", "Contribution"], "provider": provider,
+                                          "receiver": rng.choice(POOLS), "action": "work",
+                                          "kind": rng.choice(["code", "care"]), "published": when,
+                                          "effortQuantity": {"type": "Measure", "hasUnit": "minute",
+                                                             "hasNumericalValue": rng.randint(0, 600)}}})
+        if rng.random() < 0.8:  # most work is accepted, so that endorsements and undos count
+            activities.append({"type": "Accept", "id": f"{URL}/activities/{next(serial)}", "actor": person(),
+                               "object": cid, "published": at(hour())})
+    targets = [*contributions, f"{URL}/contributions/unknown"]
+    for _ in range(rng.randint(n, 4 * n)):
+        kind = rng.choice(["Accept", "Reject", "Like", "Like", "Like", "Update", "Delete"])
+        actor, when, ident = person(), at(hour()), f"{URL}/activities/{next(serial)}"
+        if kind in ("Accept", "Reject", "Delete"):
+            activities.append({"type": kind, "id": ident, "actor": actor, "object": rng.choice(targets),
+                               "published": when})
+        elif kind == "Like":
+            like = {"type": "Like", "id": ident, "actor": actor, "object": rng.choice(targets), "published": when,
+                    "weight": rng.choice(["1", "0.5", "3"])}
+            activities.append(like)
+            form = rng.choice(["none", "by id", "embedded", "embedded without id"])
+            if form != "none":  # taken back, by its actor (mostly) or someone else
+                obj = like["id"] if form == "by id" else {"type": "Like", "actor": actor, "object": like["object"]}
+                if form == "embedded":
+                    obj["id"] = like["id"]
+                activities.append({"type": "Undo", "id": f"{ident}/undo", "published": at(hour()),
+                                   "actor": rng.choice([actor, actor, *PEOPLE]), "object": obj})
+        elif kind == "Update":
+            obj = {"id": rng.choice(POOLS), "type": ["Group", "CommonPool"]}
+            if rng.random() < 0.5:
+                obj["standingMethod"] = rng.choice(METHODS)
+            else:
+                obj["stewards"] = rng.sample(PEOPLE, rng.randint(1, 3))
+            activities.append({"type": "Update", "id": ident, "actor": actor, "published": when, "object": obj})
+    rng.shuffle(activities)
+    batches = [rng.randint(1, 6) for _ in activities]
+    return activities, batches
+
+
+def append_in_batches(node, activities, batches):
+    """Append as the node would: in transactions of varying sizes."""
+    start, sizes = 0, iter(batches)
+    while start < len(activities):
+        size = next(sizes, len(activities))
+        log_writer.append(node, [Pending(a) for a in activities[start:start + size]])
+        start += size
+
+
+def outcome(node, pool, **options):
+    """The document's bytes, or the error's text: the fast and full paths must agree on both."""
+    try:
+        return service.pool_standing(node, pool, **options).body
+    except FedcommonsError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def queries(data, size, count):
+    """``count`` standings to ask for: the first at the whole log, after everything happened."""
+    for query in range(count):
+        pool = data.draw(st.sampled_from(POOLS))
+        yield pool, {
+            "as_of": START + timedelta(hours=data.draw(st.integers(0 if query else 24 * 21, 24 * 22))),
+            "tree_size": data.draw(st.integers(1, size)) if query else size,
+            "method": data.draw(st.sampled_from([None, "peer-rank/1", "peer-rank/1"])),
+        }
+
+
+def log_size(node):
+    return node.db.conn.execute("SELECT count(*) FROM log_entries").fetchone()[0]
+
+
+@settings(max_examples=20, deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(log=logs(), data=st.data())
+def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log, data):
+    """Through the index, stored snapshots (taken every few entries here) and the ledgers
+    the process holds, read on as the log grows: the bytes of the whole log's."""
+    activities, batches = log
+    half = data.draw(st.integers(1, len(activities)))
+    with tempfile.TemporaryDirectory() as scratch, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pool_state, "MIN_TAIL", 2)
+        patch.setattr(pool_state, "MAX_TAIL", 5)
+        home = Path(scratch) / "home"
+        shutil.copytree(base_home, home)
+        node = open_node(home)
+        try:
+            append_in_batches(node, activities[:half], batches)
+            for pool, options in queries(data, log_size(node), 2):  # now held by this process
+                assert outcome(node, pool, **options) == outcome(node, pool, full=True, **options)
+            append_in_batches(node, activities[half:], batches)
+            assert index_store.indexed_size(node.db) == log_size(node)
+            for number, (pool, options) in enumerate(queries(data, log_size(node), 6)):
+                if number % 2:
+                    pool_state._HELD.clear()  # as a new process: from the stored snapshots
+                assert outcome(node, pool, **options) == outcome(node, pool, full=True, **options)
+            # Redacted entries: both paths read them as the figures their notices retained.
+            for index in data.draw(st.lists(st.integers(1, log_size(node) - 1), max_size=4, unique=True)):
+                try:
+                    redaction.redact(node, index, reason="personal data", by=NODE_NAME)
+                except FedcommonsError:
+                    pass  # not redactable (a key, a notice): the others still are
+            for number, (pool, options) in enumerate(queries(data, log_size(node), 4)):
+                if number % 2:
+                    pool_state._HELD.clear()
+                assert outcome(node, pool, **options) == outcome(node, pool, full=True, **options)
+            for (database, pool), held in pool_state._HELD.items():  # read on, never read twice
+                if database == str(node.config.database):
+                    again = pool_state.read_ledger(index_store.pool_leaves(node.db, url_key(pool), 0, held.size), pool,
+                                                   retained=redaction_store.redacted(node.db))
+                    assert held.ledger.counts == again.counts
+        finally:
+            node.close()
+
+
+def test_an_index_behind_the_log_is_not_used_until_caught_up(base_home, tmp_path):
+    """A log older than the index (as after the migration) reads the whole log until indexed."""
+    home = tmp_path / "home"
+    shutil.copytree(base_home, home)
+    node = open_node(home)
+    pool = {"id": GARDEN, "type": ["Group", "CommonPool"], "stewards": [PEOPLE[1]]}
+    work = {"type": "Create", "id": f"{URL}/c/create", "actor": PEOPLE[0], "published": at(1),
+            "object": {"id": f"{URL}/c", "type": ["Note", "Contribution"], "provider": PEOPLE[0],
+                       "receiver": GARDEN, "published": at(1),
+                       "effortQuantity": {"type": "Measure", "hasUnit": "hour", "hasNumericalValue": 2}}}
+    accept = {"type": "Accept", "id": f"{URL}/a", "actor": PEOPLE[1], "object": f"{URL}/c", "published": at(2)}
+    log_writer.append(node, [Pending({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor",
+                                      "published": at(0), "object": pool})])
+    node.db.conn.execute("UPDATE pool_index_state SET size = 0")  # as a database from before the index
+    log_writer.append(node, [Pending(work), Pending(accept)])
+    size = pool_index.behind(node)
+    assert size == node.db.conn.execute("SELECT count(*) FROM log_entries").fetchone()[0]
+    assert pool_index.pool_leaves(node, GARDEN, size) is None
+    as_of = START + timedelta(days=3)
+    full = outcome(node, GARDEN, as_of=as_of, full=True)
+    assert outcome(node, GARDEN, as_of=as_of) == full and b'"score":"2.000000"' in full
+
+    told = []
+    assert pool_index.catch_up(node, told.append, batch=2) == size
+    assert sum(told) == size and pool_index.behind(node) == 0
+    leaves = [leaf.idx for leaf in pool_index.pool_leaves(node, GARDEN, size)]
+    assert leaves == [size - 3, size - 2, size - 1]  # the pool's Create, the work, its Accept
+    assert outcome(node, GARDEN, as_of=as_of) == full
+    node.close()
+
+
+def test_a_ledger_snapshot_reads_back_whole_and_refuses_anything_else():
+    from fedcommons.standing import PoolLedger
+
+    ledger = PoolLedger(GARDEN)
+    ledger.add({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor", "published": at(0),
+                "object": {"id": GARDEN, "type": "CommonPool", "stewards": [PEOPLE[1]]}})
+    ledger.add({"type": "Like", "id": f"{URL}/l", "actor": PEOPLE[0], "object": f"{URL}/c", "published": at(1)})
+    data = ledger.snapshot()
+    again = PoolLedger.restore(data)
+    assert again.snapshot() == data and again.counts == ledger.counts and again.records == ledger.records
+    for broken in (b"", data[:-1], data + b"\0", b"\0" * 8 + b"{}"):
+        with pytest.raises(ValueError):
+            PoolLedger.restore(broken)
+
+
+def test_the_cli_indexes_an_older_log_first_and_shows_the_same_standing(base_home, tmp_path):
+    from support_cli import run
+
+    home = tmp_path / "home"
+    shutil.copytree(base_home, home)
+    node = open_node(home)
+    log_writer.append(node, [Pending({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor",
+                                      "published": at(0), "object": {"id": GARDEN, "type": "CommonPool",
+                                                                     "stewards": [PEOPLE[1]]}})])
+    node.db.conn.execute("INSERT INTO actors (id, kind, name, local, created_at) VALUES (?, 'pool', 'garden', 1, ?)",
+                         (GARDEN, at(0)))
+    log_writer.append(node, [Pending(activity) for activity in (
+        {"type": "Create", "id": f"{URL}/c/create", "actor": PEOPLE[0], "published": at(1),
+         "object": {"id": f"{URL}/c", "type": "Contribution", "provider": PEOPLE[0], "receiver": GARDEN,
+                    "effortQuantity": {"type": "Measure", "hasUnit": "hour", "hasNumericalValue": 3}}},
+        {"type": "Accept", "id": f"{URL}/a", "actor": PEOPLE[1], "object": f"{URL}/c", "published": at(2)})])
+    whole = outcome(node, GARDEN, full=True, as_of=service.parse_as_of("2025-01-01"))
+    node.db.conn.execute("UPDATE pool_index_state SET size = 0")  # as a database from before the index
+    node.close()
+
+    out = run(home, "standing", "garden", "--as-of", "2025-01-01", "--format", "json").stdout
+    assert out.encode() == whole + b"\n"
+    node = open_node(home)
+    assert pool_index.behind(node) == 0
+    node.close()
+
+
+def test_a_pools_contribution_count_is_kept_and_matches_its_rows(base_home, tmp_path):
+    from fedcommons.store import contributions as contribution_store
+
+    home = tmp_path / "home"
+    shutil.copytree(base_home, home)
+    node = open_node(home)
+    work = [{"type": "Create", "id": f"{URL}/c{i}/create", "actor": PEOPLE[0], "published": at(1),
+             "object": {"id": f"{URL}/c{i % 3}", "type": "Contribution", "provider": PEOPLE[0],
+                        "receiver": POOLS[i % 2]}} for i in range(5)]  # c0, c1, c2 and two replays
+    log_writer.append(node, [Pending(activity) for activity in work])
+    for pool in POOLS:
+        rows = node.db.conn.execute("SELECT count(*) FROM contributions WHERE pool = ?", (pool,)).fetchone()[0]
+        assert contribution_store.count_of_pool(node.db, pool) == rows
+    assert contribution_store.count_of_pool(node.db, GARDEN) == 2  # c0 and c2; the replays count once
+    assert contribution_store.count_of_pool(node.db, f"{URL}/pools/none") == 0
+    node.close()
+
+
+def test_the_current_standing_asked_again_later_follows_decay(base_home, tmp_path):
+    """Past everything the log holds, the view is reused for a later asOf; decayed scores
+    must still be computed for that asOf, undecayed ones may be reused."""
+    home = tmp_path / "home"
+    shutil.copytree(base_home, home)
+    node = open_node(home)
+    decaying = {"method": "effort/1", "parameters": {"halfLifeDays": 7}}
+    log_writer.append(node, [Pending(activity) for activity in (
+        {"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor", "published": at(0),
+         "object": {"id": GARDEN, "type": "CommonPool", "stewards": [PEOPLE[1]], "standingMethod": decaying}},
+        {"type": "Create", "id": f"{URL}/c/create", "actor": PEOPLE[0], "published": at(1),
+         "object": {"id": f"{URL}/c", "type": "Contribution", "provider": PEOPLE[0], "receiver": GARDEN,
+                    "effortQuantity": {"type": "Measure", "hasUnit": "hour", "hasNumericalValue": 3}}},
+        {"type": "Accept", "id": f"{URL}/a", "actor": PEOPLE[1], "object": f"{URL}/c", "published": at(2)})])
+    scores = {}
+    for method in (None, "peer-rank/1"):
+        for days in (3, 10, 17, 10):
+            options = {"as_of": START + timedelta(days=days), "method": method}
+            fast = outcome(node, GARDEN, **options)
+            assert fast == outcome(node, GARDEN, full=True, **options)
+            scores[days, method] = json.loads(fast)["standings"][0]["score"]
+    assert scores[3, None] > scores[10, None] > scores[17, None]  # the pool's own method decays
+    assert scores[3, "peer-rank/1"] == scores[17, "peer-rank/1"] == "3.000000"  # its defaults do not
+    node.close()
