@@ -237,8 +237,7 @@ def validate_run(node: Node, run_id: int, steward: str, *, batch: int = BATCH,
             decisions.append((row.id, sign_as(node, person, activity, plain=True)))
         with transaction(node.db):
             # Another steward may have decided some since.
-            still = {r.id for r in contribution_store.contributions_by_id(node.db, [i for i, _ in decisions])
-                     if r.status == "pending"}
+            still = contribution_store.pending_among(node.db, [i for i, _ in decisions])
             pending = [p for i, p in decisions if i in still]
             log_writer.append(node, pending)
             import_store.add_to_run(node.db, run_id, validated=len(pending))
