@@ -64,14 +64,14 @@ def known(db: Database, contribution_ids: Iterable[str]) -> set[str]:
     return found
 
 
-def contributions_by_id(db: Database, contribution_ids: Iterable[str]) -> list[ContributionRow]:
-    """The recorded contributions among the ids (in no particular order)."""
-    found: list[ContributionRow] = []
+def pending_contributors(db: Database, contribution_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(id, contributor) of the contributions among the ids that are still pending."""
+    found: list[tuple[str, str]] = []
     ids = iter(contribution_ids)
     while chunk := list(islice(ids, 500)):
         marks = ", ".join("?" * len(chunk))
-        found.extend(ContributionRow(*row) for row in db.conn.execute(
-            f"SELECT {_COLUMNS} FROM contributions WHERE id IN ({marks})", chunk))
+        found.extend(db.conn.execute(
+            f"SELECT id, contributor FROM contributions WHERE id IN ({marks}) AND status = 'pending'", chunk))
     return found
 
 
