@@ -64,6 +64,9 @@ def test_a_body_round_trips_and_a_damaged_one_is_refused():
         compression.decompress(key, lambda k: dictionary, stored[:4])
     with pytest.raises(compression.TrainingFailed):
         compression.train(samples[:3])
+    # A batch compressed at once is stored exactly as each body compressed alone.
+    assert compression.compress_all(key, lambda k: dictionary, samples) == [
+        compression.compress(key, lambda k: dictionary, sample) for sample in samples]
 
 
 def test_training_sizes():

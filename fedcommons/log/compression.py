@@ -69,6 +69,16 @@ def _cache() -> dict:
 def compress(key: int, load: Callable[[int], bytes], body: bytes) -> bytes:
     """`body` compressed with the dictionary stored under `key`; `load(key)` gives the
     dictionary when it is not cached."""
+    return _compressor(key, load).compress(body)
+
+
+def compress_all(key: int, load: Callable[[int], bytes], bodies: Sequence[bytes]) -> list[bytes]:
+    """Each of `bodies` compressed as `compress` does, with one compressor lookup for all."""
+    compress_one = _compressor(key, load).compress
+    return [compress_one(body) for body in bodies]
+
+
+def _compressor(key: int, load: Callable[[int], bytes]) -> zstandard.ZstdCompressor:
     cache = _cache()
     compressor = cache.get(("c", key))
     if compressor is None:
@@ -76,7 +86,7 @@ def compress(key: int, load: Callable[[int], bytes], body: bytes) -> bytes:
             level=LEVEL, dict_data=zstandard.ZstdCompressionDict(load(key)),
             write_checksum=False, write_dict_id=False,  # the row cites the dictionary
         )
-    return compressor.compress(body)
+    return compressor
 
 
 def decompress(key: int, load: Callable[[int], bytes], stored: bytes) -> bytes:

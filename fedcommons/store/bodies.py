@@ -51,7 +51,7 @@ def pack_bodies(db: Database, size_before: int, bodies: Sequence[bytes]) -> list
     def load(k: int) -> bytes:  # read only when this thread has no compressor for it yet
         return load_dictionary(conn, k)
 
-    return [(key, compression.compress(key, load, body)) for body in bodies]
+    return [(key, stored) for stored in compression.compress_all(key, load, bodies)]
 
 
 def _train(conn: sqlite3.Connection, size_before: int, bodies: Sequence[bytes]) -> None:

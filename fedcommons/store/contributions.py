@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from itertools import islice
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .database import Database
 
@@ -64,14 +64,14 @@ def known(db: Database, contribution_ids: Iterable[str]) -> set[str]:
     return found
 
 
-def contributions_by_id(db: Database, contribution_ids: Iterable[str]) -> list[ContributionRow]:
-    """The recorded contributions among the ids (in no particular order)."""
-    found: list[ContributionRow] = []
+def pending_contributors(db: Database, contribution_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(id, contributor) of the contributions among the ids that are still pending."""
+    found: list[tuple[str, str]] = []
     ids = iter(contribution_ids)
     while chunk := list(islice(ids, 500)):
         marks = ", ".join("?" * len(chunk))
-        found.extend(ContributionRow(*row) for row in db.conn.execute(
-            f"SELECT {_COLUMNS} FROM contributions WHERE id IN ({marks})", chunk))
+        found.extend(db.conn.execute(
+            f"SELECT id, contributor FROM contributions WHERE id IN ({marks}) AND status = 'pending'", chunk))
     return found
 
 
@@ -83,6 +83,37 @@ def decide(db: Database, contribution_id: str, status: str, decided_by: str,
         "WHERE id = ?",
         (status, decided_by, reason, entry, contribution_id),
     )
+
+
+class Decision(NamedTuple):
+    """A steward's validation or rejection as the log records it."""
+
+    contribution: str
+    status: str
+    decided_by: str | None
+    reason: str | None
+    entry: int
+
+
+def decide_pending(db: Database, decisions: Sequence[Decision]) -> None:
+    """Record decisions in order, each only on a contribution still pending (a decision on
+    an unknown or already decided contribution changes nothing)."""
+    db.conn.executemany(
+        "UPDATE contributions SET status = ?, decided_by = ?, reason = ?, decision_entry = ? "
+        "WHERE id = ? AND status = 'pending'",
+        [(d.status, d.decided_by, d.reason, d.entry, d.contribution) for d in decisions],
+    )
+
+
+def pending_among(db: Database, contribution_ids: Iterable[str]) -> set[str]:
+    """Those of the ids that are recorded contributions still pending."""
+    found: set[str] = set()
+    ids = iter(contribution_ids)
+    while chunk := list(islice(ids, 500)):
+        marks = ", ".join("?" * len(chunk))
+        found.update(row[0] for row in db.conn.execute(
+            f"SELECT id FROM contributions WHERE id IN ({marks}) AND status = 'pending'", chunk))
+    return found
 
 
 def contributions_of_pool(db: Database, pool_id: str, status: str | None = None,

@@ -82,7 +82,7 @@ def confirm(node: Node, pool: str, key: str, actor_ref: str, steward: str) -> in
             by_item[cid] = (run, data)
         known = contribution_store.known(node.db, by_item)
         fresh = [cid for cid in by_item if cid not in known]
-        pending = [signed_contribution(node, pool_row, actor, names(actor), by_item[cid][1]) for cid in fresh]
+        pending = [signed_contribution(node, pool_row, actor, names(actor), by_item[cid][1], cid) for cid in fresh]
         log_writer.append(node, pending)
         import_store.add_recorded(node.db, [(cid, by_item[cid][0]) for cid in fresh])
         for run in {by_item[cid][0] for cid in fresh}:

@@ -128,11 +128,13 @@ class Names:
         return self.cache[actor]
 
 
-def signed_contribution(node: Node, pool: ActorRow, actor: str, actor_name: str, data: dict) -> log_writer.Pending:
-    """The pool's signed Create{Contribution} for one person's part of an item."""
+def signed_contribution(node: Node, pool: ActorRow, actor: str, actor_name: str, data: dict,
+                        cid: str | None = None) -> log_writer.Pending:
+    """The pool's signed Create{Contribution} for one person's part of an item (`cid`: its
+    contribution_id, when the caller has it already)."""
     activity = activities.contribution(
         activity_id=urls.new_activity(node.url),
-        contribution_id=contribution_id(node, pool.id, data["key"], actor),
+        contribution_id=cid or contribution_id(node, pool.id, data["key"], actor),
         actor=pool.id, provider=actor, pool=pool.id, pool_name=pool.display_name or pool.name,
         provider_name=actor_name, minutes=data["minutes"], kind=data["kind"], summary=data["summary"],
         published=data["published"], evidence=data["evidence"], cc=followers_of(pool),
@@ -303,7 +305,7 @@ def _one_batch(run: _Run, reads: list[Read]) -> None:
         _count(summary, counts, fresh, len(to_record) - len(fresh), len(waiting), run.rule.name)
         return
     # Signing is most of the work: done before taking the write lock.
-    signed = [(cid, data, signed_contribution(node, pool, actor, run.names(actor), data))
+    signed = [(cid, data, signed_contribution(node, pool, actor, run.names(actor), data, cid))
               for cid, actor, data in fresh]
     with transaction(node.db):
         # Another run may have recorded some of them since.

@@ -226,19 +226,17 @@ def validate_run(node: Node, run_id: int, steward: str, *, batch: int = BATCH,
     done = 0
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        rows = contribution_store.contributions_by_id(node.db, chunk)
         decisions = []
-        for row in rows:
-            if row.status != "pending" or row.contributor == person.id:
+        for cid, contributor in contribution_store.pending_contributors(node.db, chunk):
+            if contributor == person.id:
                 continue
             activity = activities.decision(
-                activity_id=urls.new_activity(node.url), steward=person.id, contribution_id=row.id,
-                contributor=row.contributor, accept=True, published=now(), followers=followers)
-            decisions.append((row.id, sign_as(node, person, activity, plain=True)))
+                activity_id=urls.new_activity(node.url), steward=person.id, contribution_id=cid,
+                contributor=contributor, accept=True, published=now(), followers=followers)
+            decisions.append((cid, sign_as(node, person, activity, plain=True)))
         with transaction(node.db):
             # Another steward may have decided some since.
-            still = {r.id for r in contribution_store.contributions_by_id(node.db, [i for i, _ in decisions])
-                     if r.status == "pending"}
+            still = contribution_store.pending_among(node.db, [i for i, _ in decisions])
             pending = [p for i, p in decisions if i in still]
             log_writer.append(node, pending)
             import_store.add_to_run(node.db, run_id, validated=len(pending))

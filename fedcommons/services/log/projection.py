@@ -21,20 +21,36 @@ DEFAULT_METHOD = {"method": "effort/1", "parameters": {}}
 
 
 def apply_all(node: Node, entries: list[tuple[int, dict]]) -> None:
-    """Project appended activities in log order. New contributions, the bulk of a busy
-    log, are written with one statement per run instead of one per entry."""
-    run: list[contribution_store.ContributionRow] = []
+    """Project appended activities in log order. The bulk of a busy log (new contributions,
+    and the Accepts that validate them) is written with one statement per run of such
+    entries instead of one per entry; the statements run in log order, so each entry still
+    sees the ones before it (a decision the contribution just inserted, a second decision
+    on the same contribution the first one)."""
+    contributions: list[contribution_store.ContributionRow] = []
+    decisions: list[contribution_store.Decision] = []
     for idx, activity in entries:
         row = _new_contribution(idx, activity)
         if row is not None:
-            run.append(row)
+            if decisions:
+                contribution_store.decide_pending(node.db, decisions)
+                decisions = []
+            contributions.append(row)
             continue
-        if run:
-            contribution_store.insert_contributions(node.db, run)
-            run = []
+        decision = _decision_of(idx, activity)
+        if contributions:
+            contribution_store.insert_contributions(node.db, contributions)
+            contributions = []
+        if decision is not None:
+            decisions.append(decision)
+            continue
+        if decisions:
+            contribution_store.decide_pending(node.db, decisions)
+            decisions = []
         apply(node, idx, activity)
-    if run:
-        contribution_store.insert_contributions(node.db, run)
+    if contributions:
+        contribution_store.insert_contributions(node.db, contributions)
+    if decisions:
+        contribution_store.decide_pending(node.db, decisions)
 
 
 def apply(node: Node, idx: int, activity: dict) -> None:
@@ -167,14 +183,24 @@ def _distribution(node: Node, idx: int, activity: dict, obj: dict) -> None:
     ))
 
 
-def _decision(node: Node, idx: int, activity: dict) -> None:
+def _decision_of(idx: int, activity: dict) -> contribution_store.Decision | None:
+    """The steward's decision an Accept or Reject records (it takes effect only on a pending
+    contribution), or None for any other activity."""
+    kind = (types(activity) or [""])[0]
+    if kind not in ("Accept", "Reject"):
+        return None
     target = object_id(activity)
-    row = contribution_store.contribution(node.db, target) if target else None
-    if row is None or row.status != "pending":
-        return
-    status = "validated" if types(activity)[0] == "Accept" else "rejected"
+    if not target:
+        return None
+    status = "validated" if kind == "Accept" else "rejected"
     reason = activity.get("content") if status == "rejected" else None
-    contribution_store.decide(node.db, target, status, activity.get("actor"), reason, idx)
+    return contribution_store.Decision(target, status, activity.get("actor"), reason, idx)
+
+
+def _decision(node: Node, idx: int, activity: dict) -> None:
+    decision = _decision_of(idx, activity)
+    if decision is not None:
+        contribution_store.decide_pending(node.db, [decision])
 
 
 def _like(node: Node, idx: int, activity: dict) -> None:
