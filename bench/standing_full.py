@@ -163,8 +163,10 @@ def main() -> None:
     shape = {"contributions": args.contributions, "validations": args.validations,
              "endorsements": args.endorsements}
     marker = args.cache / "shape.json"
-    if marker.exists() and json.loads(marker.read_text())["shape"] == shape:
-        home = Path(json.loads(marker.read_text())["home"])
+    kept = json.loads(marker.read_text()) if marker.exists() else None
+    # The log lives in a temporary directory the marker names: built again if it is gone.
+    if kept is not None and kept["shape"] == shape and Path(kept["home"]).is_dir():
+        home = Path(kept["home"])
     else:
         args.cache.mkdir(parents=True, exist_ok=True)
         home = build(args.cache, **shape)

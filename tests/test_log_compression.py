@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 from support_cli import run
@@ -18,7 +19,8 @@ from fedcommons.services.log.verify import verify_log
 from fedcommons.services.replication.mirror_verify import verify_mirror
 from fedcommons.services.replication.sync import sync_peer
 from fedcommons.store import log as log_store
-from fedcommons.store.bodies import compress_existing
+from fedcommons.errors import IntegrityError
+from fedcommons.store.bodies import compress_existing, open_bodies, open_body
 from fedcommons.store import mirrors as mirror_store
 from fedcommons.store.migrations import MIGRATIONS
 
@@ -69,6 +71,26 @@ def test_a_body_round_trips_and_a_damaged_one_is_refused():
         compression.compress(key, lambda k: dictionary, sample) for sample in samples]
 
 
+def test_a_page_of_bodies_opens_as_each_one_does():
+    samples = [json.dumps({"id": f"https://example.org/{i}", "n": i, "pad": "y" * (i % 40)}).encode()
+               for i in range(200)]
+    dictionary = compression.train(samples)
+    key = compression.dictionary_key(dictionary)
+    db = SimpleNamespace(conn=sqlite3.connect(":memory:"))
+    db.conn.execute("CREATE TABLE body_dictionaries (key INTEGER PRIMARY KEY, dictionary BLOB)")
+    db.conn.execute("INSERT INTO body_dictionaries VALUES (?, ?)", (key, dictionary))
+    packed = [compression.compress(key, lambda k: dictionary, body) for body in samples]
+    # Raw bodies, then compressed ones, with redacted (None) entries among both.
+    rows = [(None, samples[i]) for i in range(5)] + [(None, None)] + [(key, packed[i]) for i in range(5, 30)]
+    rows[12] = (key, None)
+    expected = [open_body(db, 100 + i, d, stored) for i, (d, stored) in enumerate(rows)]
+    assert open_bodies(db, 100, rows) == expected
+    assert expected[0] == samples[0] and expected[5] is None and expected[12] is None and expected[20] == samples[19]
+    rows[20] = (key, packed[19][:5])
+    with pytest.raises(IntegrityError, match="entry 120"):
+        open_bodies(db, 100, rows)
+
+
 def test_training_sizes():
     first = compression.FIRST_TRAINING
     assert not compression.due_for_training(0, first - 1)
@@ -92,8 +114,10 @@ def test_contributions_cost_under_a_kilobyte_and_read_back_as_signed(home):
     try:
         for row in log_store.iter_entries(node.db):
             assert leaf_hash(row.body) == row.leaf_hash
-        assert [leaf.body for leaf in log_store.iter_leaves(node.db)] == [
-            row.body for row in log_store.iter_entries(node.db)]
+        every = [row.body for row in log_store.iter_entries(node.db)]
+        assert [leaf.body for leaf in log_store.iter_leaves(node.db)] == every
+        # Pages that cut across the raw and the compressed entries read the same.
+        assert [leaf.body for leaf in log_store.iter_leaves(node.db, 3, batch=97)] == every[3:]
         # Appending after the dictionary exists compresses with it, and reads back the same.
         size = log_store.log_size(node.db)
         assert import_contributions(node, write_rows(home / "more.jsonl", 3, "later")).written == 3

@@ -183,6 +183,24 @@ FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthChe
 
 
 @FAST
+@given(distinct_leaves, st.lists(st.integers(min_value=0, max_value=40), max_size=20))
+def test_frontier_extend_is_append_of_each(leaves, cuts):
+    hashes = [leaf_hash(x) for x in leaves]
+    one_by_one, chunked = Frontier.empty(), Frontier.empty()
+    for h in hashes:
+        one_by_one.append(h)
+    at = 0
+    for cut in cuts:
+        chunked.extend(hashes[at:at + cut])
+        at += cut
+    chunked.extend(hashes[at:])
+    assert chunked == one_by_one and chunked.root() == one_by_one.root()
+    with pytest.raises(BadInput):
+        chunked.extend([b"short"])
+    assert chunked == one_by_one  # a refused leaf changes nothing
+
+
+@FAST
 @given(distinct_leaves)
 def test_frontier_and_root_at_match_naive_mth(leaves):
     hashes = [ref_leaf(x) for x in leaves]

@@ -319,3 +319,22 @@ def test_columns_are_cached_until_a_row_is_added():
     assert ledger.columns() is first
     ledger.add(like("a", BOB))
     assert ledger.columns() is not first
+
+
+def test_remembered_timestamps_read_as_parse_micros_does(monkeypatch):
+    from fedcommons.standing import ledger as ledger_module
+    from fedcommons.standing.clock import parse_micros
+
+    monkeypatch.setattr(ledger_module, "_TIMES_KEPT", 3)  # evictions too, not only hits
+    pool = "https://n.example/pools/p"
+    rng = random.Random(7)
+    stamps = ["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5+02:00", "2024-02-30T00:00:00Z", "2024-01-01T10:00:00",
+              "not a time", 5, None, "2023-12-31T23:59:59.1234567Z"]
+    published = [rng.choice(stamps) for _ in range(300)]
+    ledger = PoolLedger(pool)
+    for i, stamp in enumerate(published):
+        ledger.add({"type": "Like", "id": f"https://n.example/likes/{i}", "actor": "https://n.example/users/a",
+                    "object": "https://n.example/c/1", "published": stamp})
+    expected = [parse_micros(w) for w in published]
+    assert ledger.columns().like_published.tolist() == [m for m in expected if m is not None]
+    assert len(ledger._times) <= 3

@@ -89,15 +89,37 @@ def _compressor(key: int, load: Callable[[int], bytes]) -> zstandard.ZstdCompres
     return compressor
 
 
-def decompress(key: int, load: Callable[[int], bytes], stored: bytes) -> bytes:
-    """The body `stored` holds; `load(key)` gives the dictionary when it is not cached."""
+def decompressor(key: int, load: Callable[[int], bytes]) -> Callable[[bytes], bytes]:
+    """This thread's decompressing function for the dictionary stored under `key` (one
+    zstd decompressor per dictionary, kept and reused); it raises ``zstandard.ZstdError``
+    on damaged bytes (see :func:`decompress` for the checked form)."""
     cache = _cache()
-    decompressor = cache.get(("d", key))
-    if decompressor is None:
-        decompressor = cache[("d", key)] = zstandard.ZstdDecompressor(
+    found = cache.get(("d", key))
+    if found is None:
+        found = cache[("d", key)] = zstandard.ZstdDecompressor(
             dict_data=zstandard.ZstdCompressionDict(load(key))
         )
+    return found.decompress
+
+
+def decompress(key: int, load: Callable[[int], bytes], stored: bytes) -> bytes:
+    """The body `stored` holds; `load(key)` gives the dictionary when it is not cached."""
     try:
-        return decompressor.decompress(stored)
+        return decompressor(key, load)(stored)
     except zstandard.ZstdError as e:
         raise Damaged(str(e)) from e
+
+
+def decompress_many(key: int, load: Callable[[int], bytes], stored: Sequence[bytes]) -> list[bytes]:
+    """The bodies a batch of stored bytes (all of dictionary `key`) holds, in order: one
+    lookup of the decompressor for the batch, the cheap way to read a large log; Damaged
+    when any of them does not decompress."""
+    unpack = decompressor(key, load)
+    out = []
+    append = out.append
+    try:
+        for item in stored:
+            append(unpack(item))
+    except zstandard.ZstdError as e:
+        raise Damaged(str(e)) from e
+    return out

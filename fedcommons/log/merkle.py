@@ -116,6 +116,30 @@ class Frontier:
         """Root hash of the tree of ``size`` leaves."""
         return _fold(self._hashes)
 
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        """Append many LEAF HASHES, reporting no nodes: what a reader rehashing a whole
+        log needs (the same state as :meth:`append` of each, at a fraction of the cost)."""
+        hashes = self._hashes
+        pop, push = hashes.pop, hashes.append
+        sha256 = _sha256
+        size = self._size
+        try:
+            for leaf in leaves:
+                if type(leaf) is not bytes or len(leaf) != HASH_SIZE:
+                    raise BadInput(
+                        f"Frontier.extend takes {HASH_SIZE}-byte leaf hashes; hash each entry with leaf_hash() first"
+                    )
+                node = leaf
+                index = size
+                # As in append: each trailing 1-bit of the old size merges one subtree.
+                while index & 1:
+                    node = sha256(b"\x01" + pop() + node).digest()
+                    index >>= 1
+                push(node)
+                size += 1
+        finally:
+            self._size = size
+
     def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
         """Append one LEAF HASH (see ``leaf_hash``); return the nodes it completed.
 

@@ -112,6 +112,7 @@ class PoolLedger:
         # (see fedcommons.standing.methods.compute_standing).
         self.latest_scores: tuple[tuple, tuple] | None = None
         self.records: list[PoolRecord] = []
+        self._times: dict[object, int | None] = {}  # see _micros
         self._c_id = array("q")
         self._c_provider = array("q")
         self._c_kind = array("q")
@@ -254,6 +255,20 @@ class PoolLedger:
 
     # -- readers, one per activity type ---------------------------------------------------
 
+    def _micros(self, value: object) -> int | None:
+        """:func:`parse_micros` of ``value``, remembered: the entries of a log come in bursts
+        that share a timestamp, and parsing one is a fifth of reading a validation."""
+        times = self._times
+        if type(value) is str:
+            found = times.get(value, times)
+            if found is not times:
+                return found
+            if len(times) >= _TIMES_KEPT:
+                times.clear()
+            found = times[value] = parse_micros(value)
+            return found
+        return None  # parse_micros reads only strings
+
     def _intern(self, url: str) -> int:
         ids = self._ids
         return ids.setdefault(url, len(ids))
@@ -302,7 +317,7 @@ class PoolLedger:
         if action is not None and action != "work":
             return
         when = obj.get("published")
-        published = parse_micros(when if when is not None else activity.get("published"))
+        published = self._micros(when if when is not None else activity.get("published"))
         if published is None:
             return
         effort = obj.get("effortQuantity")
@@ -338,7 +353,7 @@ class PoolLedger:
         actor = activity.get("actor")
         if type(actor) is not str:
             actor = ref(actor)
-        published = parse_micros(activity.get("published"))
+        published = self._micros(activity.get("published"))
         if not obj or not actor or published is None:
             return
         ids = self._ids
@@ -349,10 +364,16 @@ class PoolLedger:
         self._version += 1
 
     def _like(self, activity: dict) -> None:
-        target = ref(activity.get("object"))
-        actor = ref(activity.get("actor"))
-        published = parse_micros(activity.get("published"))
-        weight = _weight_units(activity.get("weight", MISSING))
+        # Plain strings and an absent weight (the common case) are tested inline.
+        target = activity.get("object")
+        if type(target) is not str or not target:
+            target = ref(target)
+        actor = activity.get("actor")
+        if type(actor) is not str or not actor:
+            actor = ref(actor)
+        published = self._micros(activity.get("published"))
+        weight = activity.get("weight", MISSING)
+        weight = DEFAULT_WEIGHT_UNITS if weight is MISSING else _weight_units(weight)
         if target is None or actor is None or published is None or weight is None:
             return
         like_id = activity.get("id")
@@ -365,7 +386,7 @@ class PoolLedger:
 
     def _undo(self, activity: dict) -> None:
         actor = ref(activity.get("actor"))
-        published = parse_micros(activity.get("published"))
+        published = self._micros(activity.get("published"))
         if actor is None or published is None:
             return
         obj = activity.get("object")
@@ -394,7 +415,7 @@ class PoolLedger:
 
     def _pool_record(self, kind: str, activity: dict, obj: dict) -> None:
         actor = ref(activity.get("actor"))
-        published = parse_micros(activity.get("published"))
+        published = self._micros(activity.get("published"))
         if actor is None or published is None:
             return
         stewards = obj.get("stewards", MISSING)
@@ -420,6 +441,8 @@ class PoolLedger:
         self.records.append(_record(copy, order_key))
         self._version += 1
 
+
+_TIMES_KEPT = 4096  # timestamps a ledger remembers (PoolLedger._micros), at most
 
 _COLUMN_NAMES = (
     "_c_id", "_c_provider", "_c_kind", "_c_minutes", "_c_published",

@@ -27,6 +27,31 @@ def open_body(db: Database, idx: int, dictionary: int | None, stored: bytes | No
         raise IntegrityError(f"entry {idx}: its stored body cannot be decompressed ({e})") from None
 
 
+def open_bodies(db: Database, first: int, rows: Sequence[tuple[int | None, bytes | None]]) -> list[bytes | None]:
+    """:func:`open_body` of consecutive entries ``first, first + 1, ...`` given as
+    (dictionary, stored bytes), decompressed a run of one dictionary at a time with one
+    reused decompressor: what a reader of the whole log goes through."""
+    conn = db.conn
+    out: list[bytes | None] = []
+    start = 0
+    while start < len(rows):
+        key = rows[start][0]
+        end = start + 1
+        while end < len(rows) and rows[end][0] == key:
+            end += 1
+        run = [stored for _, stored in rows[start:end]]
+        if key is None or None in run:
+            out.extend(open_body(db, first + start + k, key, stored) for k, stored in enumerate(run))
+        else:
+            try:
+                out.extend(compression.decompress_many(key, lambda k: load_dictionary(conn, k), run))
+            except compression.Damaged:
+                # Again one at a time, for the error that names the damaged entry.
+                out.extend(open_body(db, first + start + k, key, stored) for k, stored in enumerate(run))
+        start = end
+    return out
+
+
 def load_dictionary(conn: sqlite3.Connection, key: int) -> bytes:
     """The dictionary stored under `key`."""
     row = conn.execute("SELECT dictionary FROM body_dictionaries WHERE key = ?", (key,)).fetchone()

@@ -51,10 +51,20 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
     """
     ledger = PoolLedger(pool) if ledger is None else ledger
     add = ledger.add
+    # Leaf hashes go to the frontier a chunk at a time (Frontier.extend: no node lists).
+    hashed: list[bytes] = []
     for row in entries:
         body = row.body
         if frontier is not None:
-            frontier.append(row.leaf_hash if body is None else leaf_hash(body))
+            if body is None:  # a redacted entry's stored hash: checked as it comes, as before
+                hashed.append(row.leaf_hash)
+                frontier.extend(hashed)
+                hashed.clear()
+            else:
+                hashed.append(leaf_hash(body))
+                if len(hashed) == _HASH_CHUNK:
+                    frontier.extend(hashed)
+                    hashed.clear()
         if body is None:
             body = retained.get(row.idx) if retained else None
             if body is None:
@@ -68,7 +78,12 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
             raise IntegrityError(f"log entry {row.idx} is not JSON; run `fedcommons log verify`") from None
         if also is not None:
             also(row.idx, activity)
+    if frontier is not None:
+        frontier.extend(hashed)
     return ledger
+
+
+_HASH_CHUNK = 4096
 
 
 # -- stored snapshots (the after-append step) ------------------------------------------
