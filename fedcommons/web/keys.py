@@ -16,6 +16,7 @@ from ..federation.sync_worker import SyncWorker
 from ..federation.wiki_worker import WikiWorker
 from ..node import Node
 from ..store.writer import Writer
+from .body_cache import BodyCache
 
 NODE = web.AppKey("node", Node)  # reads only: its connection refuses writes
 WRITER = web.AppKey("writer", Writer[Node])  # every write: Writer.run(fn, ...) calls fn(node, ...)
@@ -27,5 +28,6 @@ SYNC = web.AppKey("sync", SyncWorker)
 HOUSEKEEPING = web.AppKey("housekeeping", Housekeeping)
 SETTLING = web.AppKey("settling", Settling)  # ends proposals: counts, publishes and applies their tallies
 WIKIS = web.AppKey("wikis", WikiWorker)
+BODIES = web.AppKey("bodies", BodyCache)  # pages and documents the same for everyone, while nothing changed
 
 MAX_BODY = 1024 * 1024  # the largest request body the application reads
