@@ -21,9 +21,11 @@ class Group(click.Group):
     (:data:`COMMANDS`), and turns fedcommons errors into one-line messages and exit codes."""
 
     def list_commands(self, ctx):
+        """Every command's name, loaded or not."""
         return sorted({*self.commands, *COMMANDS})
 
     def get_command(self, ctx, name):
+        """The command ``name``, its modules imported first; None for no such command."""
         for module in COMMANDS.get(name, ()):
             importlib.import_module(f"{__name__}.{module}")
         return super().get_command(ctx, name)
