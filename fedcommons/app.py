@@ -27,8 +27,9 @@ from .node import Node
 from .services.standing import pool_state
 from .store.writer import Writer
 from .web import routes
-from .web.keys import (CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, POLL_UPDATES, SETTLING,
-                       SYNC, WIKIS, WRITER)
+from .web.body_cache import BodyCache
+from .web.keys import (BODIES, CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, POLL_UPDATES,
+                       SETTLING, SYNC, WIKIS, WRITER)
 from .web.metrics import metrics_response
 
 # The keys are web/keys.py's; named here too for whoever holds an application.
@@ -42,6 +43,7 @@ def make_app(node: Node, *, workers: bool = True, metrics_port: int | None = Non
     app = web.Application(client_max_size=MAX_BODY)
     app[NODE] = node.reopen(readonly=True)
     app[WRITER] = node_writer(node)
+    app[BODIES] = BodyCache()
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_client)
     if workers:

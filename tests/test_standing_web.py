@@ -19,6 +19,7 @@ from fedcommons.services.actors.actors import create_actor
 from fedcommons.services.contributions import contributions
 from fedcommons.services.standing import standing as service
 from fedcommons.sig.proof import verify_proof
+from fedcommons.web.body_cache import BodyCache
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
 
@@ -185,3 +186,29 @@ def test_chart_groups_the_tail_and_escapes_labels():
     assert 'href="https://x.example/?a=1&amp;b=2"' in svg
     widths = [float(w) for w in re.findall(r'<rect x="0" y="[\d.]+" width="([\d.]+)"', svg)]
     assert widths[0] == max(widths) and widths[1] == round(widths[0] / 16, 1)
+
+
+async def test_a_new_entry_changes_the_kept_page_and_document_at_once(served, http):
+    """The page and document are kept for everyone not signed in, but never past a new entry."""
+    page, document = f"{served.url}/pools/garden", f"{served.url}/pools/garden/standing"
+    first_page, first_doc = (await get(http, page, HTML))[2], (await get(http, document))[2]
+    assert (await get(http, page, HTML))[2] == first_page and (await get(http, document))[2] == first_doc
+    cid = contributions.contribute(served.node, pool="garden", person="carol", effort="4h", kind="care",
+                                   summary="weeded the kept beds")
+    contributions.decide(served.node, cid, "bob")
+    status, _, new_page = await get(http, page, HTML)
+    assert status == 200 and b"weeded the kept beds" in new_page and b"weeded" not in first_page
+    new_doc = json.loads((await get(http, document))[2])
+    assert new_doc["checkpoint"]["treeSize"] == log_store.log_size(served.node.db) > json.loads(first_doc)[
+        "checkpoint"]["treeSize"]
+    assert [(r["contributor"].rsplit("/", 1)[1], r["score"]) for r in new_doc["standings"]] == [
+        ("carol", "5.000000"), ("alice", "2.500000")]
+
+
+def test_the_body_cache_drops_the_oldest():
+    bodies = BodyCache(kept=2)
+    bodies.put("a", b"1")
+    bodies.put("b", b"2")
+    assert bodies.get("a") == b"1"  # now the newest used
+    bodies.put("c", b"3")
+    assert (bodies.get("a"), bodies.get("b"), bodies.get("c")) == (b"1", None, b"3")

@@ -5,6 +5,7 @@ exit with status 2; failed checks and a failing environment (a full disk, a data
 locked by another process) with 1; all print one line on stderr, never a traceback.
 """
 
+import importlib
 import sys
 
 import click
@@ -16,7 +17,18 @@ from .common import environment_failure
 
 
 class Group(click.Group):
-    """A click group that turns fedcommons errors into one-line messages and exit codes."""
+    """The `fedcommons` group: loads a command's modules when the command is asked for
+    (:data:`COMMANDS`), and turns fedcommons errors into one-line messages and exit codes."""
+
+    def list_commands(self, ctx):
+        """Every command's name, loaded or not."""
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx, name):
+        """The command ``name``, its modules imported first; None for no such command."""
+        for module in COMMANDS.get(name, ()):
+            importlib.import_module(f"{__name__}.{module}")
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
@@ -52,29 +64,50 @@ def main(ctx: click.Context, home: str | None) -> None:
     ctx.obj = resolve_home(home)
 
 
-# Importing the command modules registers their commands on `main`.
-from . import (  # noqa: E402,F401
-    accounts,
-    backup,
-    actors,
-    aliases,
-    books,
-    contributions,
-    coops,
-    deliveries,
-    demo,
-    export,
-    federation,
-    follows,
-    governance,
-    logbook,
-    mirrors,
-    node,
-    pools,
-    settings,
-    sources,
-    standing,
-    upkeep,
-)
+# Each command and the modules that define it and its subcommands (importing a module
+# registers its commands on `main`): a command loads only its own modules, so that
+# `fedcommons standing` starts without the web server, the importers or the exporters.
+# Listing the commands (`--help`) loads them all.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "actor": ("actors", "accounts"),
+    "alias": ("aliases",),
+    "backup": ("backup",),
+    "block": ("upkeep",),
+    "blocks": ("upkeep",),
+    "books": ("books",),
+    "contribute": ("contributions",),
+    "coop": ("coops",),
+    "delegate": ("governance",),
+    "deliveries": ("deliveries",),
+    "demo": ("demo",),
+    "endorse": ("contributions",),
+    "export": ("export",),
+    "follow": ("federation",),
+    "fork": ("mirrors",),
+    "governance": ("governance",),
+    "import": ("contributions", "sources"),
+    "init": ("node",),
+    "log": ("logbook",),
+    "lookup": ("federation",),
+    "payout": ("coops",),
+    "peers": ("mirrors",),
+    "pool": ("actors", "pools", "follows"),
+    "proposals": ("governance",),
+    "propose": ("governance",),
+    "prune": ("upkeep",),
+    "reconcile": ("backup",),
+    "restore": ("backup",),
+    "serve": ("node",),
+    "settings": ("settings",),
+    "standing": ("standing",),
+    "sync": ("mirrors",),
+    "tally": ("governance",),
+    "unblock": ("upkeep",),
+    "undelegate": ("governance",),
+    "validate": ("contributions",),
+    "vote": ("governance",),
+    "witness": ("mirrors",),
+}
+
 
 __all__ = ["main"]

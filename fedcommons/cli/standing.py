@@ -15,7 +15,6 @@ from ..services.standing import standing as service
 from ..standing import METHODS
 from . import main
 from .common import echo_json, node_from, progressbar
-from .network import with_client
 
 
 class _ShowByDefault(click.Group):
@@ -107,6 +106,10 @@ def verify(ctx, reference: str, fmt: str) -> None:
             document = _read_document(reference)
         return await service.verify_standing(node, client, document)
 
+    # The HTTP client's modules take a third of a second to load: only commands that may
+    # reach another server load them (see _pool_url).
+    from .network import with_client
+
     check = with_client(node, fetch_and_verify)
     if fmt == "json":
         echo_json({"ok": check.ok, "problem": check.problem, "rows": check.rows,
@@ -165,6 +168,12 @@ def index_log(node) -> None:
 
 def _pool_url(node, reference: str) -> str:
     """The URL of a pool named by local slug, local URL, or remote handle or URL."""
+    local = remote.local_pool(node, reference)
+    if local is not None:
+        return local.id
+    # Only a remote pool needs the HTTP client, whose modules take a third of a second to load.
+    from .network import with_client
+
     return with_client(node, lambda client: remote.resolve_pool(node, client, reference)).id
 
 

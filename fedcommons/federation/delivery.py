@@ -50,6 +50,7 @@ from ..store import actors as actor_store
 from ..store import deliveries as store
 from ..store import outgoing as outgoing_store
 from ..store.actors import ActorRow
+from ..store.db import data_version
 from ..store.deliveries import DeliveryRow, Outcome
 from ..store.writer import Direct, Writer
 from . import addressing
@@ -298,7 +299,7 @@ class DeliveryWorker:
     def _changed(self) -> bool:
         db = self.node.db
         changed = False
-        version = store.data_version(db)
+        version = data_version(db)
         if version != self._seen_version:
             # Another process committed: perhaps outgoing rows, perhaps --retry-failed.
             self._seen_version = version

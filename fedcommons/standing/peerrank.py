@@ -39,13 +39,17 @@ may or may not fuse multiply-adds depending on how scipy was built.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
 
 from .effort import minted_values
 from .numeric import exact_sum
 from .parameters import Parameters
 from .view import LedgerView
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 def peer_rank_scores(view: LedgerView, params: Parameters) -> tuple[dict[str, float], int]:
@@ -77,6 +81,10 @@ def peer_rank_scores(view: LedgerView, params: Parameters) -> tuple[dict[str, fl
 def _flow_matrix(view: LedgerView, rows: np.ndarray, position: np.ndarray, n: int,
                  share: float) -> sparse.csr_array:
     """T^T: entry (v, u) is the fraction of contributor u's outflow that reaches v's work."""
+    # scipy takes about 0.2 s to load: only computing a peer-rank standing needs it, not
+    # every command that imports the standing methods.
+    from scipy import sparse
+
     counting = np.zeros(len(view.provider), dtype=bool)
     counting[rows] = True
     keep = counting[view.endorsed] & (position[view.endorser] >= 0)

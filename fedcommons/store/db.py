@@ -103,3 +103,9 @@ def page_cache(db: Database, kib: int) -> Iterator[Database]:
         yield db
     finally:
         conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def data_version(db: Database) -> int:
+    """SQLite's counter of commits made by other connections (the writer thread, another
+    process such as a CLI command): constant-time, so it can be asked often."""
+    return db.conn.execute("PRAGMA data_version").fetchone()[0]

@@ -101,12 +101,6 @@ def due(db: Database, now: float, *, per_host: int, limit: int) -> list[Delivery
     ]
 
 
-def data_version(db: Database) -> int:
-    """SQLite's counter of commits made by other connections (another process, such as
-    a CLI command): constant-time, so the worker can poll it often."""
-    return db.conn.execute("PRAGMA data_version").fetchone()[0]
-
-
 def next_due(db: Database, after: float) -> float | None:
     """When the next pending row that is not yet due becomes due."""
     return db.conn.execute(

@@ -17,6 +17,7 @@ from ..federation.sync_worker import SyncWorker
 from ..federation.wiki_worker import WikiWorker
 from ..node import Node
 from ..store.writer import Writer
+from .body_cache import BodyCache
 
 NODE = web.AppKey("node", Node)  # reads only: its connection refuses writes
 WRITER = web.AppKey("writer", Writer[Node])  # every write: Writer.run(fn, ...) calls fn(node, ...)
@@ -29,5 +30,6 @@ HOUSEKEEPING = web.AppKey("housekeeping", Housekeeping)
 SETTLING = web.AppKey("settling", Settling)  # ends proposals: counts, publishes and applies their tallies
 POLL_UPDATES = web.AppKey("poll_updates", PollUpdates)  # sends open proposals' live counts to followers
 WIKIS = web.AppKey("wikis", WikiWorker)
+BODIES = web.AppKey("bodies", BodyCache)  # pages and documents the same for everyone, while nothing changed
 
 MAX_BODY = 1024 * 1024  # the largest request body the application reads

@@ -12,7 +12,8 @@ from aiohttp import web
 
 from ..services.standing import standing as service
 from ..store import actors as actor_store
-from .keys import NODE
+from .body_cache import state_key
+from .keys import BODIES, NODE
 from .negotiation import ACTIVITY_JSON, wants_activity_json
 from .pages.standing import standing_page
 
@@ -27,15 +28,24 @@ async def standing(request: web.Request) -> web.Response:
     node = request.app[NODE]
     slug = request.match_info["name"]
     query = {key: request.query[key] for key in QUERY if key in request.query}
-    loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(None, _compute, node, slug, query)
     headers = {"Vary": "Accept"}
     if query.get("asOf") and query.get("treeSize"):
         headers["Cache-Control"] = FIXED
     if wants_activity_json(request):
-        return web.Response(body=result.body, content_type=ACTIVITY_JSON, headers=headers)
+        # The same bytes for everyone while the node and the second stay the same (body_cache).
+        bodies, key = request.app[BODIES], state_key(node, "standing", slug, *sorted(query.items()))
+        body = bodies.get(key)
+        if body is None:
+            body = (await _in_worker(node, slug, query)).body
+            bodies.put(key, body)
+        return web.Response(body=body, content_type=ACTIVITY_JSON, headers=headers)
+    result = await _in_worker(node, slug, query)
     pool = actor_store.local_actor(node.db, slug, "pool")
     return standing_page(request, pool, result, query, headers)
+
+
+async def _in_worker(node, slug: str, query: dict) -> service.Standing:
+    return await asyncio.get_running_loop().run_in_executor(None, _compute, node, slug, query)
 
 
 def _compute(node, slug: str, query: dict) -> service.Standing:

@@ -34,12 +34,21 @@ async def lookup(node: Node, client: "Client", handle_or_url: str) -> tuple[Acto
     return row, json.loads(row.document) if row.document else {}
 
 
-async def resolve_pool(node: Node, client: "Client", reference: str) -> ActorRow:
-    """A pool by local slug, handle or URL."""
+def local_pool(node: Node, reference: str) -> ActorRow | None:
+    """A pool of this node by slug or URL (NotFound when it has none such); None for a
+    reference to another server's pool."""
     if not is_remote_reference(reference):
         return require(node, reference, "pool")
     if urls.is_local(node.url, reference):
         return require(node, reference.rstrip("/").rsplit("/", 1)[-1], "pool")
+    return None
+
+
+async def resolve_pool(node: Node, client: "Client", reference: str) -> ActorRow:
+    """A pool by local slug, handle or URL."""
+    local = local_pool(node, reference)
+    if local is not None:
+        return local
     row, doc = await lookup(node, client, reference)
     if row.kind != "pool" and "CommonPool" not in types(doc):
         raise BadInput(f"{reference} is a {row.kind}, not a pool")

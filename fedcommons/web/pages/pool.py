@@ -2,7 +2,8 @@
 
 from aiohttp import web
 
-from ..keys import NODE
+from ..body_cache import state_key
+from ..keys import BODIES, NODE
 from ...store import contributions as contribution_store
 from ...store.actors import ActorRow
 from ..charts import Bar, share_bars
@@ -16,7 +17,22 @@ PENDING_SHOWN = 200
 
 
 async def page(request: web.Request, pool: ActorRow, doc: dict) -> web.Response:
-    """GET /pools/{slug} for a browser."""
+    """GET /pools/{slug} for a browser: rendered once per state of the node for everyone
+    not signed in (:mod:`..body_cache`), for each request for someone signed in."""
+    node = request.app[NODE]
+    if viewer(request) is not None:
+        return await _render(request, pool, doc)
+    bodies, key = request.app[BODIES], state_key(node, "page", request.path_qs)
+    body = bodies.get(key)
+    if body is None:
+        response = await _render(request, pool, doc)
+        if response.status == 200:
+            bodies.put(key, response.body)
+        return response
+    return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+
+async def _render(request: web.Request, pool: ActorRow, doc: dict) -> web.Response:
     node = request.app[NODE]
     standing = await in_worker(node, lambda reader: standing_or_reason(reader, pool.id))
     stewards = doc.get("stewards", [])
