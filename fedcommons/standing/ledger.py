@@ -219,20 +219,38 @@ class PoolLedger:
         """Everything the ledger holds, as bytes :meth:`restore` reads back into an equal ledger
         (same interned numbers, same rows), so that reading on from a restored ledger gives
         what reading on from this one would."""
+        return b"".join(self.snapshot_parts())
+
+    def snapshot_parts(self) -> list:
+        """The bytes of :meth:`snapshot` in pieces (bytes, then the columns' buffers, not
+        copied), for a caller that writes them out one at a time: a large ledger's snapshot
+        is a hundred MB or more, and joining them costs one more copy."""
         columns = [getattr(self, name) for name in _COLUMN_NAMES]
-        header = json.dumps({
-            "pool": self.pool, "seen": self.seen, "names": list(self._ids),
-            "records": [record.order_key for record in self.records],
-            "lengths": [len(column) for column in columns],
-        }, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return b"".join([len(header).to_bytes(8, "big"), header, *(column.tobytes() for column in columns)])
+
+        def text(value: object) -> bytes:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+        # The header is JSON: {"pool":..,"seen":..,"names":[..],"records":[..],"lengths":[..]}.
+        # Its names are encoded a run at a time (the same bytes as encoding the list at once),
+        # so that no text of them all is held beside their bytes.
+        names = list(self._ids)
+        runs = [text(names[at:at + _NAMES_RUN])[1:-1] for at in range(0, len(names), _NAMES_RUN)]
+        del names
+        header = [text({"pool": self.pool, "seen": self.seen})[:-1] + b',"names":[',
+                  *_interleave(runs, b","),
+                  b'],"records":' + text([record.order_key for record in self.records])
+                  + b',"lengths":' + text([len(column) for column in columns]) + b"}"]
+        size = sum(len(piece) for piece in header)
+        return [size.to_bytes(8, "big"), *header, *(memoryview(column).cast("B") for column in columns)]
 
     @classmethod
     def restore(cls, data: bytes) -> PoolLedger:
         """The ledger a :meth:`snapshot` holds; ValueError when ``data`` is not one."""
         try:
             size = int.from_bytes(data[:8], "big")
-            header = json.loads(data[8:8 + size].decode("utf-8"))
+            # Through a memoryview: a large ledger's header is tens of MB, not copied again.
+            data = memoryview(data)
+            header = json.loads(str(data[8:8 + size], "utf-8"))
             ledger = cls(header["pool"])
             ledger.seen = header["seen"]
             names = header["names"]
@@ -252,6 +270,31 @@ class PoolLedger:
             raise ValueError("not a ledger snapshot: bytes left over")
         ledger._version = 1
         return ledger
+
+    def absorb(self, later: PoolLedger) -> None:
+        """Append what ``later`` read from the entries that follow this ledger's, so that this
+        ledger becomes the one a single reading of both runs would give: ``later``'s URLs are
+        interned here in its order (the order that reading would first meet the new ones),
+        its rows are renumbered to them and appended, its records follow these."""
+        if later.pool != self.pool:
+            raise BadInput(f"cannot join the ledger of {later.pool} to that of {self.pool}")
+        ids = self._ids
+        # numbers[k] is later's URL k's number here; the last slot keeps -1 (no URL) as -1.
+        numbers = np.fromiter((ids.setdefault(name, len(ids)) for name in later._ids), dtype=np.int64,
+                              count=len(later._ids))
+        numbers = np.append(numbers, np.int64(-1))
+        added = 0
+        for name in _COLUMN_NAMES:
+            column, more = getattr(self, name), getattr(later, name)
+            added += len(more)
+            if name in _URL_COLUMNS and len(more):
+                more = numbers[np.frombuffer(more, dtype=np.int64)].astype(np.int64).tobytes()
+            column.frombytes(bytes(more) if isinstance(more, array) else more)
+        self.records.extend(later.records)
+        added += len(later.records)
+        self.seen += later.seen
+        if added:
+            self._version += added
 
     # -- readers, one per activity type ---------------------------------------------------
 
@@ -442,6 +485,19 @@ class PoolLedger:
         self._version += 1
 
 
+_NAMES_RUN = 10_000  # names encoded at a time by PoolLedger.snapshot_parts
+
+
+def _interleave(pieces: list[bytes], separator: bytes) -> list[bytes]:
+    """``pieces`` with ``separator`` between each two (what ``separator.join`` would join)."""
+    out: list[bytes] = []
+    for piece in pieces:
+        if out:
+            out.append(separator)
+        out.append(piece)
+    return out
+
+
 _TIMES_KEPT = 4096  # timestamps a ledger remembers (PoolLedger._micros), at most
 
 _COLUMN_NAMES = (
@@ -450,6 +506,13 @@ _COLUMN_NAMES = (
     "_l_id", "_l_actor", "_l_object", "_l_weight", "_l_published",
     "_u_target", "_u_actor", "_u_object", "_u_published",
 )
+
+
+# The columns that hold interned URLs (or -1 for none), renumbered by PoolLedger.absorb.
+_URL_COLUMNS = frozenset((
+    "_c_id", "_c_provider", "_c_kind", "_v_object", "_v_actor",
+    "_l_id", "_l_actor", "_l_object", "_u_target", "_u_actor", "_u_object",
+))
 
 
 def _record(fields: dict, order_key: str) -> PoolRecord:

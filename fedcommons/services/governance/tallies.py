@@ -38,7 +38,8 @@ from ...untrusted import whole_number
 from ..actors.actors import public_description
 from ..actors.signing import sign_as
 from ..log import log_writer
-from ..standing.standing import Check, local_log, read_ledger, local_query, root_check, shape_problem, show, sign, signed_log
+from ..standing.pool_state import read_ledger
+from ..standing.standing import Check, local_log, local_query, root_check, shape_problem, show, sign, signed_log
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client

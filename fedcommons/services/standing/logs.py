@@ -33,6 +33,9 @@ class LogView:
     root_at: Callable[[int], bytes]
     # Redacted entries: index -> the figures their notices retained (docs/methods.md, "Redaction").
     retained: Callable[[], Mapping[int, bytes]] = dict
+    # Where another process can open the same entries: (database path, the mirrored origin,
+    # or None for the node's own log); None when it cannot (see .parallel).
+    source: tuple[str, str | None] | None = None
 
     def checkpoint(self, tree_size: int | None = None) -> dict:
         """``{origin, treeSize, rootHash}`` at ``tree_size`` (default: the newest checkpoint)."""
@@ -55,6 +58,7 @@ def local_log(node: Node) -> LogView:
         entries=lambda start, stop: log_store.iter_leaves(db, start, stop),
         root_at=lambda size: root_at(size, lookup(node)),
         retained=lambda: redaction_store.redacted(db),
+        source=(str(node.config.database), None),
     )
 
 
@@ -88,6 +92,7 @@ def mirror_log(node: Node, origin: str, *, peer: str) -> LogView:
         entries=lambda start, stop: mirror_store.iter_entries(db, origin, start, stop),
         root_at=lambda size: root_at(size, mirror_service.lookup(node, origin)),
         retained=lambda: redaction_store.mirror_redacted(db, origin),
+        source=(str(node.config.database), origin),
     )
 
 

@@ -23,7 +23,8 @@ from ...node import Node
 from ...standing import contributions, pool_method, stewards
 from ...store import mirrors as mirror_store
 from ...store.mirrors import MirrorRow
-from .standing import Standing, compute, log_of_pool, parse_as_of, read_ledger
+from .pool_state import read_ledger
+from .standing import Standing, compute, log_of_pool, parse_as_of
 
 RECENT = 25
 

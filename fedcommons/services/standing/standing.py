@@ -53,7 +53,7 @@ from ...store import actors as actor_store
 from ...untrusted import calendar_day, instant, whole_number
 from . import pool_state
 from .logs import LogView, local_log, log_of_pool, replicated_log
-from .pool_state import read_ledger
+from .parallel import log_ledger
 
 if TYPE_CHECKING:  # the type only: the client is an edge's, handed in
     from ...federation.client import Client
@@ -147,8 +147,7 @@ def pool_standing(node: Node, pool: str, *, method: str | None = None, as_of: da
                     held.memo, held.memo_key = _standing(node, pool, held.ledger, checkpoint, as_of, method), key
                 # A document of its own for each caller, so that none changes another's.
                 return replace(held.memo, document=orjson.loads(held.memo.body))
-    return _standing(node, pool, read_ledger(log.entries(0, size), pool, retained=log.retained()), checkpoint,
-                     as_of, method)
+    return _standing(node, pool, log_ledger(log, size, pool), checkpoint, as_of, method)
 
 
 def _standing(node: Node, pool: str, ledger: PoolLedger, checkpoint: dict, as_of: datetime,
@@ -252,7 +251,7 @@ async def verify_standing(node: Node, client: Client, document: dict) -> Check:
         return log
     checkpoint = document["checkpoint"]
     frontier = Frontier.empty()
-    ledger = read_ledger(log.entries(0, checkpoint["treeSize"]), document["pool"], frontier, log.retained())
+    ledger = log_ledger(log, checkpoint["treeSize"], document["pool"], frontier)
     wrong = root_check(frontier, checkpoint)
     if wrong is not None:
         return wrong
