@@ -143,6 +143,7 @@ def phases(home: Path, amount_text: str) -> list[tuple[str, float]]:
     )
     from fedcommons.services.payouts import payouts
     from fedcommons.services.payouts.coops import require_coop, sustained
+    from fedcommons.services.standing import pool_state
     from fedcommons.services.standing import standing as standing_service
     from fedcommons.standing import pool_method
 
@@ -161,7 +162,7 @@ def phases(home: Path, amount_text: str) -> list[tuple[str, float]]:
     log = standing_service.log_of_pool(node, sus.pool)
     checkpoint = log.checkpoint()
     ledger = step(f"read the log into the ledger ({checkpoint['treeSize']:,} entries)",
-                  lambda: standing_service.read_ledger(log.entries(0, checkpoint["treeSize"]), sus.pool))
+                  lambda: pool_state.read_ledger(log.entries(0, checkpoint["treeSize"]), sus.pool))
     method, params = pool_method(ledger, as_of)
     params = {**params, "periodStart": "2025-03-01", "periodEnd": "2025-04-01"}
     standing, _ = step("standing (effort/1 over the period)",

@@ -6,7 +6,8 @@ The timed run is a new process that opens the node and computes the garden's sig
 Standing from every entry of the log (``pool_standing(..., full=True)``, the path of
 ``standing verify`` and ``payout verify``), then reads the log again rehashing every entry
 into a Merkle frontier as ``verify_standing`` does; it reports wall and CPU seconds and its
-peak RSS. Target: under 20 s end to end, peak RSS under 1 GB.
+peak RSS, summed with that of the process it starts to read part of the log
+(``fedcommons.services.standing.parallel``). Target: under 20 s end to end, peak RSS under 1 GB.
 
 The log is built in bulk (once; kept at ``--cache``, default /tmp/fedcommons-bench-full):
 one real signed contribution, Accept and Like made through the services are the templates,

@@ -6,7 +6,7 @@ Builds a node through the import path (``bench/common.py`` ``write_contributions
 peers endorse one in ten. Then it times, on that log:
 
 - streaming the entries out of SQLite alone, and with ``json.loads`` or ``orjson.loads`` of each;
-- reading them into the pool's ledger (``services.standing.standing.read_ledger``);
+- reading them into the pool's ledger (``services.standing.pool_state.read_ledger``);
 - the methods on the built ledger (what ``bench/standing.py`` measures on generated dicts);
 - ``services.standing.standing.local_pool_standing`` (everything, proof included);
 - ``fedcommons standing garden --format csv`` in a fresh process (plus start-up).
@@ -48,6 +48,7 @@ from fedcommons.services.actors.actors import require
 from fedcommons.services.actors.signing import sign_as
 from fedcommons.services.importing.importing import import_contributions
 from fedcommons.services.log import log_writer
+from fedcommons.services.standing import pool_state
 from fedcommons.services.standing import standing as service
 from fedcommons.standing import compute_standing
 from fedcommons.store import log as log_store
@@ -148,7 +149,7 @@ def main() -> None:
     rows = [("SQLite rows only", *timed(fetch, args.runs)[:2], ""),
             ("  + json.loads", *timed(loads, args.runs)[:2], ""),
             ("  + orjson.loads", *timed(orjson_loads, args.runs)[:2], "what read_ledger parses with")]
-    wall, cpu, ledger = timed(lambda: service.read_ledger(log_store.iter_entries(node.db, 0, size), pool),
+    wall, cpu, ledger = timed(lambda: pool_state.read_ledger(log_store.iter_entries(node.db, 0, size), pool),
                               args.runs)
     rows.append(("  + PoolLedger.add", wall, cpu, f"read_ledger: {ledger.counts}"))
     as_of = service.parse_as_of(None)

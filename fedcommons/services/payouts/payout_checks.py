@@ -170,7 +170,7 @@ async def _recompute_standing(node: Node, client: Client, check: DistributionChe
         check.problems.append(f"{name} names {size} entries of the log of {origin}, which has {log.size} here")
         return
     frontier = Frontier.empty()
-    ledger = standing_service.read_ledger(log.entries(0, size), pool, frontier, log.retained())
+    ledger = standing_service.log_ledger(log, size, pool, frontier)
     root = base64.b64encode(frontier.root()).decode("ascii")
     if root != checkpoint.get("rootHash"):
         check.problems.append(f"{name}: the first {size} entries of the log of {origin} have root {root}, "

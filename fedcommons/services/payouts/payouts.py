@@ -312,8 +312,7 @@ def _standing(node: Node, coop: ActorRow, sustain: Sustain, as_of: datetime, ove
     """The pool's standing for this payout, unsigned, with its id under the cooperative."""
     log = standing_service.log_of_pool(node, sustain.pool)
     checkpoint = log.checkpoint()
-    ledger = standing_service.read_ledger(log.entries(0, checkpoint["treeSize"]), sustain.pool,
-                                            retained=log.retained())
+    ledger = standing_service.log_ledger(log, checkpoint["treeSize"], sustain.pool)
     method, parameters = pool_method(ledger, as_of)
     document, _ = standing_service.compute(ledger, checkpoint, as_of, method, {**parameters, **overrides})
     document["id"] = f"{coop.id}/standings/{uuid.uuid4().hex}"
