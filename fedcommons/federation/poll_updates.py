@@ -17,7 +17,7 @@ from typing import Callable
 from ..errors import FedcommonsError
 from ..node import Node
 from ..services.governance import polls
-from ..services.standing.standing import reader
+from ..services.standing.standing import on_reader
 from ..standing.clock import parse_micros
 from ..store import governance as governance_store
 from ..store import log as log_store
@@ -64,7 +64,7 @@ class PollUpdates(Background):
         sent = []
         try:
             at = self.clock()
-            due = await asyncio.to_thread(self._read, lambda node: self._due(node, at))
+            due = await asyncio.to_thread(on_reader, self.node, lambda node: self._due(node, at))
             for announcement in due:
                 sent.append(await self.writer.run(polls.announce, announcement, at=at))
         except (FedcommonsError, StoreError) as exc:
@@ -100,11 +100,3 @@ class PollUpdates(Background):
             if announcement is not None:
                 due.append(announcement)
         return due
-
-    def _read(self, work):
-        """``work(node)`` on a read-only connection of its own (this runs in a worker thread)."""
-        handle = reader(self.node)
-        try:
-            return work(handle)
-        finally:
-            handle.close()

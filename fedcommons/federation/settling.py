@@ -11,7 +11,7 @@ import logging
 from ..errors import FedcommonsError
 from ..node import Node, now
 from ..services.governance.tallies import final_tally, record_settlement
-from ..services.standing.standing import reader
+from ..services.standing.standing import on_reader
 from ..store import governance as governance_store
 from ..store.db import StoreError
 from ..store.writer import Direct, Writer
@@ -41,18 +41,10 @@ class Settling(Background):
     async def settle(self) -> None:
         """One round; a failure is logged and the next round tries again."""
         try:
-            due = await asyncio.to_thread(self._read, lambda node: governance_store.due(node.db, now()))
+            due = await asyncio.to_thread(on_reader, self.node, lambda node: governance_store.due(node.db, now()))
             for row in due:
-                result = await asyncio.to_thread(self._read, lambda node: final_tally(node, row.id))
+                result = await asyncio.to_thread(on_reader, self.node, lambda node: final_tally(node, row.id))
                 proposal, outcome, update = await self.writer.run(record_settlement, result)
                 log.info("settled %s: %s%s", proposal, outcome, f", applied by {update}" if update else "")
         except (FedcommonsError, StoreError) as exc:
             log.warning("settling proposals failed: %s", exc)
-
-    def _read(self, work):
-        """``work(node)`` on a read-only connection of its own (this runs in a worker thread)."""
-        handle = reader(self.node)
-        try:
-            return work(handle)
-        finally:
-            handle.close()

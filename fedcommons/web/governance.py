@@ -19,7 +19,7 @@ from aiohttp import web
 from ..errors import BadInput, NotFound
 from ..services.governance import proposals as service
 from ..services.governance import polls, tallies
-from ..services.standing.standing import reader
+from ..services.standing.standing import on_reader
 from ..store import actors as actor_store
 from ..store import governance as governance_store
 from .forms import browser_form, read_form
@@ -99,11 +99,7 @@ async def vote(request: web.Request) -> web.Response:
 
 
 def _count(node, proposal_id: str, query: dict) -> tallies.TallyDocument:
-    handle = reader(node)
-    try:
-        return tallies.query_tally(handle, proposal_id, query)
-    finally:
-        handle.close()
+    return on_reader(node, lambda handle: tallies.query_tally(handle, proposal_id, query))
 
 
 async def _render(request: web.Request, proposal_id: str, *, status: int = 200, notice: str = "",

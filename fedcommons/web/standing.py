@@ -6,8 +6,6 @@ Computing reads the log in a worker thread, on its own connection, so the server
 answering meanwhile.
 """
 
-import asyncio
-
 from aiohttp import web
 
 from ..services.standing import standing as service
@@ -15,6 +13,7 @@ from ..store import actors as actor_store
 from .body_cache import state_key
 from .keys import BODIES, NODE
 from .negotiation import ACTIVITY_JSON, wants_activity_json
+from .pages.common import in_worker
 from .pages.standing import standing_page
 
 QUERY = ("asOf", "method", "treeSize")
@@ -28,7 +27,7 @@ async def standing(request: web.Request) -> web.Response:
     node = request.app[NODE]
     slug = request.match_info["name"]
     query = {key: request.query[key] for key in QUERY if key in request.query}
-    headers = {"Vary": "Accept"}
+    headers = {}  # Vary: Accept comes with every negotiated answer (negotiation.vary_on_accept)
     if query.get("asOf") and query.get("treeSize"):
         headers["Cache-Control"] = FIXED
     if wants_activity_json(request):
@@ -45,12 +44,4 @@ async def standing(request: web.Request) -> web.Response:
 
 
 async def _in_worker(node, slug: str, query: dict) -> service.Standing:
-    return await asyncio.get_running_loop().run_in_executor(None, _compute, node, slug, query)
-
-
-def _compute(node, slug: str, query: dict) -> service.Standing:
-    reader = service.reader(node)
-    try:
-        return service.query_standing(reader, slug, query)
-    finally:
-        reader.close()
+    return await in_worker(node, lambda reader: service.query_standing(reader, slug, query))

@@ -27,10 +27,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
@@ -182,10 +183,23 @@ def sign(node: Node, document: dict, *, created: str) -> tuple[dict, bytes]:
     return create_proof_canonical(document, key, actor.ed25519_key_id, created=created)
 
 
+T = TypeVar("T")
+
+
 def reader(node: Node) -> Node:
     """Another handle on ``node`` with its own read-only connection, for a worker thread:
     a long read there sees only committed writes and never holds up the event loop's."""
     return node.reopen(readonly=True)
+
+
+def on_reader(node: Node, work: Callable[[Node], T]) -> T:
+    """``work(handle)`` on a :func:`reader` of ``node`` of its own, closed afterwards (call
+    it in a worker thread)."""
+    handle = reader(node)
+    try:
+        return work(handle)
+    finally:
+        handle.close()
 
 
 def query_standing(node: Node, slug: str, query) -> Standing:

@@ -6,7 +6,7 @@ from typing import Callable, Sequence, TypeVar
 
 from ...errors import FedcommonsError
 from ...node import Node
-from ...services.moderation.blocks import blocked
+from ...services.moderation.blocks import blocked_check
 from ...services.standing import standing as standing_service
 from ...store import actors as actor_store
 from ...store import log as log_store
@@ -51,7 +51,8 @@ def contribution_table(node: Node, rows: Sequence[ContributionRow]) -> list[dict
     """Contributions as the ``contribution_table`` macro shows them: with names, and the
     inclusion proof of each one's log entry once a checkpoint covers it."""
     size = log_size(node)
-    rows = [c for c in rows if not (blocked(node, c.contributor) or blocked(node, c.pool))]
+    is_blocked = blocked_check(node)
+    rows = [c for c in rows if not (is_blocked(c.contributor) or is_blocked(c.pool))]
     return [{"published": c.published, "contributor": named(node, c.contributor), "pool": named(node, c.pool),
              "kind": c.kind, "minutes": c.minutes, "id": c.id, "summary": c.summary, "status": c.status,
              "decided_by": name_of(node, c.decided_by) if c.decided_by else None, "reason": c.reason,
@@ -63,14 +64,7 @@ async def in_worker(node: Node, work: Callable[[Node], T]) -> T:
     """Run a long read (standing reads the whole log) in a worker thread on its own
     database connection, so the server keeps answering meanwhile."""
 
-    def run() -> T:
-        reader = standing_service.reader(node)
-        try:
-            return work(reader)
-        finally:
-            reader.close()
-
-    return await asyncio.get_running_loop().run_in_executor(None, run)
+    return await asyncio.get_running_loop().run_in_executor(None, standing_service.on_reader, node, work)
 
 
 def standing_or_reason(node: Node, pool_url: str) -> standing_service.Standing | str:
