@@ -40,6 +40,20 @@ def echo_json(value) -> None:
     click.echo(json.dumps(value, indent=indent, ensure_ascii=False))
 
 
+def echo_check(check, fmt: str, *, counted: str, ok: str) -> None:
+    """The outcome of recomputing a signed document (a Standing, a Tally): JSON with the
+    count under `counted`, or the line `ok`, or what failed on stderr; exit 1 when it failed."""
+    if fmt == "json":
+        echo_json({"ok": check.ok, "problem": check.problem, counted: check.rows,
+                   "treeSize": check.tree_size, "origin": check.origin})
+    elif check.ok:
+        click.echo(ok)
+    else:
+        click.echo(f"does not verify: {check.problem}", err=True)
+    if not check.ok:
+        sys.exit(1)
+
+
 class _Silent:
     """Stands in for a progress bar when nobody is watching."""
 

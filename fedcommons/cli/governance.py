@@ -1,7 +1,6 @@
 """Governing pools and cooperatives: adopt governance, propose, vote, delegate, tally."""
 
 import json
-import sys
 
 import click
 
@@ -12,7 +11,7 @@ from ..standing.clock import parse_micros
 from ..store import actors as actor_store
 from ..store import governance as governance_store
 from . import main
-from .common import FORMAT, echo_json, node_from
+from .common import FORMAT, echo_check, echo_json, node_from
 from .network import with_client
 
 
@@ -87,16 +86,9 @@ def verify(ctx, url: str, fmt: str) -> None:
         return await tallies.verify_tally(node, client, await tallies.fetch_tally(node, client, url))
 
     check = with_client(node, fetch_and_verify)
-    if fmt == "json":
-        echo_json({"ok": check.ok, "problem": check.problem, "votes": check.rows,
-                   "treeSize": check.tree_size, "origin": check.origin})
-    elif check.ok:
-        click.echo(f"ok: all {check.rows} votes and the outcome match a recount from the first "
-                   f"{check.tree_size} entries of the log of {check.origin}")
-    else:
-        click.echo(f"does not verify: {check.problem}", err=True)
-    if not check.ok:
-        sys.exit(1)
+    echo_check(check, fmt, counted="votes",
+               ok=f"ok: all {check.rows} votes and the outcome match a recount from the first "
+                  f"{check.tree_size} entries of the log of {check.origin}")
 
 
 @main.command("propose")

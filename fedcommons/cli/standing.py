@@ -14,7 +14,7 @@ from ..services.standing import pool_state
 from ..services.standing import standing as service
 from ..standing import METHODS
 from . import main
-from .common import echo_json, node_from, progressbar
+from .common import echo_check, echo_json, node_from, progressbar
 
 
 class _ShowByDefault(click.Group):
@@ -111,16 +111,9 @@ def verify(ctx, reference: str, fmt: str) -> None:
     from .network import with_client
 
     check = with_client(node, fetch_and_verify)
-    if fmt == "json":
-        echo_json({"ok": check.ok, "problem": check.problem, "rows": check.rows,
-                   "treeSize": check.tree_size, "origin": check.origin})
-    elif check.ok:
-        click.echo(f"ok: all {check.rows} rows match a recomputation from the first {check.tree_size} "
-                   f"entries of the log of {check.origin}")
-    else:
-        click.echo(f"does not verify: {check.problem}", err=True)
-    if not check.ok:
-        sys.exit(1)
+    echo_check(check, fmt, counted="rows",
+               ok=f"ok: all {check.rows} rows match a recomputation from the first {check.tree_size} "
+                  f"entries of the log of {check.origin}")
 
 
 def read_params(pairs: tuple[str, ...], params_json: str | None) -> dict | None:
