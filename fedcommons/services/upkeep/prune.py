@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
 from ...errors import BadInput
-from ...node import Node
+from ...node import Node, utc_stamp
 from ...store import deliveries as delivery_store
 from ...store import inbox as inbox_store
 from ...store import oauth as oauth_store
@@ -53,15 +53,11 @@ def prune(node: Node, older_than_days: int, *, dry_run: bool = False, at: dateti
     """Forget what is older than `older_than_days` (expired sessions and codes at once);
     with `dry_run`, count it and change nothing. One transaction."""
     moment = at or datetime.now(timezone.utc)
-    before = _stamp(moment - timedelta(days=check_days(older_than_days)))
+    before = utc_stamp((moment - timedelta(days=check_days(older_than_days))).timestamp())
     with (trial if dry_run else transaction)(node.db):
         return Pruned(
             inbox_items=inbox_store.delete_finished(node.db, before),
             deliveries=delivery_store.delete_delivered(node.db, before),
-            sessions=session_store.delete_expired(node.db, _stamp(moment)),
+            sessions=session_store.delete_expired(node.db, utc_stamp(moment.timestamp())),
             oauth_codes_and_tokens=oauth_store.purge_expired(node.db, moment.timestamp()),
         )
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # as the tables write it
