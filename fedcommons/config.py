@@ -44,6 +44,9 @@ class Config:
     trusted_proxies: tuple[str, ...] = ()
     # The bearer token that opens /metrics on the public port; none: /metrics is not served there.
     metrics_token: str | None = None
+    # A PostgreSQL URL (postgresql://USER@HOST/DB) when the node's data live there; none:
+    # in the SQLite file DATABASE_FILE of the home.
+    database_url: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -58,8 +61,13 @@ class Config:
         return parts.netloc + parts.path
 
     @property
-    def database(self) -> Path:
-        return self.home / DATABASE_FILE
+    def database(self) -> Path | str:
+        """Where the node's data live: the SQLite file in the home, or a PostgreSQL URL."""
+        return self.database_url or self.home / DATABASE_FILE
+
+    @property
+    def on_postgresql(self) -> bool:
+        return self.database_url is not None
 
     @property
     def keys(self) -> Path:
@@ -109,6 +117,7 @@ def load_config(home: Path, environ=None) -> Config:
         kinds=tuple(data.get("kinds") or DEFAULT_KINDS),
         trusted_proxies=check_networks(data.get("trusted_proxies") or ()),
         metrics_token=data.get("metrics_token") or None,
+        database_url=data.get("database_url") or None,
         extra={k: v for k, v in data.items() if k not in known},
     )
 
@@ -117,6 +126,7 @@ def load_config(home: Path, environ=None) -> Config:
 SETTINGS = {
     "url": "text", "allow_private_addresses": "flag", "authorized_fetch": "flag", "kinds": "list",
     "trusted_proxies": "list", "metrics_token": "text", "prune_after_days": "number",
+    "database_url": "text",
 }
 ENV_PREFIX = "FEDCOMMONS_"
 _FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -164,8 +174,9 @@ def save_config(config: Config) -> None:
     data = {k: v for k, v in asdict(config).items() if k not in ("home", "extra")}
     data["kinds"] = list(config.kinds)
     data["trusted_proxies"] = list(config.trusted_proxies)
-    if data["metrics_token"] is None:
-        del data["metrics_token"]
+    for unset in ("metrics_token", "database_url"):
+        if data[unset] is None:
+            del data[unset]
     data.update(config.extra)
     path = config.home / CONFIG_FILE
     tmp = path.with_suffix(".tmp")

@@ -13,7 +13,7 @@ from .services.actors.actors import create_node_actor
 from .services.log import outbox, pool_index, projection
 from .services.log.log_writer import Appended
 from .services.standing import pool_state
-from .store.db import open_db
+from .store.db import check_server_url, open_db, refuse_used_database
 
 
 def project(node: Node, appended: list[Appended]) -> None:
@@ -53,18 +53,28 @@ def pending_reconciliation(home: Path) -> str | None:
             "--accept-loss to go on without what they may hold)")
 
 
-def init_node(home: Path, url: str, *, allow_private_addresses: bool = False) -> Node:
+def default_database(home: Path) -> str | None:
+    """Where a new home's data live when init names no database: in the home's SQLite file.
+    (The tests replace it to run the same suite on PostgreSQL.)"""
+    return None
+
+
+def init_node(home: Path, url: str, *, allow_private_addresses: bool = False, database: str | None = None) -> Node:
     """Create a node home: settings, database, node keys, and the log's first entry.
+
+    `database`: a PostgreSQL URL for the node's data (created if the server has none by
+    that name; it must hold no node yet); none: the default (a SQLite file in the home).
 
     All or nothing: a new home is built in a hidden directory beside it and renamed into
     place, so even a killed init leaves no half-made home; an existing empty directory (a
     mounted volume, say) is filled in place and emptied again if anything fails.
     """
     url = normalise_url(url)
+    database = check_server_url(database if database is not None else default_database(home))
     if home.exists():
         _check_empty(home)
         try:
-            _build_home(home, url, allow_private_addresses)
+            _build_home(home, url, allow_private_addresses, database)
         except BaseException:
             _empty(home)
             raise
@@ -72,7 +82,7 @@ def init_node(home: Path, url: str, *, allow_private_addresses: bool = False) ->
     home.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.", suffix=".init", dir=home.parent))
     try:
-        _build_home(staging, url, allow_private_addresses)
+        _build_home(staging, url, allow_private_addresses, database)
         staging.rename(home)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -90,10 +100,12 @@ def _check_empty(home: Path) -> None:
                         "choose a new or empty directory")
 
 
-def _build_home(home: Path, url: str, allow_private_addresses: bool) -> None:
+def _build_home(home: Path, url: str, allow_private_addresses: bool, database: str | None) -> None:
     # The home holds private keys: only its owner may look inside, whatever the umask.
     os.chmod(home, 0o700)
-    config = Config(home=home, url=url, allow_private_addresses=allow_private_addresses)
+    config = Config(home=home, url=url, allow_private_addresses=allow_private_addresses, database_url=database)
+    if database is not None:
+        refuse_used_database(database)
     node = Node(config, open_db(config.database, create=True), AFTER_APPEND)
     try:
         create_node_actor(node)

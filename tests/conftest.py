@@ -1,9 +1,13 @@
 """Shared fixtures: the published conformance vectors live beside the repo in ../shared;
-fixed keys and a cheap password hash for every test (support_keys)."""
+fixed keys and a cheap password hash for every test (support_keys); the database every
+new node uses, SQLite or PostgreSQL (`--backend`, support_db)."""
 
+import os
 from pathlib import Path
 
 import pytest
+
+import support_db
 
 from fedcommons.keystore import KeyStore
 from fedcommons.services.accounts import accounts
@@ -24,6 +28,51 @@ def vectors() -> Path:
     if not VECTORS.is_dir():
         pytest.skip(f"conformance vectors not found at {VECTORS} (clone sits outside the workspace)")
     return VECTORS
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backend", choices=support_db.BACKENDS, default=os.environ.get("FEDCOMMONS_TEST_BACKEND", "sqlite"),
+        help="The database every node a test makes keeps its data in (PostgreSQL: at "
+             "$FEDCOMMONS_TEST_POSTGRESQL, else postgresql://127.0.0.1:5432/test).")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): a test about SQLite alone (its file, its pragmas)")
+    config.addinivalue_line("markers", "postgresql_only(reason): a test about PostgreSQL alone")
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = config.getoption("--backend")
+    other = {"sqlite": "postgresql_only", "postgresql": "sqlite_only"}[backend]
+    for item in items:
+        marker = item.get_closest_marker(other)
+        if marker is not None:
+            reason = marker.args[0] if marker.args else ""
+            item.add_marker(pytest.mark.skip(reason=f"about {other.split('_')[0]} alone: {reason}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def backend(request):
+    """Every node a test makes keeps its data in this database ("sqlite" or "postgresql")."""
+    name = request.config.getoption("--backend")
+    if name == "sqlite":
+        yield name
+        return
+    why_not = support_db.server_reachable()
+    if why_not is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"--backend postgresql in CI, but {why_not}")
+        pytest.skip(why_not)
+    from fedcommons import home
+
+    support_db.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(home, "default_database", support_db.new_database)
+            yield name
+    finally:
+        support_db.drop_all()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,11 +100,7 @@ def production_password_cost(monkeypatch):
 @pytest.fixture
 def home(base_home, tmp_path):
     """A private copy, for one test, of the module's prepared node home (`base_home`)."""
-    import shutil
-
-    target = tmp_path / "home"
-    shutil.copytree(base_home, target)
-    return target
+    return support_db.copy_home(base_home, tmp_path / "home")
 
 
 @pytest.fixture

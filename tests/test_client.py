@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from fedcommons.sig.httpsig import parse_request
 from fedcommons.sig.keys import ed25519_public_multibase, load_public_pem, public_pem
 from fedcommons.store import actors as actor_store
 from fedcommons.store import hosts as host_store
+import support_db
 
 NODE_URL = "http://127.0.0.1:8999"
 ACTIVITY = "application/activity+json"
@@ -129,7 +129,7 @@ def template(tmp_path_factory):
 @pytest.fixture
 def node(template, tmp_path):
     home = tmp_path / "home"
-    shutil.copytree(template, home)
+    support_db.copy_home(template, home)
     node = open_node(home)
     yield node
     node.close()

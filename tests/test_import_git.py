@@ -3,7 +3,6 @@ those of ../shared/fixtures/importers/SOURCES.md)."""
 
 import json
 import os
-import shutil
 import sqlite3
 import stat
 import sys
@@ -19,6 +18,7 @@ from fedcommons.errors import BadInput
 from fedcommons.importers.git import GitSource, check_repository
 from fedcommons.importers.items import MERGE
 from fedcommons.services.importing.pipeline import DEFAULT_BOTS, is_bot
+import support_db
 
 REPO = Path(__file__).resolve().parent.parent
 URL = "http://127.0.0.1:8080"
@@ -139,7 +139,7 @@ def waiting(home) -> set[tuple]:
 
 def test_a_killed_run_resumes_with_no_gap_and_no_duplicate(tqdm_repo, home, tmp_path):
     reference = tmp_path / "reference"
-    shutil.copytree(home, reference)
+    support_db.copy_home(home, reference)
     for h in (home, reference):
         run(h, "alias", "add", CASPER, "casper", "--as", "bob", "--pool", "tqdm")  # ahead of the import
         run(h, "import", "source", "add", "tq", "--pool", "tqdm", "--git", str(tqdm_repo),

@@ -9,7 +9,6 @@ contribution sent to another pool.
 """
 
 import json
-import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from fedcommons.services.standing import standing as service
 from fedcommons.standing.relevance import url_key
 from fedcommons.store import pool_index as index_store
 from fedcommons.store import redactions as redaction_store
+import support_db
 
 URL = "http://127.0.0.1:8080"
 GARDEN = f"{URL}/pools/garden"
@@ -163,7 +163,7 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
         patch.setattr(pool_state, "MIN_TAIL", 2)
         patch.setattr(pool_state, "MAX_TAIL", 5)
         home = Path(scratch) / "home"
-        shutil.copytree(base_home, home)
+        support_db.copy_home(base_home, home)
         node = open_node(home)
         try:
             append_in_batches(node, activities[:half], batches)
@@ -197,7 +197,7 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
 def test_an_index_behind_the_log_is_not_used_until_caught_up(base_home, tmp_path):
     """A log older than the index (as after the migration) reads the whole log until indexed."""
     home = tmp_path / "home"
-    shutil.copytree(base_home, home)
+    support_db.copy_home(base_home, home)
     node = open_node(home)
     pool = {"id": GARDEN, "type": ["Group", "CommonPool"], "stewards": [PEOPLE[1]]}
     work = {"type": "Create", "id": f"{URL}/c/create", "actor": PEOPLE[0], "published": at(1),
@@ -244,7 +244,7 @@ def test_the_cli_indexes_an_older_log_first_and_shows_the_same_standing(base_hom
     from support_cli import run
 
     home = tmp_path / "home"
-    shutil.copytree(base_home, home)
+    support_db.copy_home(base_home, home)
     node = open_node(home)
     log_writer.append(node, [Pending({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor",
                                       "published": at(0), "object": {"id": GARDEN, "type": "CommonPool",
@@ -271,7 +271,7 @@ def test_a_pools_contribution_count_is_kept_and_matches_its_rows(base_home, tmp_
     from fedcommons.store import contributions as contribution_store
 
     home = tmp_path / "home"
-    shutil.copytree(base_home, home)
+    support_db.copy_home(base_home, home)
     node = open_node(home)
     work = [{"type": "Create", "id": f"{URL}/c{i}/create", "actor": PEOPLE[0], "published": at(1),
              "object": {"id": f"{URL}/c{i % 3}", "type": "Contribution", "provider": PEOPLE[0],
@@ -289,7 +289,7 @@ def test_the_current_standing_asked_again_later_follows_decay(base_home, tmp_pat
     """Past everything the log holds, the view is reused for a later asOf; decayed scores
     must still be computed for that asOf, undecayed ones may be reused."""
     home = tmp_path / "home"
-    shutil.copytree(base_home, home)
+    support_db.copy_home(base_home, home)
     node = open_node(home)
     decaying = {"method": "effort/1", "parameters": {"halfLifeDays": 7}}
     log_writer.append(node, [Pending(activity) for activity in (

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import re
-import shutil
 from decimal import Decimal
 
 import pytest
@@ -22,6 +21,7 @@ from fedcommons.sig.proof import verify_proof
 from fedcommons.web.body_cache import BodyCache
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
+import support_db
 
 AP = "application/activity+json"
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
@@ -47,7 +47,7 @@ def base_node(tmp_path_factory):
 async def served(base_node, tmp_path):
     """A private copy of the base node, served on its port."""
     home = tmp_path / "a"
-    shutil.copytree(base_node.home, home)
+    support_db.copy_home(base_node.home, home)
     running = RunningNode(home, base_node.port)
     await running.start()
     yield running

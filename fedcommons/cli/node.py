@@ -19,12 +19,17 @@ from . import main
 )
 @click.option("--exist-ok", is_flag=True,
               help="Succeed without changing anything if the home is already a node with this URL.")
+@click.option("--database", metavar="URL", default=None,
+              help="Keep the node's data in PostgreSQL (15 or newer) at this URL, such as "
+                   "postgresql://fedcommons@localhost/commons; the database is created if the server "
+                   "has none by that name, and must hold no node yet. Without it, a SQLite file in the home.")
 @click.pass_context
-def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: bool) -> None:
+def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: bool, database: str | None) -> None:
     """Create a node home: database, node keys, settings and the log's first entry.
 
     The home must be a new or empty directory. All or nothing: a failed init leaves no
-    half-made home behind.
+    half-made home behind (a PostgreSQL database it created stays, empty of any node).
+    Keys and settings stay in the home, whichever database holds the data.
     """
     if exist_ok and (ctx.obj / "config.json").exists():
         existing = load_config(ctx.obj)
@@ -32,7 +37,7 @@ def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: 
             raise HomeError(f"{ctx.obj} is a node for {existing.url}, not {normalise_url(url)}")
         click.echo(f"node {existing.url} already in {existing.home}")
         return
-    node = init_node(ctx.obj, url, allow_private_addresses=allow_private_addresses)
+    node = init_node(ctx.obj, url, allow_private_addresses=allow_private_addresses, database=database)
     click.echo(f"node {node.url} created in {node.config.home}")
     click.echo(f"log origin: {node.config.origin}")
 

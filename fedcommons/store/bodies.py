@@ -92,8 +92,8 @@ def _train(conn: sqlite3.Connection, size_before: int, bodies: Sequence[bytes]) 
     except compression.TrainingFailed:
         return  # bodies stay as they are until the next training size; nothing is lost
     conn.execute(
-        "INSERT OR IGNORE INTO body_dictionaries (key, dictionary, trained_at_size, created_at) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT INTO body_dictionaries (key, dictionary, trained_at_size, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (compression.dictionary_key(dictionary), dictionary, size_before + len(bodies),
          datetime.now(timezone.utc).isoformat(timespec="seconds")),
     )
@@ -122,8 +122,8 @@ def compress_existing(conn: sqlite3.Connection) -> None:
         return
     key = compression.dictionary_key(dictionary)
     conn.execute(
-        "INSERT OR IGNORE INTO body_dictionaries (key, dictionary, trained_at_size, created_at) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT INTO body_dictionaries (key, dictionary, trained_at_size, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (key, dictionary, size, datetime.now(timezone.utc).isoformat(timespec="seconds")),
     )
     # The append-only trigger refuses any update that keeps a body; this one re-encodes

@@ -35,7 +35,7 @@ _COLUMNS = (
 def insert_contributions(db: Database, rows: Sequence[ContributionRow]) -> None:
     """Record new contributions (pending until a steward decides); a known id is kept as it was."""
     db.conn.executemany(
-        f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+        f"INSERT INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) ON CONFLICT DO NOTHING",
         [
             (r.id, r.entry, r.pool, r.contributor, r.minutes, r.kind, r.summary, r.published,
              r.claim, r.status, r.decided_by, r.reason, r.decision_entry)

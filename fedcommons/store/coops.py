@@ -9,7 +9,7 @@ from .database import Database
 def add_members(db: Database, coop: str, people: list[str]) -> None:
     """Let local people act for a cooperative (already members are kept)."""
     db.conn.executemany(
-        "INSERT OR IGNORE INTO coop_members (coop, person) VALUES (?, ?)", [(coop, p) for p in people]
+        "INSERT INTO coop_members (coop, person) VALUES (?, ?) ON CONFLICT DO NOTHING", [(coop, p) for p in people]
     )
 
 
@@ -79,7 +79,7 @@ _COLUMNS = "id, coop, entry, amount, currency, policy, period, recipients, publi
 def insert_distribution(db: Database, row: DistributionRow) -> None:
     """Record a Distribution read from the log (a repeated id is ignored: the first counts)."""
     db.conn.execute(
-        f"INSERT OR IGNORE INTO distributions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO distributions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (row.id, row.coop, row.entry, row.amount, row.currency, row.policy, row.period,
          row.recipients, row.published),
     )

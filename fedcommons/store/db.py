@@ -5,8 +5,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import HomeError
-from .database import Database
+from ..errors import BadInput, HomeError
+from .database import POSTGRESQL, Database, is_server_url
 from .migrations import migrate
 
 # A concurrent writer (the server while the CLI imports) waits this long for the lock
@@ -16,7 +16,8 @@ READ_BUSY_TIMEOUT_MS = 1_000
 
 # The database's own failures, named here so that nothing above the store imports the
 # driver: any of them (StoreError), and the machine's rather than the query's
-# (StoreUnavailable: locked, busy, unreadable, disk full).
+# (StoreUnavailable: locked, busy, unreadable, disk full, a server gone). PostgreSQL's are
+# raised as subclasses of these (store/postgresql.py).
 StoreError = sqlite3.Error
 StoreUnavailable = sqlite3.OperationalError
 CACHE_KIB = 64 * 1024
@@ -24,12 +25,15 @@ SEQUENTIAL_CACHE_KIB = 2000  # SQLite's own default
 PAGE_SIZE = 16 * 1024
 
 
-def open_db(path: Path | str, *, create: bool = False, readonly: bool = False) -> Database:
-    """Open the node database in WAL mode and bring its schema up to date.
+def open_db(location: Path | str, *, create: bool = False, readonly: bool = False) -> Database:
+    """Open the node database and bring its schema up to date: a SQLite file (in WAL mode)
+    or a PostgreSQL URL.
 
     `readonly` opens a connection that refuses every write (the server's event loop reads
     on one; its writes go through `store.writer`) and leaves the schema to the writer."""
-    path = Path(path)
+    if is_server_url(location):
+        return _open_postgresql(location, create=create, readonly=readonly)
+    path = Path(location)
     if not create and not path.exists():
         raise HomeError(f"no database at {path}: run `fedcommons init` first")
     new = not path.exists()
@@ -58,6 +62,72 @@ def open_db(path: Path | str, *, create: bool = False, readonly: bool = False) -
     return db
 
 
+def check_server_url(url: str | None) -> str | None:
+    """A PostgreSQL URL as init takes it (BadInput for anything else), or None."""
+    if url is None:
+        return None
+    if not is_server_url(url):
+        raise BadInput(f"--database must be a PostgreSQL URL such as postgresql://fedcommons@localhost/commons, "
+                       f"not {url!r} (without --database the node keeps its data in a SQLite file in its home)")
+    from . import postgresql
+
+    try:
+        postgresql.database_name(url)
+    except ValueError as exc:
+        raise BadInput(f"--database: {exc}") from None
+    return url
+
+
+def refuse_used_database(url: str) -> None:
+    """HomeError if the database at `url` already holds a node (two homes must never share
+    one log)."""
+    from . import postgresql
+
+    if not postgresql.create_database(url):
+        conn = postgresql.connect(url)
+        try:
+            used = postgresql.applied(conn) is not None
+        finally:
+            conn.close()
+        if used:
+            raise HomeError(f"{postgresql.redacted(url)} already holds a node; name a new or empty database")
+
+
+def _open_postgresql(url: str, *, create: bool, readonly: bool) -> Database:
+    from . import postgresql
+
+    db = Database(postgresql.connect(url, readonly=readonly), POSTGRESQL)
+    if readonly:
+        return db
+    if not create and postgresql.applied(db.conn) is None:
+        db.close()
+        raise HomeError(f"{postgresql.redacted(url)} holds no node: run `fedcommons init --database URL` first")
+    migrate(db)
+    return db
+
+
+def begin_write(db: Database) -> None:
+    """Start a write transaction holding the node's write lock from the start (SQLite's
+    BEGIN IMMEDIATE; on PostgreSQL an advisory lock), so read-then-write is safe across
+    processes (the server and the CLI may write the same database)."""
+    if db.on_postgresql:
+        from . import postgresql
+
+        postgresql.begin_write(db.conn)
+    else:
+        db.conn.execute("BEGIN IMMEDIATE")
+
+
+def wait_for_locks(db: Database, milliseconds: int) -> None:
+    """How long the next statements wait for another writer before failing as busy."""
+    if db.on_postgresql:
+        from . import postgresql
+
+        postgresql.wait_for_locks(db.conn, milliseconds)
+    else:
+        db.conn.execute(f"PRAGMA busy_timeout = {max(1, int(milliseconds))}")
+
+
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """BEGIN IMMEDIATE ... COMMIT: take the write lock up front so read-then-write is safe
@@ -67,7 +137,7 @@ def transaction(db: Database) -> Iterator[Database]:
         # Nested use joins the outer transaction.
         yield db
         return
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(db)
     try:
         yield db
         conn.execute("COMMIT")
@@ -83,7 +153,7 @@ def transaction(db: Database) -> Iterator[Database]:
 def trial(db: Database) -> Iterator[Database]:
     """A transaction that is always rolled back: to count what a change would do."""
     conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(db)
     try:
         yield db
     finally:
@@ -96,6 +166,9 @@ def page_cache(db: Database, kib: int) -> Iterator[Database]:
     """Hold this connection's page cache to `kib` KiB for a while: a read from one end of
     the log to the other gains nothing from a large cache, which would only be memory
     that grows with the log up to its cap."""
+    if db.on_postgresql:  # the server's shared buffers are not the connection's
+        yield db
+        return
     conn = db.conn
     before = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{int(kib)}")
@@ -106,6 +179,11 @@ def page_cache(db: Database, kib: int) -> Iterator[Database]:
 
 
 def data_version(db: Database) -> int:
-    """SQLite's counter of commits made by other connections (the writer thread, another
-    process such as a CLI command): constant-time, so it can be asked often."""
+    """A number that changes when other connections (the writer thread, another process
+    such as a CLI command) commit: SQLite's data_version, PostgreSQL's write-ahead log
+    position. Constant-time, so it can be asked often."""
+    if db.on_postgresql:
+        from . import postgresql
+
+        return postgresql.data_version(db.conn)
     return db.conn.execute("PRAGMA data_version").fetchone()[0]

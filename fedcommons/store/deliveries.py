@@ -59,8 +59,8 @@ def add(db: Database, activity_id: str, sender: str, inbox: str, host: str, due:
         created_at: str) -> bool:
     """Queue an activity for an inbox; False if that pair is already queued."""
     cur = db.conn.execute(
-        "INSERT OR IGNORE INTO deliveries (activity_id, sender, inbox, host, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO deliveries (activity_id, sender, inbox, host, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (activity_id, sender, inbox, host, due, created_at),
     )
     return cur.rowcount > 0
@@ -70,8 +70,8 @@ def add_unresolved(db: Database, activity_id: str, sender: str, recipient: str, 
                    created_at: str) -> bool:
     """Queue an activity for an actor whose inbox must be fetched first; False if already queued."""
     cur = db.conn.execute(
-        "INSERT OR IGNORE INTO deliveries (activity_id, sender, recipient, host, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO deliveries (activity_id, sender, recipient, host, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (activity_id, sender, recipient, host, due, created_at),
     )
     return cur.rowcount > 0

@@ -50,7 +50,7 @@ def set_requires_approval(db: Database, pool: str, requires: bool) -> None:
 def insert_proposal(db: Database, row: ProposalRow) -> None:
     """Record a proposal; one already held keeps its first record."""
     db.conn.execute(
-        f"INSERT OR IGNORE INTO proposals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO proposals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (row.id, row.governs, row.entry, row.proposer, row.title, row.end_time, row.outcome, row.tally,
          row.settled_at),
     )
@@ -131,7 +131,7 @@ _DELEGATION_COLUMNS = "id, delegator, delegate, scope, published, revoked_at, en
 def insert_delegation(db: Database, row: DelegationRow) -> None:
     """Record a delegation (one already held keeps its first record)."""
     db.conn.execute(
-        f"INSERT OR IGNORE INTO delegations ({_DELEGATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO delegations ({_DELEGATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (row.id, row.delegator, row.delegate, row.scope, row.published, row.revoked_at, row.entry),
     )
 

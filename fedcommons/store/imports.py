@@ -89,9 +89,8 @@ def set_cursor(db: Database, name: str, cursor: str | None) -> None:
 
 def start_run(db: Database, source_name: str, pool: str, started_at: str) -> int:
     """A new run; returns its number."""
-    cursor = db.conn.execute("INSERT INTO import_runs (source, pool, started_at) VALUES (?, ?, ?)",
-                             (source_name, pool, started_at))
-    return int(cursor.lastrowid)
+    return int(db.conn.execute("INSERT INTO import_runs (source, pool, started_at) VALUES (?, ?, ?) RETURNING id",
+                               (source_name, pool, started_at)).fetchone()[0])
 
 
 def add_to_run(db: Database, run: int, *, items: int = 0, recorded: int = 0, waiting: int = 0,
@@ -151,7 +150,9 @@ def aliases_for(db: Database, pool: str, keys: Iterable[str]) -> dict[str, str]:
 def add_alias(db: Database, pool: str, key: str, actor: str, steward: str, at: str) -> None:
     """Map a source identity to an actor in a pool (replacing an earlier mapping)."""
     db.conn.execute(
-        "INSERT OR REPLACE INTO aliases (pool, key, actor, confirmed_by, confirmed_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO aliases (pool, key, actor, confirmed_by, confirmed_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (pool, key) DO UPDATE SET actor = excluded.actor, confirmed_by = excluded.confirmed_by, "
+        "confirmed_at = excluded.confirmed_at",
         (pool, key, actor, steward, at))
 
 
@@ -191,11 +192,9 @@ def identities(db: Database, pool: str) -> list[IdentityRow]:
 def add_waiting(db: Database, pool: str, rows: Sequence[tuple[str, str, int, dict]]) -> int:
     """Keep items' parts for identities with no alias: (key, item key, run, data). Returns
     how many were new (an item already waiting is kept as it was)."""
-    before = db.conn.total_changes
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO import_waiting (pool, key, item, run, data) VALUES (?, ?, ?, ?, ?)",
-        [(pool, key, item, run_id, orjson.dumps(data).decode()) for key, item, run_id, data in rows])
-    return db.conn.total_changes - before
+    return db.conn.executemany(
+        "INSERT INTO import_waiting (pool, key, item, run, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(pool, key, item, run_id, orjson.dumps(data).decode()) for key, item, run_id, data in rows]).rowcount
 
 
 def waiting_for(db: Database, pool: str, key: str) -> list[tuple[str, int, dict]]:
@@ -221,13 +220,15 @@ def session_lasts(db: Database, source_name: str, keys: Iterable[str]) -> dict[s
 
 def set_session_lasts(db: Database, source_name: str, lasts: dict[str, str]) -> None:
     """Save identities' latest item times for this source."""
-    db.conn.executemany("INSERT OR REPLACE INTO import_sessions (source, key, last) VALUES (?, ?, ?)",
+    db.conn.executemany("INSERT INTO import_sessions (source, key, last) VALUES (?, ?, ?) "
+                        "ON CONFLICT (source, key) DO UPDATE SET last = excluded.last",
                         [(source_name, key, last) for key, last in lasts.items()])
 
 
 def add_recorded(db: Database, rows: Iterable[tuple[str, int]]) -> None:
     """Remember which run recorded which contribution."""
-    db.conn.executemany("INSERT OR IGNORE INTO import_recorded (contribution, run) VALUES (?, ?)", list(rows))
+    db.conn.executemany("INSERT INTO import_recorded (contribution, run) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        list(rows))
 
 
 def recorded_in(db: Database, run_id: int) -> list[str]:

@@ -29,8 +29,8 @@ def insert_item(db: Database, activity_id: str, body: bytes, actor: str, key_id:
                 recipient: str | None, received_at: str) -> bool:
     """Persist a received activity; False if this activity id was already received."""
     cur = db.conn.execute(
-        "INSERT OR IGNORE INTO inbox_items (activity_id, body, actor, key_id, recipient, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO inbox_items (activity_id, body, actor, key_id, recipient, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (activity_id, body, actor, key_id, recipient, received_at),
     )
     return cur.rowcount > 0

@@ -71,7 +71,8 @@ def add(db: Database, rows: Sequence[tuple[str, str, str, str, int, str]]) -> No
     """Index (box, actor, activity id, source, ref, at) rows; an activity already in a
     person's box (logged and also queued, say) stays indexed once."""
     db.conn.executemany(
-        "INSERT OR IGNORE INTO mailbox (box, actor, activity_id, source, ref, at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mailbox (box, actor, activity_id, source, ref, at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         rows,
     )
 

@@ -742,8 +742,18 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
 ]
 
 
+# A new PostgreSQL database is made at once as these migrations up to this one leave a
+# SQLite database (store/postgresql.sql). A later migration needs a PostgreSQL form too:
+# POSTGRESQL_MIGRATIONS maps its number to it (tests/test_postgresql_schema.py holds both
+# schemas equal).
+POSTGRESQL_SCHEMA_VERSION = 131
+POSTGRESQL_MIGRATIONS: dict[int, str] = {}
+
+
 def migrate(db: Database) -> list[int]:
     """Apply every migration the database has not seen yet; return their numbers."""
+    if db.on_postgresql:
+        return _migrate_postgresql(db)
     conn = db.conn
     conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations ("
@@ -771,6 +781,40 @@ def migrate(db: Database) -> list[int]:
             )
         except BaseException:
             if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        applied.append(number)
+    return applied
+
+
+def _migrate_postgresql(db: Database) -> list[int]:
+    from . import postgresql
+
+    conn = db.conn
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    done = postgresql.applied(conn)
+    if done is None:
+        baseline = [(number, name) for number, name, _ in MIGRATIONS if number <= POSTGRESQL_SCHEMA_VERSION]
+        applied = postgresql.install_schema(conn, baseline, stamp)
+        done = postgresql.applied(conn) or set()
+    else:
+        applied = []
+    for number, name, _ in MIGRATIONS:
+        if number in done:
+            continue
+        if number not in POSTGRESQL_MIGRATIONS:
+            raise RuntimeError(f"migration {number} ({name}) has no PostgreSQL form")
+        postgresql.begin_migration(conn)
+        try:
+            if conn.execute("SELECT 1 FROM _migrations WHERE number = ?", [number]).fetchone():
+                conn.execute("ROLLBACK")
+                continue
+            conn.script(POSTGRESQL_MIGRATIONS[number])
+            conn.execute("INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                         [number, name, stamp])
+        except BaseException:
+            if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")

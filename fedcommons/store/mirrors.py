@@ -145,7 +145,8 @@ def write_staged(db: Database, origin: str, entries: Sequence[tuple[int, bytes, 
     )
     if keys:
         conn.executemany(
-            "INSERT OR REPLACE INTO mirror_keys (origin, idx, key_id, multibase) VALUES (?, ?, ?, ?)",
+            "INSERT INTO mirror_keys (origin, idx, key_id, multibase) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (origin, idx, key_id) DO UPDATE SET multibase = excluded.multibase",
             [(origin, idx, key_id, multibase) for idx, key_id, multibase in keys],
         )
     conn.execute(
@@ -260,8 +261,8 @@ def add_seen(db: Database, origin: str, size: int, root: bytes, note: str, sourc
              seen_at: str) -> None:
     """Keep a validly signed checkpoint (the first note seen for a size and root)."""
     db.conn.execute(
-        "INSERT OR IGNORE INTO seen_checkpoints (origin, size, root, note, source, seen_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO seen_checkpoints (origin, size, root, note, source, seen_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (origin, size, root, note, source, seen_at),
     )
 
@@ -286,11 +287,10 @@ def seen_between(db: Database, origin: str, low: int, high: int) -> list[SeenChe
 def add_fork(db: Database, origin: str, kind: str, evidence: dict, flag: str | None,
              detected_at: str) -> int:
     """Store fork evidence; returns its id."""
-    cur = db.conn.execute(
-        "INSERT INTO forks (origin, kind, evidence, flag, detected_at) VALUES (?, ?, ?, ?, ?)",
+    return db.conn.execute(
+        "INSERT INTO forks (origin, kind, evidence, flag, detected_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         (origin, kind, json.dumps(evidence, sort_keys=True), flag, detected_at),
-    )
-    return cur.lastrowid
+    ).fetchone()[0]
 
 
 def forks(db: Database, origin: str | None = None) -> list[ForkRow]:

@@ -27,8 +27,8 @@ def enqueue(db: Database, activity_id: str, sender: str, body: bytes, recipients
 def enqueue_many(db: Database, rows: list[tuple[str, str, bytes, list[str]]], created_at: str) -> None:
     """Queue (activity id, sender, body, recipients) rows in one statement."""
     db.conn.executemany(
-        "INSERT OR IGNORE INTO outgoing (activity_id, sender, body, recipients, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO outgoing (activity_id, sender, body, recipients, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(a, s, b, json.dumps(sorted(set(r))), created_at) for a, s, b, r in rows],
     )
 

@@ -25,18 +25,19 @@ def set_indexed_size(db: Database, size: int) -> None:
 
 def name_pools(db: Database, pools: Iterable[tuple[int, str]]) -> None:
     """Remember the URL of each (key, url) pool key, for reading and for people."""
-    db.conn.executemany("INSERT OR IGNORE INTO pool_index_pools (key, url) VALUES (?, ?)", pools)
+    db.conn.executemany("INSERT INTO pool_index_pools (key, url) VALUES (?, ?) ON CONFLICT DO NOTHING", pools)
 
 
 def file_entries(db: Database, rows: Sequence[tuple[int, int, int]]) -> None:
     """File entries under pools: (pool key, entry index, log size when filed); an entry
     already filed under a pool stays as it was."""
-    db.conn.executemany("INSERT OR IGNORE INTO pool_index_entries (pool, idx, filed) VALUES (?, ?, ?)", rows)
+    db.conn.executemany("INSERT INTO pool_index_entries (pool, idx, filed) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        rows)
 
 
 def add_references(db: Database, rows: Sequence[tuple[int, int, int | None]]) -> None:
     """Record entries that refer to a URL: (ref key, entry index, key of the URL it introduces)."""
-    db.conn.executemany("INSERT OR IGNORE INTO pool_index_refs (ref, idx, owns) VALUES (?, ?, ?)", rows)
+    db.conn.executemany("INSERT INTO pool_index_refs (ref, idx, owns) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
 
 def owners_of(db: Database, refs: set[int]) -> dict[int, set[int]]:
@@ -61,7 +62,7 @@ def referred(db: Database, refs: set[int]) -> set[int]:
 
 def add_owners(db: Database, rows: Sequence[tuple[int, int]]) -> None:
     """Record that URLs belong to pools: (ref key, pool key) pairs."""
-    db.conn.executemany("INSERT OR IGNORE INTO pool_index_owners (ref, pool) VALUES (?, ?)", rows)
+    db.conn.executemany("INSERT INTO pool_index_owners (ref, pool) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
 
 
 def referrers(db: Database, ref: int) -> list[tuple[int, int | None]]:
@@ -94,7 +95,9 @@ def pool_ledger_position(db: Database, pool: int) -> tuple[int, int] | None:
 
 def save_pool_ledger(db: Database, pool: int, size: int, entries: int, snapshot: bytes) -> None:
     """Store (or replace) the ledger of ``pool`` as read from the first ``size`` entries."""
-    db.conn.execute("INSERT OR REPLACE INTO pool_ledgers (pool, size, entries, snapshot) VALUES (?, ?, ?, ?)",
+    db.conn.execute("INSERT INTO pool_ledgers (pool, size, entries, snapshot) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (pool) DO UPDATE SET size = excluded.size, entries = excluded.entries, "
+                    "snapshot = excluded.snapshot",
                     (pool, size, entries, snapshot))
 
 

@@ -11,9 +11,7 @@ def redact(db: Database, idx: int, notice: int, retained: bytes, tombstone: byte
     caller holds the write transaction). Projections lose the text they copied from it, and
     the node's other copies of the activity (sent or received) become ``tombstone``."""
     conn = db.conn
-    # Freed space is zeroed, so the bytes do not linger in the file (on by default in
-    # many builds of SQLite, not in all).
-    conn.execute("PRAGMA secure_delete = ON")
+    _zero_freed_space(db)
     dropped = conn.execute(
         "UPDATE log_entries SET body = NULL, dictionary = NULL WHERE idx = ? AND body IS NOT NULL", (idx,)
     ).rowcount
@@ -41,7 +39,8 @@ def redacted(db: Database) -> dict[int, bytes]:
 def stage_mirror(db: Database, origin: str, rows: Sequence[tuple[int, int, bytes, bytes]]) -> None:
     """Record notices read from a mirrored page: (entry index, notice index, leaf hash, retained)."""
     db.conn.executemany(
-        "INSERT OR IGNORE INTO mirror_redactions (origin, idx, notice, leaf_hash, retained) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO mirror_redactions (origin, idx, notice, leaf_hash, retained) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         [(origin, idx, notice, leaf, retained) for idx, notice, leaf, retained in rows],
     )
 
@@ -49,7 +48,7 @@ def stage_mirror(db: Database, origin: str, rows: Sequence[tuple[int, int, bytes
 def apply_mirror(db: Database, origin: str, size: int) -> int:
     """Drop the mirrored bytes of every entry a notice below ``size`` (the verified size)
     names, when its leaf hash is the one the mirror holds; returns how many were dropped."""
-    db.conn.execute("PRAGMA secure_delete = ON")  # as in redact()
+    _zero_freed_space(db)
     return db.conn.execute(
         "UPDATE mirror_entries SET body = NULL WHERE origin = ? AND body IS NOT NULL AND idx IN ("
         " SELECT r.idx FROM mirror_redactions r JOIN mirror_entries e ON e.origin = r.origin AND e.idx = r.idx"
@@ -72,3 +71,11 @@ def mirror_redacted(db: Database, origin: str) -> dict[int, bytes]:
         "SELECT r.idx, r.retained FROM mirror_redactions r JOIN mirrors m ON m.origin = r.origin "
         "WHERE r.origin = ? AND r.notice < m.size", (origin,),
     ))
+
+
+def _zero_freed_space(db: Database) -> None:
+    """On SQLite, freed space is zeroed, so the bytes do not linger in the file (on by
+    default in many builds, not in all). PostgreSQL keeps the old row version until the
+    table is vacuumed, which autovacuum does soon after; `VACUUM` then reclaims it."""
+    if not db.on_postgresql:
+        db.conn.execute("PRAGMA secure_delete = ON")

@@ -51,8 +51,9 @@ def add_cosignature(db: Database, size: int, witness: str, key_id: bytes, timest
                     line: str, received_at: str) -> None:
     """Keep a verified cosignature on our checkpoint of ``size`` (the newest per witness key)."""
     db.conn.execute(
-        "INSERT OR REPLACE INTO cosignatures (size, witness, key_id, timestamp, line, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cosignatures (size, witness, key_id, timestamp, line, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (size, witness, key_id) DO UPDATE SET "
+        "timestamp = excluded.timestamp, line = excluded.line, received_at = excluded.received_at",
         (size, witness, key_id, timestamp, line, received_at),
     )
 
@@ -86,7 +87,7 @@ def witness_peers(db: Database) -> list[WitnessPeer]:
 def pin_witness(db: Database, url: str, name: str, verifier_key: str, updated_at: str) -> None:
     """Remember a witness's cosigner key the first time we ask it."""
     db.conn.execute(
-        "INSERT OR IGNORE INTO witness_peers (url, name, verifier_key, updated_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO witness_peers (url, name, verifier_key, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (url, name, verifier_key, updated_at),
     )
 

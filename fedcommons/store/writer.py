@@ -20,7 +20,7 @@ from typing import Any, Callable, Generic, TypeVar
 from .database import Database
 
 from ..errors import Busy
-from .db import transaction
+from .db import transaction, wait_for_locks
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,8 +77,7 @@ class Writer(Generic[T]):
         left = deadline - time.monotonic()
         if left <= 0:
             raise Busy("the database was busy for too long; try again shortly")
-        conn = self._db_of(self._target).conn
-        conn.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+        wait_for_locks(self._db_of(self._target), int(left * 1000))
         try:
             return work(self._target, *args, **kwargs)
         except sqlite3.OperationalError as exc:
@@ -88,6 +87,8 @@ class Writer(Generic[T]):
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    if hasattr(exc, "busy"):  # PostgreSQL's (store/postgresql.py)
+        return exc.busy
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

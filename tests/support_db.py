@@ -1,0 +1,116 @@
+"""Which database the tests' nodes keep their data in.
+
+By default every node a test makes is a SQLite file in its home, as a node is by default.
+`pytest --backend postgresql` runs the same tests with every new node in PostgreSQL: each
+home gets a schema of its own in the server's database (FEDCOMMONS_TEST_POSTGRESQL, else
+postgresql://127.0.0.1:5432/test), named in the node's URL as libpq's
+`options=-csearch_path=...`, so a test's nodes never see another's. A worker drops its
+schemas when it ends. Tests about one database only say so with
+`@pytest.mark.sqlite_only("why")` or `@pytest.mark.postgresql_only("why")`.
+"""
+
+import itertools
+import json
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+SERVER = os.environ.get("FEDCOMMONS_TEST_POSTGRESQL", "postgresql://127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgresql")
+
+_PREFIX = f"fct_{os.getpid()}_"
+_numbers = itertools.count(1)
+_admin = None  # a psycopg connection to SERVER, while the PostgreSQL backend is on
+
+
+def server_reachable() -> str | None:
+    """None when SERVER answers, else why not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(SERVER, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {SERVER} does not answer ({str(exc).strip()})"
+    return None
+
+
+def start() -> None:
+    global _admin
+    import psycopg
+
+    _admin = psycopg.connect(SERVER, autocommit=True)
+
+
+def on_postgresql() -> bool:
+    return _admin is not None
+
+
+def url_of(schema: str) -> str:
+    separator = "&" if "?" in SERVER else "?"
+    return f"{SERVER}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+def new_database(home: Path | None = None) -> str:
+    """A new, empty schema for one node: its database URL (replaces home.default_database)."""
+    schema = f"{_PREFIX}{next(_numbers)}"
+    _admin.execute(f"CREATE SCHEMA {schema}")
+    return url_of(schema)
+
+
+def schema_of(url: str) -> str:
+    return url.rsplit("%3D", 1)[1]
+
+
+def database_of(home: Path) -> str | None:
+    """A home's PostgreSQL URL, or None for a node on SQLite."""
+    return json.loads((Path(home) / "config.json").read_text()).get("database_url")
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """A copy of a node home that is a node of its own: on PostgreSQL, with a copy of its
+    schema (tables, rows, identity counters), taken while nothing writes the source."""
+    shutil.copytree(source, target)
+    url = database_of(source)
+    if url is None:
+        return target
+    copy = new_database()
+    _copy_schema(schema_of(url), schema_of(copy))
+    config = json.loads((target / "config.json").read_text())
+    config["database_url"] = copy
+    (target / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return target
+
+
+def _copy_schema(source: str, target: str) -> None:
+    from fedcommons.store import postgresql
+
+    with _admin.transaction():
+        _admin.execute(f"SET LOCAL search_path = {target}")
+        _admin.execute(postgresql.schema_script())
+        # The rows as they are: triggers (append-only guards, counters) stay out of it.
+        _admin.execute("SET LOCAL session_replication_role = replica")
+        tables = [name for (name,) in _admin.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (source,))]
+        for table in tables:
+            _admin.execute(f"DELETE FROM {target}.{table}")
+            _admin.execute(f"INSERT INTO {target}.{table} OVERRIDING SYSTEM VALUE SELECT * FROM {source}.{table}")
+        for table, column in _admin.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND is_identity = 'YES'", (target,)).fetchall():
+            _admin.execute(
+                f"SELECT setval(pg_get_serial_sequence('{target}.{table}', '{column}'), "
+                f"(SELECT COALESCE(MAX({column}), 0) + 1 FROM {target}.{table}), false)")
+
+
+def drop_all() -> None:
+    """Drop every schema this process made."""
+    global _admin
+    if _admin is None:
+        return
+    for (schema,) in _admin.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (_PREFIX.replace("_", r"\_") + "%",)).fetchall():
+        _admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    _admin.close()
+    _admin = None
