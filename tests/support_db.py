@@ -114,3 +114,18 @@ def drop_all() -> None:
         _admin.execute(f"DROP SCHEMA {schema} CASCADE")
     _admin.close()
     _admin = None
+
+
+def contents(db) -> dict[str, list[tuple]]:
+    """Every row of every table of a node database (a `Database`), sorted: to compare
+    before and after, or to search for a value, on either backend."""
+    found = {}
+    for table in db.table_names():
+        rows = db.conn.execute(f"SELECT * FROM {table}").fetchall()
+        found[table] = sorted((tuple(row) for row in rows), key=repr)
+    return found
+
+
+def dump(db) -> str:
+    """`contents` as one text, as SQLite's iterdump gives it, to search for a value."""
+    return "\n".join(f"{table}: {row!r}" for table, rows in contents(db).items() for row in rows)

@@ -28,6 +28,7 @@ from fedcommons.services.contributions.contributions import contribute, decide
 from fedcommons.services.log.verify import verify_log
 from fedcommons.services.replication.mirror_verify import verify_mirror
 from fedcommons.store import follows as follow_store
+from fedcommons.store.db import transaction
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
 from fedcommons.store import outgoing as outgoing_store
@@ -168,7 +169,7 @@ async def test_a_pushed_activity_the_origins_log_lacks_never_enters_the_mirror(t
               "to": [f"{garden}/followers"], "published": "2026-01-01T00:00:00Z"}
 
     def send(node):
-        with node.db.conn:
+        with transaction(node.db):
             outgoing_store.enqueue(node.db, bogus, f"{a.url}/users/bob", json.dumps(accept).encode(),
                                    [f"{c.url}/users/carol"], now())
 
@@ -196,7 +197,7 @@ async def _eventually_async(check, timeout: float):
 def follow_remote_pool(node, pool: str) -> None:
     """Carol on `node` follows the remote pool `pool` (as an accepted Follow leaves it)."""
     create_actor(node, "person", "carol")
-    with node.db.conn:
+    with transaction(node.db):
         actor_store.upsert_remote_actor(node.db, actor_store.ActorRow(
             pool, "pool", "garden", False, "Garden", None, f"{pool}/inbox", None, None, None, None, None,
             json.dumps({"id": pool, "type": "Group"}), now(), now()))

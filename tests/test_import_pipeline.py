@@ -15,6 +15,7 @@ from fedcommons.importers.items import MERGE, REVERT, Item, Person, Read
 from fedcommons.services.importing import aliases, sources
 from fedcommons.services.importing.pipeline import Settings, import_source
 from fedcommons.store import imports as import_store
+from fedcommons.store.db import transaction
 
 URL = "http://127.0.0.1:8080"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
@@ -53,7 +54,7 @@ def item(n, *people, minutes_after=0, flags=(), **metrics):
 def add(node, rule="flat/1", params=None, name="garden-git"):
     settings = Settings(effort_rule(rule, params), "code")
     row = import_store.SourceRow(name, f"{URL}/pools/garden", "git", "/nowhere", settings.to_json(), None, "t")
-    with node.db.conn:
+    with transaction(node.db):
         import_store.add_source(node.db, row)
     return row
 
@@ -69,7 +70,7 @@ def contributions(home):
 
 def test_mapped_people_are_recorded_by_the_pool_unmapped_ones_wait(node, home):
     add(node)
-    with node.db.conn:
+    with transaction(node.db):
         import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
     summary = go(node, [item(1, ALICE), item(2, DAN), item(3, ALICE, DAN), item(4, BOT)])
@@ -95,7 +96,7 @@ def test_mapped_people_are_recorded_by_the_pool_unmapped_ones_wait(node, home):
 def test_nothing_private_enters_the_log(node, home):
     add(node)
     aka = Person("email:alice@private.example", "Alice", aka=("email:alice.old@private.example",))
-    with node.db.conn:
+    with transaction(node.db):
         import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
     go(node, [item(1, aka, DAN), item(2, Person("orcid:0000-0002-1825-0097", "Dan")),
@@ -119,7 +120,7 @@ def test_bots_merges_and_reverts_never_mint(node):
     assert (summary.bots, summary.skipped, summary.waiting) == (1, 2, 1)
     row = import_store.source(node.db, "garden-git")
     settings = dict(row.settings, bots=["nightly-*"])
-    with node.db.conn:
+    with transaction(node.db):
         node.db.conn.execute("UPDATE import_sources SET settings = ?, cursor = NULL WHERE name = ?",
                              (json.dumps(settings), row.name))
     assert go(node, [item(4, custom), item(5, BOT)]).bots == 1  # a custom list replaces the defaults
@@ -127,7 +128,7 @@ def test_bots_merges_and_reverts_never_mint(node):
 
 def test_sessions_continue_across_runs_and_batches(node):
     add(node, "sessions/1", {"gap": "60", "allowance": "30"})
-    with node.db.conn:
+    with transaction(node.db):
         import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
     items = [item(n, ALICE, minutes_after=m) for n, m in enumerate([0, 20, 50, 300, 310], start=1)]
@@ -140,7 +141,7 @@ def test_sessions_continue_across_runs_and_batches(node):
 def test_lines_and_shares(node):
     add(node, "lines/1", {"per_hour": "60", "min": "0", "cap": "600"})
     for person in (ALICE, DAN):
-        with node.db.conn:
+        with transaction(node.db):
             import_store.note_identities(node.db, f"{URL}/pools/garden", [(person.identity, person.name, [], False)])
         aliases.confirm(node, "garden", person.identity, person.name.split()[0].lower(), "bob")
     shared = (Person(ALICE.identity, "Alice", share=Fraction(3)), Person(DAN.identity, "Dan", role="co-author", share=Fraction(1)))
@@ -163,7 +164,7 @@ def test_a_dry_run_writes_nothing(node, home):
 def test_validating_a_run_signs_one_accept_each(node, home):
     add(node)
     for person, name in ((ALICE, "alice"), (Person("email:bob@private.example", "Bob"), "bob")):
-        with node.db.conn:
+        with transaction(node.db):
             import_store.note_identities(node.db, f"{URL}/pools/garden", [(person.identity, person.name, [], False)])
         aliases.confirm(node, "garden", person.identity, name, "bob")
     summary = go(node, [item(1, ALICE), item(2, ALICE), item(3, Person("email:bob@private.example", "Bob"))])
@@ -197,7 +198,7 @@ def test_aliases_need_a_steward_and_a_known_identity(node):
 
 def test_an_items_own_kind_unless_one_is_imposed(node):
     add(node)
-    with node.db.conn:
+    with transaction(node.db):
         import_store.note_identities(node.db, f"{URL}/pools/garden", [(ALICE.identity, ALICE.name, [], False)])
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
     own = Item(key="doi:10.1000/1", time=T0, summary="a paper", people=(ALICE,), kind="docs")
@@ -206,7 +207,7 @@ def test_an_items_own_kind_unless_one_is_imposed(node):
     kinds = dict(node.db.conn.execute("SELECT summary || id, kind FROM contributions WHERE summary = 'a paper'"))
     assert sorted(kinds.values()) == ["code", "docs"]  # a kind the node does not know falls back
     row = import_store.source(node.db, "garden-git")
-    with node.db.conn:
+    with transaction(node.db):
         node.db.conn.execute("UPDATE import_sources SET settings = ?, cursor = NULL WHERE name = ?",
                              (json.dumps(dict(row.settings, itemKinds=False)), row.name))
     go(node, [Item(key="doi:10.1000/3", time=T0, summary="imposed", people=(ALICE,), kind="docs")])

@@ -17,6 +17,7 @@ from fedcommons.errors import OAuthError
 from fedcommons.store import oauth as oauth_store
 from fedcommons.store.db import transaction
 from fedcommons.web.sign_in import ACCOUNT, LIMITS
+import support_db
 from support_nodes import eventually, free_port, serve_on_loopback, served_node
 from support_oauth import (
     PASSWORD, Redirects, authorize, browser, open_consent, pkce, read_form, submit_consent, token,
@@ -249,7 +250,7 @@ def test_tokens_are_stored_hashed(served):
     code = oauth.issue_code(node, client_id="fc-x", actor=f"{served.url}/users/alice",
                             redirect_uri="http://127.0.0.1/cb", scopes=("read", "write"), code_challenge=challenge)
     answer = oauth.exchange_code(node, code=code, client_id="fc-x", redirect_uri=None, code_verifier=verifier)
-    dump = "\n".join(node.db.conn.iterdump())
+    dump = support_db.dump(node.db)
     for secret in (code, answer["access_token"], answer["refresh_token"]):
         assert secret not in dump
     assert oauth.bearer(node, f"Bearer {answer['access_token']}").scopes == ("read", "write")

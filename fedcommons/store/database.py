@@ -37,7 +37,7 @@ class Database:
     def table_names(self) -> list[str]:
         """The tables, in name order."""
         if self.on_postgresql:
-            from . import postgresql
+            from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
             return postgresql.table_names(self.conn)
         rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")

@@ -69,7 +69,7 @@ def check_server_url(url: str | None) -> str | None:
     if not is_server_url(url):
         raise BadInput(f"--database must be a PostgreSQL URL such as postgresql://fedcommons@localhost/commons, "
                        f"not {url!r} (without --database the node keeps its data in a SQLite file in its home)")
-    from . import postgresql
+    from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
     try:
         postgresql.database_name(url)
@@ -81,7 +81,7 @@ def check_server_url(url: str | None) -> str | None:
 def refuse_used_database(url: str) -> None:
     """HomeError if the database at `url` already holds a node (two homes must never share
     one log)."""
-    from . import postgresql
+    from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
     if not postgresql.create_database(url):
         conn = postgresql.connect(url)
@@ -94,7 +94,7 @@ def refuse_used_database(url: str) -> None:
 
 
 def _open_postgresql(url: str, *, create: bool, readonly: bool) -> Database:
-    from . import postgresql
+    from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
     db = Database(postgresql.connect(url, readonly=readonly), POSTGRESQL)
     if readonly:
@@ -111,7 +111,7 @@ def begin_write(db: Database) -> None:
     BEGIN IMMEDIATE; on PostgreSQL an advisory lock), so read-then-write is safe across
     processes (the server and the CLI may write the same database)."""
     if db.on_postgresql:
-        from . import postgresql
+        from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
         postgresql.begin_write(db.conn)
     else:
@@ -121,7 +121,7 @@ def begin_write(db: Database) -> None:
 def wait_for_locks(db: Database, milliseconds: int) -> None:
     """How long the next statements wait for another writer before failing as busy."""
     if db.on_postgresql:
-        from . import postgresql
+        from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
         postgresql.wait_for_locks(db.conn, milliseconds)
     else:
@@ -183,7 +183,7 @@ def data_version(db: Database) -> int:
     such as a CLI command) commit: SQLite's data_version, PostgreSQL's write-ahead log
     position. Constant-time, so it can be asked often."""
     if db.on_postgresql:
-        from . import postgresql
+        from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
         return postgresql.data_version(db.conn)
     return db.conn.execute("PRAGMA data_version").fetchone()[0]

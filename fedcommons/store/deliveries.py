@@ -94,7 +94,7 @@ def due(db: Database, now: float, *, per_host: int, limit: int) -> list[Delivery
         for r in db.conn.execute(
             f"SELECT {_COLUMNS}, n FROM (SELECT {_COLUMNS}, ROW_NUMBER() OVER "
             "(PARTITION BY host ORDER BY next_attempt_at, id) AS n FROM deliveries "
-            "WHERE state = 'pending' AND next_attempt_at <= ?) "
+            "WHERE state = 'pending' AND next_attempt_at <= ?) AS due "
             "WHERE n <= ? ORDER BY next_attempt_at, id LIMIT ?",
             (now, per_host, limit),
         )

@@ -98,9 +98,9 @@ def followed_remote_pools(db: Database, *, asked: bool = False) -> list[str]:
     # this of every delivery, and the follows of remote actors (a popular pool's followers)
     # must not be scanned for it.
     return [r[0] for r in db.conn.execute(
-        "SELECT f.followee FROM actors follower CROSS JOIN follows f ON f.follower = follower.id "
+        "SELECT f.followee FROM actors follower CROSS JOIN follows f "
         "JOIN actors pool ON pool.id = f.followee AND pool.local = 0 AND pool.kind = 'pool' "
-        "WHERE follower.local = 1 AND f.state IN (?, ?) GROUP BY f.followee "
+        "WHERE f.follower = follower.id AND follower.local = 1 AND f.state IN (?, ?) GROUP BY f.followee "
         "ORDER BY min(f.created_at), f.followee", states
     )]
 

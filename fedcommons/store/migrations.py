@@ -789,7 +789,7 @@ def migrate(db: Database) -> list[int]:
 
 
 def _migrate_postgresql(db: Database) -> list[int]:
-    from . import postgresql
+    from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
     conn = db.conn
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
