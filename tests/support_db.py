@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 SERVER = os.environ.get("FEDCOMMONS_TEST_POSTGRESQL", "postgresql://127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
@@ -57,6 +57,14 @@ def new_database(home: Path | None = None) -> str:
     schema = f"{_PREFIX}{next(_numbers)}"
     _admin.execute(f"CREATE SCHEMA {schema}")
     return url_of(schema)
+
+
+def elsewhere(location: str) -> str:
+    """The location of a database that is not there, beside a node's (a file or a URL)."""
+    if "://" not in location:
+        return location + ".nowhere"
+    parts = urlsplit(location)
+    return urlunsplit(parts._replace(path=parts.path + "_nowhere"))
 
 
 def schema_of(url: str) -> str:

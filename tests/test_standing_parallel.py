@@ -6,12 +6,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import shutil
 from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+import support_db
 from test_standing_fast import GARDEN, LIBRARY, START, URL, append_in_batches, log_size, logs
 
 from fedcommons.errors import FedcommonsError, HomeError
@@ -64,7 +64,7 @@ def test_two_processes_read_the_bytes_one_reads(base_home, tmp_path_factory, log
     """On a random log with redacted entries: the ledger, the frontier and the document."""
     activities, batches = log
     home = tmp_path_factory.mktemp("par") / "home"
-    shutil.copytree(base_home, home)
+    support_db.copy_home(base_home, home)
     node = open_node(home)
     try:
         append_in_batches(node, activities, batches)
@@ -125,7 +125,7 @@ def test_a_failing_second_process_raises_here_and_is_gone(small_node, monkeypatc
 
 def _read_nowhere(sender, source, *rest):
     """The second process's reading, of a database that is not there."""
-    parallel._read_part(sender, (source[0] + ".nowhere", None), *rest)
+    parallel._read_part(sender, (support_db.elsewhere(source[0]), None), *rest)
 
 
 def test_a_second_process_that_dies_is_an_error_not_a_wait(small_node, monkeypatch):
@@ -147,7 +147,7 @@ def _die(*_):
 def small_node(base_home, tmp_path):
     """A node whose log holds a few entries of the garden."""
     home = tmp_path / "home"
-    shutil.copytree(base_home, home)
+    support_db.copy_home(base_home, home)
     node = open_node(home)
     append_in_batches(node, _few(), [2, 2, 2])
     assert service.local_log(node).size >= 4

@@ -96,7 +96,12 @@ def refuse_used_database(url: str) -> None:
 def _open_postgresql(url: str, *, create: bool, readonly: bool) -> Database:
     from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
-    db = Database(postgresql.connect(url, readonly=readonly), POSTGRESQL)
+    try:
+        db = Database(postgresql.connect(url, readonly=readonly), POSTGRESQL)
+    except postgresql.PostgresqlError as exc:
+        if postgresql.no_such_database(exc):
+            raise HomeError(f"no database at {postgresql.redacted(url)}: run `fedcommons init` first") from None
+        raise
     if readonly:
         return db
     if not create and postgresql.applied(db.conn) is None:

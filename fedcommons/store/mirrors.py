@@ -174,7 +174,7 @@ def discard_staged(db: Database, origin: str) -> int:
     ).rowcount
     # A node (level, idx) covers leaves [idx << level, (idx + 1) << level).
     conn.execute(
-        "DELETE FROM mirror_nodes WHERE origin = ? AND ((idx + 1) << level) > ?", (origin, size)
+        "DELETE FROM mirror_nodes WHERE origin = ? AND ((idx + 1) << CAST(level AS INTEGER)) > ?", (origin, size)
     )
     conn.execute("DELETE FROM mirror_keys WHERE origin = ? AND idx >= ?", (origin, size))
     conn.execute(

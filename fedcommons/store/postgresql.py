@@ -62,6 +62,12 @@ class PostgresqlUnavailable(PostgresqlError, sqlite3.OperationalError):
         return self.sqlstate in ("55P03", "57014")  # lock_not_available, query_canceled
 
 
+def no_such_database(exc: PostgresqlError) -> bool:
+    """Whether a failure to connect was for a database the server does not have (psycopg
+    gives no SQLSTATE for a refused connection: the server's message names it)."""
+    return exc.sqlstate == "3D000" or (exc.sqlstate is None and "does not exist" in str(exc))
+
+
 def _translated(exc: psycopg.Error) -> PostgresqlError:
     if isinstance(exc, psycopg.IntegrityError):
         kind = PostgresqlIntegrityError
