@@ -739,6 +739,16 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
             WHERE end_time <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now');
         """,
     ),
+    (
+        132,
+        "signed checkpoints are never deleted",
+        """
+        -- A checkpoint is the node's signed word on its log: it was already written once and
+        -- never updated; now it is never deleted either (a restore re-appends, it does not rewind).
+        CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are written once'); END;
+        """,
+    ),
 ]
 
 
@@ -747,7 +757,12 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
 # POSTGRESQL_MIGRATIONS maps its number to it (tests/test_postgresql_schema.py holds both
 # schemas equal).
 POSTGRESQL_SCHEMA_VERSION = 131
-POSTGRESQL_MIGRATIONS: dict[int, str] = {}
+POSTGRESQL_MIGRATIONS: dict[int, str] = {
+    132: """
+        CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+            FOR EACH ROW EXECUTE FUNCTION refuse_change('checkpoints are written once');
+    """,
+}
 
 
 def migrate(db: Database) -> list[int]:
