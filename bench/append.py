@@ -1,6 +1,6 @@
 """Signed contributions appended per second through the code path of `fedcommons import contributions`.
 
-    python bench/append.py [--count 100000] [--batch 1000] [--compare 3]
+    python bench/append.py [--count 100000] [--batch 1000] [--compare 3] [--postgresql postgresql://127.0.0.1:5432]
 
 Builds a node in a temporary directory, writes an import file, and times
 `import_contributions` (row checks, Ed25519 Data Integrity proofs, canonical JSON, Merkle
@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bytes_at_rest, describe_bytes, fresh_node, machine, peak_rss_mb, write_contributions  # noqa: E402
+from common import (bytes_at_rest, describe_bytes, drop_database, fresh_node, machine, peak_rss_mb,  # noqa: E402
+                    write_contributions)
 
 from fedcommons.log import compression  # noqa: E402
 
@@ -56,9 +57,9 @@ def uncompressed():
         compression.FIRST_TRAINING = saved
 
 
-def append_once(count: int, batch: int | None) -> dict:
+def append_once(count: int, batch: int | None, server: str | None = None) -> dict:
     """Import `count` contributions into a fresh node; its figures."""
-    node = fresh_node()
+    node = fresh_node(server=server)
     path = node.config.home / "import.jsonl"
     write_contributions(path, count)
     held = time_transactions()
@@ -68,7 +69,10 @@ def append_once(count: int, batch: int | None) -> dict:
     assert result.written == count
     home, database = node.config.home, node.config.database
     node.close()
-    return {"elapsed": elapsed, "cpu": cpu, "held": held, "home": home, "bytes": bytes_at_rest(database)}
+    figures = {"elapsed": elapsed, "cpu": cpu, "held": held, "home": home, "bytes": bytes_at_rest(database)}
+    if server is not None:
+        drop_database(database)
+    return figures
 
 
 def main() -> None:
@@ -77,8 +81,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="rows per transaction (default: the import's own)")
     parser.add_argument("--compare", type=int, metavar="ROUNDS",
                         help="alternate compressed and uncompressed logs for this many rounds")
+    parser.add_argument("--postgresql", metavar="SERVER",
+                        help="also run each round on a new database on this PostgreSQL server "
+                             "(postgresql://USER@HOST:PORT) and print both side by side")
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    if args.postgresql:
+        side_by_side(args)
+        return
     if args.compare:
         compare(args)
         return
@@ -92,6 +102,22 @@ def main() -> None:
           f"longest {max(held) * 1000:,.0f} ms, {sum(held) / elapsed:.0%} of the run")
     print(describe_bytes(run["bytes"]))
     print(f"home: {run['home']}")
+
+
+def side_by_side(args) -> None:
+    """SQLite and PostgreSQL in alternating rounds (`--compare` rounds, default 3). Wall
+    time is the figure here: PostgreSQL's share of the work runs in its server's process."""
+    rates: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+    for round_ in range(args.compare or 3):
+        order = ["sqlite", "postgresql"] if round_ % 2 == 0 else ["postgresql", "sqlite"]
+        for kind in order:
+            run = append_once(args.count, args.batch, args.postgresql if kind == "postgresql" else None)
+            rates[kind].append(args.count / run["elapsed"])
+            print(f"round {round_ + 1} {kind}: {args.count / run['elapsed']:,.0f} entries/s wall "
+                  f"({args.count / run['cpu']:,.0f} per CPU second of this process); {describe_bytes(run['bytes'])}")
+    lite, pg = statistics.median(rates["sqlite"]), statistics.median(rates["postgresql"])
+    print(f"append medians, one process: SQLite {lite:,.0f} entries/s, PostgreSQL {pg:,.0f} entries/s "
+          f"({pg / lite:.0%} of SQLite's rate)")
 
 
 def compare(args) -> None:

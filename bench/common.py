@@ -6,7 +6,9 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from fedcommons.home import init_node
 from fedcommons.services.actors.actors import create_actor
@@ -18,10 +20,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def fresh_node(people: int = 10, url: str = "http://127.0.0.1:8080"):
-    """A node in a temporary home with `people` contributors and one pool."""
+def fresh_node(people: int = 10, url: str = "http://127.0.0.1:8080", server: str | None = None):
+    """A node in a temporary home with `people` contributors and one pool; with `server`
+    (postgresql://HOST:PORT), its data in a new database there (see `drop_database`)."""
     home = Path(tempfile.mkdtemp(prefix="fedcommons-bench-")) / "home"
-    node = init_node(home, url, allow_private_addresses=True)
+    node = init_node(home, url, allow_private_addresses=True, database=new_database_url(server))
     for i in range(people):
         create_actor(node, "person", f"p{i}")
     create_pool(node, "garden", name="Garden", stewards=["p0"], license="MIT")
@@ -151,8 +154,29 @@ LOG_TABLES = ("log_entries", "sqlite_autoindex_log_entries_1", "log_entries_obje
               "merkle_nodes", "body_dictionaries")
 
 
-def bytes_at_rest(database: Path) -> dict:
-    """Bytes per entry in a node's database (SQLite's dbstat: pages, overhead included)."""
+def new_database_url(server: str | None) -> str | None:
+    """A fresh database name on a PostgreSQL server (postgresql://USER@HOST:PORT), or None."""
+    if server is None:
+        return None
+    return f"{server.rstrip('/')}/fedcommons_bench_{uuid.uuid4().hex[:12]}"
+
+
+def drop_database(url: str | None) -> None:
+    """Drop a database `new_database_url` named, once nothing is connected to it."""
+    if url is None:
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+
+
+def bytes_at_rest(database: Path | str) -> dict:
+    """Bytes per entry in a node's database (SQLite's dbstat: pages, overhead included;
+    PostgreSQL's relation sizes: tables, their indexes and TOAST)."""
+    if isinstance(database, str):
+        return _bytes_at_rest_postgresql(database)
     import sqlite3
 
     conn = sqlite3.connect(database)
@@ -169,6 +193,19 @@ def bytes_at_rest(database: Path) -> dict:
         "log": sum(pages.get(name, 0) for name in LOG_TABLES) / entries,
         "file": file_bytes / entries,
     }
+
+
+def _bytes_at_rest_postgresql(url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        entries, stored = conn.execute("SELECT count(*), avg(length(body)) FROM log_entries").fetchone()
+        log = conn.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "WHERE c.relname IN ('log_entries', 'merkle_nodes', 'body_dictionaries') AND c.relkind = 'r' "
+            "AND c.relnamespace = current_schema()::regnamespace").fetchone()[0]
+        whole = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    return {"entries": entries, "stored_body": float(stored), "log": int(log) / entries, "file": whole / entries}
 
 
 def describe_bytes(figures: dict) -> str:

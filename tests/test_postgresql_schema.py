@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql as pgsql
 
 from fedcommons.store.db import open_db
+from fedcommons.store.migrations import MIGRATIONS, POSTGRESQL_MIGRATIONS, POSTGRESQL_SCHEMA_VERSION
 
 pytestmark = pytest.mark.postgresql_only("compares the PostgreSQL schema with SQLite's")
 
@@ -333,3 +334,11 @@ def test_text_orders_by_bytes_as_on_sqlite(pg, lite):
         cur.executemany("INSERT INTO blocks (target, kind, created_at) VALUES (%s, 'domain', 't')", [(n,) for n in names])
         got = [r[0] for r in cur.execute(query)]
     assert got == want == sorted(names, key=lambda n: n.encode())
+
+
+def test_no_migration_slips_in_below_the_postgresql_schema():
+    """A new PostgreSQL database takes the migrations up to POSTGRESQL_SCHEMA_VERSION as
+    done: one added later with a lower number would be skipped there, never run."""
+    below = [number for number, _, _ in MIGRATIONS if number <= POSTGRESQL_SCHEMA_VERSION]
+    assert below == [1, 2, 3, 4, 5, 6, 7, 10, 50, 51, 60, 61, 62, 70, 80, 100, 130, 131]
+    assert all(number in POSTGRESQL_MIGRATIONS for number, _, _ in MIGRATIONS if number > POSTGRESQL_SCHEMA_VERSION)
