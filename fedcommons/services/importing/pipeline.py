@@ -26,13 +26,13 @@ key, its summary and its evidence URL do.
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from ... import activities, urls
 from ...effort_rules import Rule, item_minutes, rule as make_rule, session_minutes, split
 from ...errors import BadInput, FedcommonsError
-from ...importers.items import MERGE, REVERT, REVERTED, Item, Person, Read, Source
+from ...importers.items import MERGE, REVERT, REVERTED, Item, Person, Read, Source, utc_text
 from ...node import Node, now
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
@@ -107,7 +107,7 @@ def is_bot(person: Person, patterns: tuple[str, ...]) -> bool:
 
 def utc(moment: datetime) -> str:
     """A source's timezone-aware time as the log writes times."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(moment)
 
 
 def contribution_id(node: Node, pool: str, item_key: str, actor: str) -> str:
