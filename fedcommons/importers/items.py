@@ -8,15 +8,27 @@ table and never enter the log. Item keys are public (a commit id, a DOI, a revis
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Iterator, Mapping, Protocol
+
+from ..node import utc_stamp
 
 # Flags a source may set on an item.
 MERGE = "merge"        # a merge commit: skipped unless the source is told to keep them
 REVERT = "revert"      # undoes earlier work (an identity revert on a wiki): mints nothing
 REVERTED = "reverted"  # undone by a later revert: mints nothing
 FLAGS = frozenset({MERGE, REVERT, REVERTED})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECOND = timedelta(seconds=1)
+
+
+def utc_text(moment: datetime) -> str:
+    """A timezone-aware time in UTC, in whole seconds, as the log writes times
+    (``2024-05-01T12:00:00Z``). Written once or twice per item of a run, so it takes the
+    node's cached formatting of whole POSIX seconds, at half the cost of ``strftime``."""
+    return utc_stamp((moment - _EPOCH) // _SECOND)
 
 
 @dataclass(frozen=True)

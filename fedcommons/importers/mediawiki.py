@@ -26,12 +26,11 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Mapping
-from urllib.parse import quote
 
 from ..errors import BadInput
-from .items import REVERT, REVERTED, Item, Person
+from .items import REVERT, REVERTED, Item, Person, utc_text
 
 # How many earlier revisions of a page a revert may restore (as mwreverts and the
 # Wikimedia research on reverts use).
@@ -172,10 +171,12 @@ class Valuation:
 
     def __post_init__(self):
         object.__setattr__(self, "_bots", [re.compile(p) for p in self.bot_patterns])
+        object.__setattr__(self, "_people", {})  # see person_of
 
     def diff_url(self, revision_id: int) -> str:
         """The diff a revision made, through the wiki's ``Special:Diff`` page."""
-        return self.article_url.replace("$1", quote(f"Special:Diff/{revision_id}", safe=":/"))
+        # Letters, digits, ':' and '/': nothing in the title to percent-encode.
+        return self.article_url.replace("$1", f"Special:Diff/{int(revision_id)}")
 
     def kind(self, namespace: int) -> str | None:
         """The kind configured for a namespace; talk namespaces share one."""
@@ -190,7 +191,7 @@ class Valuation:
 
 def cursor_of(time: datetime, revision_id: int) -> str:
     """The cursor after a revision: ``<UTC timestamp>/<revision id>``."""
-    return f"{time.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}/{revision_id}"
+    return f"{utc_text(time)}/{revision_id}"
 
 
 def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
@@ -207,8 +208,24 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         raise BadInput(f"not a wiki cursor: {cursor!r} (expected TIMESTAMP/REVISION)") from None
 
 
+# People remembered per valuation (a wiki's accounts make most of its edits many times
+# over), up to this many; then forgotten all at once, so memory stays bounded.
+_PEOPLE = 50_000
+
+
 def person_of(revision: Revision, valuation: Valuation) -> Person:
     """Who made a revision: an account (by user id), or anonymous (an IP, a temporary account)."""
+    key = (revision.user_id, revision.user_name, revision.anonymous_ip, revision.temporary, revision.bot)
+    people: dict = valuation._people  # type: ignore[attr-defined]
+    person = people.get(key)
+    if person is None:
+        if len(people) >= _PEOPLE:
+            people.clear()
+        person = people[key] = _person_of(revision, valuation)
+    return person
+
+
+def _person_of(revision: Revision, valuation: Valuation) -> Person:
     name = revision.user_name or ""
     wiki = valuation.wiki
     if revision.anonymous_ip or not revision.user_id:

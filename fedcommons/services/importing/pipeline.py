@@ -26,13 +26,13 @@ key, its summary and its evidence URL do.
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from ... import activities, urls
 from ...effort_rules import Rule, item_minutes, rule as make_rule, session_minutes, split
 from ...errors import BadInput, FedcommonsError
-from ...importers.items import MERGE, REVERT, REVERTED, Item, Person, Read, Source
+from ...importers.items import MERGE, REVERT, REVERTED, Item, Person, Read, Source, utc_text
 from ...node import Node, now
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
@@ -107,7 +107,7 @@ def is_bot(person: Person, patterns: tuple[str, ...]) -> bool:
 
 def utc(moment: datetime) -> str:
     """A source's timezone-aware time as the log writes times."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(moment)
 
 
 def contribution_id(node: Node, pool: str, item_key: str, actor: str) -> str:
@@ -159,6 +159,9 @@ class _Run:
         self.names = Names(node)
         self.summary = Summary()
         self.bots: dict[tuple[str, str], bool] = {}
+        # Identities noted in this run, with the other keys noted for each: a batch notes
+        # only the new ones (a wiki's accounts come back in batch after batch).
+        self.noted: dict[str, frozenset[str]] = {}
 
     def is_bot(self, person: Person) -> bool:
         """is_bot, remembered per identity and name for the run."""
@@ -166,6 +169,11 @@ class _Run:
         if key not in self.bots:
             self.bots[key] = is_bot(person, self.settings.bots)
         return person.bot or self.bots[key]
+
+    def to_note(self, person: Person) -> bool:
+        """Whether the batch must note `person`: not noted in this run yet, or with other keys."""
+        noted = self.noted.get(person.identity)
+        return noted is None or not noted.issuperset(person.aka)
 
     def parts(self, item: Item) -> tuple[list[tuple[Person, int]], int, int]:
         """(person, minutes) for each person who mints, and how many bots and anonymous
@@ -279,7 +287,7 @@ def _one_batch(run: _Run, reads: list[Read]) -> None:
         item = read.item
         counts.items += 1
         for person in item.people:
-            if person.identity not in seen and not person.anonymous:
+            if person.identity not in seen and not person.anonymous and run.to_note(person):
                 seen[person.identity] = (person.identity, person.name, list(person.aka), run.is_bot(person))
         if item.flags & {REVERT, REVERTED} or (MERGE in item.flags and not run.settings.merges):
             counts.skipped += 1
@@ -322,6 +330,8 @@ def _one_batch(run: _Run, reads: list[Read]) -> None:
         minutes = {run.rule.name: sum(d["minutes"] for _, d in recorded)} if recorded else {}
         import_store.add_to_run(node.db, summary.run, items=counts.items, recorded=len(recorded),
                                 waiting=new_waiting, bots=counts.bots, skipped=counts.skipped, minutes=minutes)
+    for identity, _, aka, _ in seen.values():
+        run.noted[identity] = run.noted.get(identity, frozenset()) | frozenset(aka)
     _count(summary, counts, recorded, len(to_record) - len(recorded), new_waiting, run.rule.name)
 
 
