@@ -31,10 +31,17 @@ import psycopg
 from psycopg import adapt, pq
 from psycopg.types.numeric import NumericLoader
 
-# pg_advisory_xact_lock keys: 'fcwr' and 'fcmg' as 32-bit integers (any constant unlikely
-# to be used by another program sharing the database would do).
+# pg_advisory_xact_lock's first key: 'fcwr' and 'fcmg' as 32-bit integers (any constant
+# unlikely to be used by another program sharing the database would do). The second is the
+# hash of the node's schema, so that nodes in different schemas of one database (a host's
+# many nodes, the tests) never wait for each other.
 WRITE_LOCK = 0x66637772
 MIGRATION_LOCK = 0x66636D67
+
+
+def lock_of(key: int) -> str:
+    """The SQL that waits for the node's lock `key`, held until the transaction ends."""
+    return f"SELECT pg_advisory_xact_lock({key}, hashtext(current_schema()))"
 SCHEMA_FILE = "postgresql.sql"
 
 
@@ -188,7 +195,7 @@ def connect(url: str, *, readonly: bool = False) -> Connection:
 def begin_write(conn: Connection) -> None:
     """BEGIN, then wait for the node's write lock (held until COMMIT or ROLLBACK)."""
     conn.execute("BEGIN")
-    conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+    conn.execute(lock_of(WRITE_LOCK))
 
 
 def wait_for_locks(conn: Connection, milliseconds: int) -> None:
@@ -218,7 +225,7 @@ def schema_script() -> str:
 def begin_migration(conn: Connection) -> None:
     """BEGIN, then wait until no other process is migrating the same database."""
     conn.execute("BEGIN")
-    conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    conn.execute(lock_of(MIGRATION_LOCK))
 
 
 def install_schema(conn: Connection, versions: Iterable[tuple[int, str]], applied_at: str) -> list[int]:
