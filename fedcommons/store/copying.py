@@ -18,12 +18,12 @@ The progress table is dropped once the node has switched to the copy.
 """
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from . import postgresql
 from .database import POSTGRESQL, Database
-from .db import transaction
 from .migrations import migrate
 
 PROGRESS_TABLE = "_node_copy"
@@ -200,10 +200,25 @@ def has_progress(target: Database) -> bool:
     return target.conn.execute("SELECT to_regclass(?)", (PROGRESS_TABLE,)).fetchone()[0] is not None
 
 
+@contextmanager
+def _transaction(target: Database) -> Iterator[None]:
+    """BEGIN ... COMMIT without the node's write lock: nothing else writes to a database
+    being filled, and that lock is shared by every schema of the database."""
+    conn = target.conn
+    conn.execute("BEGIN")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def start_progress(target: Database, source: str) -> None:
     """Mark an empty database as the copy of `source`, before the node's tables are made
     in it: the row whose `tbl` is empty names the source; the others, each table's progress."""
-    with transaction(target):
+    with _transaction(target):
         target.conn.execute(f"CREATE TABLE {PROGRESS_TABLE} (tbl TEXT PRIMARY KEY, source TEXT NOT NULL, "
                             "rows BIGINT NOT NULL, digest TEXT NOT NULL)")
         target.conn.execute(f"INSERT INTO {PROGRESS_TABLE} (tbl, source, rows, digest) VALUES ('', ?, 0, ?)",
@@ -228,7 +243,7 @@ def write_batch(target: Database, table: Table, rows: Sequence[tuple], done: Pro
     `restart`: first empty the table (the rows the schema put there, or a copy the
     source no longer matches) and the tables its triggers fill."""
     conn = target.conn
-    with transaction(target):
+    with _transaction(target):
         if restart:
             for derived, origin in DERIVED.items():
                 if origin == table.name:
