@@ -5,9 +5,12 @@ copies go to schemas of the test server (support_db), so those tests are about
 PostgreSQL alone. Refusals that need no server run on both.
 """
 
+import gc
 import json
 import os
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -58,7 +61,15 @@ def verified_root(home: Path) -> tuple[int, str]:
     return out["entries"], out["root"]
 
 
+def nothing_open() -> None:
+    """Commands run in-process (CliRunner) leave their node's connections to the garbage
+    collector, as a process leaves them to its exit: collect them, so that the home's
+    database is not open when `db migrate` checks that nobody has it open."""
+    gc.collect()
+
+
 def migrate(home: Path, url: str, *args, code: int = 0):
+    nothing_open()
     return run(home, "db", "migrate", "--to", url, *args, code=code)
 
 
@@ -154,6 +165,7 @@ def test_a_killed_copy_goes_on_where_it_stopped(tmp_path):
     command = [sys.executable, "-m", "fedcommons", "--home", str(home), "db", "migrate", "--to", url,
                "--batch-size", "2"]
     watcher = postgresql.connect(url)
+    nothing_open()
     try:
         def copied() -> int:
             if watcher.execute("SELECT to_regclass(?)", (copying.PROGRESS_TABLE,)).fetchone()[0] is None:
@@ -190,6 +202,7 @@ def test_a_write_during_the_copy_stops_the_switch_and_a_new_run_copies_it(tmp_pa
             finally:
                 node.close()
 
+    nothing_open()
     with pytest.raises(Conflict, match="written while it was being copied"):
         move_to_postgresql(home, url, batch=3, progress=write_once)
     assert settings(home) == before
@@ -237,6 +250,7 @@ def test_a_log_changed_below_what_was_copied_is_not_copied_over(tmp_path):
             raise Interrupted()
 
     try:
+        nothing_open()
         with pytest.raises(Interrupted):
             move_to_postgresql(home, url, batch=2, progress=stop_in_the_log)
     finally:
@@ -248,3 +262,42 @@ def test_a_log_changed_below_what_was_copied_is_not_copied_over(tmp_path):
     assert "log_entries changed since an earlier run copied part of it" in result.stderr
     assert "drop that database" in result.stderr and result.stderr.count("\n") == 1
     assert settings(home) == before
+
+
+def test_a_database_open_elsewhere_is_refused(tmp_path):
+    """An idle server holds its connections open: as long as any is, the node stays put."""
+    home = garden(tmp_path / "home", 1)
+    before = settings(home)
+    server = sqlite3.connect(home / "fedcommons.db")
+    try:
+        server.execute("SELECT count(*) FROM actors").fetchone()
+        result = migrate(home, "postgresql://me@db.invalid/commons", code=2)
+    finally:
+        server.close()
+    assert result.stderr.strip() == ("error: the node's SQLite database is open in another process (is `fedcommons "
+                                     "serve` running?): stop it, then run this command again")
+    assert settings(home) == before
+
+
+@pytest.mark.postgresql_only(NEEDS_SERVER)
+def test_rows_read_in_the_order_they_were_recorded_keep_it(tmp_path):
+    home = garden(tmp_path / "home", 1)
+    with closing(sqlite3.connect(home / "fedcommons.db")) as db:
+        # Waiting items are read back in the order they were recorded (SQLite's rowid),
+        # which is not their key's order.
+        db.executemany("INSERT INTO import_waiting (pool, key, item, run, data) VALUES ('garden', ?, ?, 1, '{}')",
+                       [("zoe", "3"), ("ann", "1"), ("max", "2")])
+        db.execute("DELETE FROM import_waiting WHERE key = 'ann'")
+        db.execute("INSERT INTO import_waiting (pool, key, item, run, data) VALUES ('garden', 'bea', '4', 1, '{}')")
+        db.commit()
+        recorded = db.execute("SELECT rowid, key FROM import_waiting ORDER BY rowid").fetchall()
+    url = support_db.new_database()
+    migrate(home, url)
+    target = postgresql.connect(url)
+    try:
+        assert target.execute("SELECT rowid, key FROM import_waiting ORDER BY rowid").fetchall() == recorded
+        # The next row is numbered after them.
+        target.execute("INSERT INTO import_waiting (pool, key, item, run, data) VALUES ('garden', 'cy', '5', 1, '{}')")
+        assert target.execute("SELECT max(rowid) FROM import_waiting").fetchone()[0] == recorded[-1][0] + 1
+    finally:
+        target.close()

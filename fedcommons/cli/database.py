@@ -22,8 +22,9 @@ def db() -> None:
 def db_migrate(ctx, url: str, batch: int, fmt: str) -> None:
     """Copy this node's SQLite database to PostgreSQL, verify the copy, then switch to it.
 
-    Stop the server first: the node switches only if nothing was written to the SQLite
-    file while it was copied. An interrupted copy (killed, a lost connection) goes on from
+    Stop the server first: the command refuses to run while another process has the
+    SQLite file open, and switches only if nothing was written to it during the copy
+    (which reads one snapshot of it). An interrupted copy (killed, a lost connection) goes on from
     where it stopped when the command is run again. Before the switch, the copy's log must
     verify to the same root as the node's. Keys and settings stay in the home, and the
     SQLite file stays where it is: delete it once the node runs well on PostgreSQL.

@@ -18,8 +18,10 @@ The progress table is dropped once the node has switched to the copy.
 """
 
 import hashlib
+import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import postgresql
@@ -109,16 +111,34 @@ def end_snapshot(source: Database) -> None:
         source.conn.execute("COMMIT")
 
 
-def hold_unchanged(source: Database, version: int) -> bool:
-    """Take the source's write lock (BEGIN IMMEDIATE, until `release`) and say whether
-    nothing was committed to it since `version` was read."""
-    source.conn.execute("BEGIN IMMEDIATE")
+def unchanged_since(source: Database, version: int) -> bool:
+    """Whether nothing was committed to the source since `version` was read (after
+    `end_snapshot`, on the same connection)."""
     return source.conn.execute("PRAGMA data_version").fetchone()[0] == version
 
 
-def release(source: Database) -> None:
-    if source.conn.in_transaction:
-        source.conn.execute("ROLLBACK")
+@contextmanager
+def sole_use(path: Path) -> Iterator[bool]:
+    """Hold the SQLite database at `path` so that nobody else may open it, if nobody else
+    has it open (any connection, in any process, this one's included): whether it could.
+
+    A connection in exclusive locking mode needs an exclusive lock on the file itself, which
+    every connection to a database in WAL mode keeps from it for as long as it is open, even
+    idle: so this tells an idle server from no server, which a failed write could not."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try:
+            conn.execute("BEGIN EXCLUSIVE")
+        except sqlite3.OperationalError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            conn.execute("ROLLBACK")
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------------------- target (PostgreSQL)

@@ -1,10 +1,12 @@
 """Moving a node's data from its SQLite file to a PostgreSQL database (`fedcommons db migrate`).
 
-- Consistent: every row is read from one snapshot of the SQLite database (one read
-  transaction, which in WAL mode keeps nobody from writing). The node switches to the new
-  database only if nothing was written to the SQLite file since that snapshot, checked
-  while holding its write lock, so nothing written meanwhile can be left behind: a server
-  still running on the file makes the command stop before the switch (stop it, run again).
+- Refused while the node's server runs: the command starts only when no other process
+  has the SQLite file open (a server, even an idle one, or another command), and switches
+  only under an exclusive lock on it, so that nothing can be written to the file after the
+  switch where nobody would read it again. Every row is read from one snapshot (one read
+  transaction), and the node switches only if nothing was written to the file since that
+  snapshot (SQLite's data_version): a process that wrote meanwhile stops the switch (run
+  the command again; it copies what changed).
 - Resumable: tables are copied in key order, in batches, each committed with the copy's
   progress in the target (store/copying.py). A run after a killed one re-reads what was
   copied, checks it is still what the source holds (a SHA-256 of the rows), and goes on
@@ -65,19 +67,35 @@ def move_to_postgresql(home: Path, url: str, *, batch: int = BATCH, progress: Pr
     url = check_server_url(url, option="--to")
     if batch < 1:
         raise BadInput("--batch-size must be at least 1")
-    source = open_db(config.database)  # brings its schema up to date, so both have the same tables
+    path = Path(config.database)
+    busy = ("the node's SQLite database is open in another process (is `fedcommons serve` running?): "
+            "stop it, then run this command again")
+    with copying.sole_use(path) as alone:
+        if not alone:
+            raise Conflict(busy)
+    target = copying.open_target(url)
     try:
-        target = copying.open_target(url)
+        source = open_db(path)  # brings its schema up to date, so both have the same tables
         try:
-            return _move(config, source, target, url, batch, progress)
+            report = _copy(config, source, target, url, batch, progress)
         finally:
-            target.close()
+            source.close()
+        # Nobody may open the file from here until the settings name the copy: a server
+        # started meanwhile would go on writing where nobody will read.
+        with copying.sole_use(path) as alone:
+            if not alone:
+                raise Conflict(busy)
+            # The file's own settings, not those the environment adds, with the new database.
+            save_config(with_setting(load_config(config.home, environ={}), database_url=url))
+        copying.finish(target)
+        return report
     finally:
-        source.close()
+        target.close()
 
 
-def _move(config: Config, source: Database, target: Database, url: str, batch: int,
+def _copy(config: Config, source: Database, target: Database, url: str, batch: int,
           progress: Progress | None) -> MoveReport:
+    """Copy, check and verify; Conflict when the source changed meanwhile."""
     shown = redacted(url)
     if not copying.lock_copy(target):
         raise Conflict(f"another `fedcommons db migrate` is copying into {shown}: let it finish")
@@ -128,16 +146,9 @@ def _move(config: Config, source: Database, target: Database, url: str, batch: i
         raise IntegrityError(f"the copy's log verifies to {report.entries} entries and root {report.root.hex()}, "
                              f"the source's is {size} entries and root {root.hex()}")
 
-    if not copying.hold_unchanged(source, version):
-        copying.release(source)
+    if not copying.unchanged_since(source, version):
         raise Conflict("the node's SQLite database was written while it was being copied (is `fedcommons serve` "
                        "running?): stop the server, then run this command again; it copies only what changed")
-    try:
-        # The file's own settings, not those the environment adds, with the new database.
-        save_config(with_setting(load_config(config.home, environ={}), database_url=url))
-    finally:
-        copying.release(source)
-    copying.finish(target)
     return MoveReport(database=shown, sqlite_file=Path(config.database), tables=len(tables), rows=total,
                       copied=copied, resumed=resumed, entries=size, root=root)
 
