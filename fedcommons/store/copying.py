@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
+from urllib.parse import quote
 
 from . import postgresql
 from .database import POSTGRESQL, Database
@@ -125,7 +126,8 @@ def sole_use(path: Path) -> Iterator[bool]:
     A connection in exclusive locking mode needs an exclusive lock on the file itself, which
     every connection to a database in WAL mode keeps from it for as long as it is open, even
     idle: so this tells an idle server from no server, which a failed write could not."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+    # mode=rw: a missing file is an error, not a new empty database.
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, isolation_level=None, timeout=0)
     try:
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         try:

@@ -68,6 +68,8 @@ def move_to_postgresql(home: Path, url: str, *, batch: int = BATCH, progress: Pr
     if batch < 1:
         raise BadInput("--batch-size must be at least 1")
     path = Path(config.database)
+    if not path.exists():
+        raise HomeError(f"no database at {path}: nothing to move")
     busy = ("the node's SQLite database is open in another process (is `fedcommons serve` running?): "
             "stop it, then run this command again")
     with copying.sole_use(path) as alone:
