@@ -77,6 +77,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "books": ("books",),
     "contribute": ("contributions",),
     "coop": ("coops",),
+    "db": ("database",),
     "delegate": ("governance",),
     "deliveries": ("deliveries",),
     "demo": ("demo",),

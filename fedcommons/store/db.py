@@ -62,19 +62,22 @@ def open_db(location: Path | str, *, create: bool = False, readonly: bool = Fals
     return db
 
 
-def check_server_url(url: str | None) -> str | None:
-    """A PostgreSQL URL as init takes it (BadInput for anything else), or None."""
+def check_server_url(url: str | None, option: str = "--database") -> str | None:
+    """A PostgreSQL URL as init (`option` --database) or `db migrate` (--to) takes it
+    (BadInput for anything else), or None."""
     if url is None:
         return None
     if not is_server_url(url):
-        raise BadInput(f"--database must be a PostgreSQL URL such as postgresql://fedcommons@localhost/commons, "
-                       f"not {url!r} (without --database the node keeps its data in a SQLite file in its home)")
+        why = (" (without --database the node keeps its data in a SQLite file in its home)"
+               if option == "--database" else "")
+        raise BadInput(f"{option} must be a PostgreSQL URL such as postgresql://fedcommons@localhost/commons, "
+                       f"not {url!r}{why}")
     from . import postgresql  # psycopg takes 0.18 s to load: only for a node on PostgreSQL
 
     try:
         postgresql.database_name(url)
     except ValueError as exc:
-        raise BadInput(f"--database: {exc}") from None
+        raise BadInput(f"{option}: {exc}") from None
     return url
 
 

@@ -282,3 +282,16 @@ def create_database(url: str) -> bool:
     except psycopg.Error as exc:
         raise _translated(exc) from exc
     return True
+
+
+def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Append rows to a table with COPY (in the caller's transaction): its triggers fire and
+    its constraints hold as for INSERT, and identity columns take the values given, as
+    with OVERRIDING SYSTEM VALUE."""
+    names = ", ".join(f'"{column}"' for column in columns)
+    try:
+        with conn.raw.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise _translated(exc) from exc
