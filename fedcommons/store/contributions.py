@@ -1,7 +1,8 @@
 """SQL for the contribution and endorsement projections."""
 
 from dataclasses import dataclass
-from itertools import islice
+from itertools import groupby, islice
+from operator import attrgetter
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .database import Database
@@ -33,14 +34,25 @@ _COLUMNS = (
 
 
 def insert_contributions(db: Database, rows: Sequence[ContributionRow]) -> None:
-    """Record new contributions (pending until a steward decides); a known id is kept as it was."""
-    db.conn.executemany(
-        f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-        [
-            (r.id, r.entry, r.pool, r.contributor, r.minutes, r.kind, r.summary, r.published,
-             r.claim, r.status, r.decided_by, r.reason, r.decision_entry)
-            for r in rows
-        ],
+    """Record new contributions (pending until a steward decides); a known id is kept as it was.
+    Each pool's count moves by the rows actually inserted, once per run of rows of one pool
+    (a row trigger cost more than the insert itself)."""
+    conn = db.conn
+    added: dict[str, int] = {}
+    for pool, run in groupby(rows, key=attrgetter("pool")):
+        inserted = conn.executemany(
+            f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+            [
+                (r.id, r.entry, r.pool, r.contributor, r.minutes, r.kind, r.summary, r.published,
+                 r.claim, r.status, r.decided_by, r.reason, r.decision_entry)
+                for r in run
+            ],
+        ).rowcount
+        added[pool] = added.get(pool, 0) + inserted
+    conn.executemany(
+        "INSERT INTO pool_contribution_counts (pool, count) VALUES (?, ?)"
+        " ON CONFLICT (pool) DO UPDATE SET count = count + excluded.count",
+        [(pool, count) for pool, count in added.items() if count],
     )
 
 
