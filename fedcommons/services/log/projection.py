@@ -63,8 +63,9 @@ def apply(node: Node, idx: int, activity: dict) -> None:
 
 def _new_contribution(idx: int, activity: dict) -> contribution_store.ContributionRow | None:
     obj = activity.get("object")
-    if types(activity)[:1] != ["Create"] or not isinstance(obj, dict) or "Contribution" not in types(obj):
+    if not isinstance(obj, dict) or _first_type(activity) != "Create" or "Contribution" not in types(obj):
         return None
+    claim = obj.get("claim")
     return contribution_store.ContributionRow(
         id=obj["id"],
         entry=idx,
@@ -74,8 +75,19 @@ def _new_contribution(idx: int, activity: dict) -> contribution_store.Contributi
         kind=str(obj.get("kind", "")),
         summary=str(obj.get("name", "")),
         published=str(obj.get("published") or activity.get("published", "")),
-        claim=obj.get("claim") if isinstance(obj.get("claim"), str) else None,
+        claim=claim if isinstance(claim, str) else None,
     )
+
+
+def _first_type(activity: dict) -> str | None:
+    """``types(activity)[0]`` (None when it has none) without making the list: asked of
+    every entry appended."""
+    kind = activity.get("type")
+    if isinstance(kind, str):
+        return kind
+    if isinstance(kind, list):
+        return next((t for t in kind if isinstance(t, str)), None)
+    return None
 
 
 def _minutes(effort) -> int:

@@ -104,13 +104,14 @@ def refresh_snapshots(node: Node, pools: set[int], fresh: Sequence[tuple[EntryRo
     entries just appended (consecutive), each with the activity its body is the JCS bytes
     of, which need not be read back.
 
-    Once a pool's ledger was stored by this process, the process keeps it and reads each
-    append's entries into it as they come (from ``fresh``), so storing it again costs
-    its bytes, not reading the stored one and the entries since."""
+    Once a pool's ledger was stored by this process, or when its first entries are
+    appended, the process keeps it and reads each append's entries into it as they come
+    (from ``fresh``), so storing it costs its bytes, not reading the stored one and the
+    entries since."""
     db = node.db
     size = index_store.indexed_size(db)
     for pool in pools:
-        kept = _kept(node, pool)
+        kept = _kept(node, pool) or _begun(node, pool, size, fresh)
         if kept is not None:
             filed = index_store.filed_since(db, pool, kept.size, size)
             _read_on(node, kept.ledger, filed, fresh)
@@ -134,6 +135,21 @@ def refresh_snapshots(node: Node, pools: set[int], fresh: Sequence[tuple[EntryRo
                                                          _frontier(node, size))
 
 
+def _begun(node: Node, pool: int, size: int, fresh: Sequence[tuple[EntryRow, object]]) -> _Kept | None:
+    """A ledger kept from here on for a pool that has none stored and whose every entry was
+    filed by this append (a new pool), read on from nothing; else None."""
+    if not fresh or index_store.pool_ledger_position(node.db, pool) is not None:
+        return None
+    first = fresh[0][0].idx
+    if index_store.filed_count(node.db, pool, 0, first):
+        return None
+    url = index_store.pool_url(node.db, pool)
+    if url is None:
+        return None
+    kept = _KEPT[(str(node.config.database), pool)] = _Kept(PoolLedger(url), first, 0, 0, _frontier(node, first))
+    return kept
+
+
 def _read_on(node: Node, ledger: PoolLedger, filed: list[int], fresh: Sequence[tuple[EntryRow, object]]) -> None:
     """Read the entries at ``filed`` on into ``ledger`` as :func:`read_ledger` would. A fresh
     Create of a Contribution (most of a busy pool) is read from its activity, not parsed
@@ -150,11 +166,13 @@ def _read_on(node: Node, ledger: PoolLedger, filed: list[int], fresh: Sequence[t
             entry, activity = fresh[idx - first]
             if type(activity) is dict and activity.get("type") == "Create":
                 obj = activity.get("object")
-                if (type(obj) is dict and has_type(obj.get("type"), "Contribution")
-                        and all(type(v) is str or v is None  # no tuples where JSON has lists
-                                for v in (activity.get("actor"), obj.get("provider"), obj.get("attributedTo")))):
-                    add(activity)
-                    continue
+                if type(obj) is dict and has_type(obj.get("type"), "Contribution"):
+                    # No tuples where JSON has lists: the ledger reads these through ref().
+                    actor, provider, attributed = activity.get("actor"), obj.get("provider"), obj.get("attributedTo")
+                    if ((type(actor) is str or actor is None) and (type(provider) is str or provider is None)
+                            and (type(attributed) is str or attributed is None)):
+                        add(activity)
+                        continue
             leaf = Leaf(idx, entry.leaf_hash, entry.body)
         read_ledger((leaf,), ledger.pool, retained=retained, ledger=ledger)
 
