@@ -162,6 +162,7 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
     with tempfile.TemporaryDirectory() as scratch, pytest.MonkeyPatch.context() as patch:
         patch.setattr(pool_state, "MIN_TAIL", 2)
         patch.setattr(pool_state, "MAX_TAIL", 5)
+        patch.setattr(pool_state, "KEPT_POOLS", data.draw(st.sampled_from([1, 32])))  # 1: kept ledgers dropped
         home = Path(scratch) / "home"
         shutil.copytree(base_home, home)
         node = open_node(home)
@@ -190,6 +191,11 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
                     again = pool_state.read_ledger(index_store.pool_leaves(node.db, url_key(pool), 0, held.size), pool,
                                                    retained=redaction_store.redacted(node.db))
                     assert held.ledger.counts == again.counts
+            for (database, pool), kept in pool_state._KEPT.items():  # what the writer read each append into
+                if database == str(node.config.database):
+                    again = pool_state.read_ledger(index_store.pool_leaves(node.db, pool, 0, kept.size),
+                                                   kept.ledger.pool, retained=redaction_store.redacted(node.db))
+                    assert kept.ledger.snapshot() == again.snapshot()
         finally:
             node.close()
 

@@ -7,7 +7,8 @@ to the same bytes, ``tests/test_standing_fast.py``):
   append transaction: a ledger read from it reads only the pool's entries;
 - a stored snapshot of each busy pool's ledger (``pool_ledgers``), brought up to date in
   the append transaction once enough of the pool's entries came after it, so a new
-  process (the CLI) reads on from it rather than from the pool's first entry;
+  process (the CLI) reads on from it rather than from the pool's first entry; the writing
+  process keeps the ledgers it stores and reads each append into them as it comes;
 - in a long-running process (the server), the ledger of each pool at the newest size it
   was asked for, read on by the entries appended since, with the last Standing computed
   from it (a Standing is a function of its pool, method, asOf and treeSize).
@@ -131,8 +132,7 @@ def refresh_snapshots(node: Node, pools: set[int], fresh: Sequence[tuple[EntryRo
         read_ledger(index_store.pool_leaves(db, pool, ledger[1], size), url, retained=redaction_store.redacted(db),
                     ledger=ledger[0])
         index_store.save_pool_ledger(db, pool, size, held_entries + tail, ledger[0].snapshot())
-        _KEPT[(str(node.config.database), pool)] = _Kept(ledger[0], size, held_entries + tail, held_entries + tail,
-                                                         _frontier(node, size))
+        _keep(node, pool, _Kept(ledger[0], size, held_entries + tail, held_entries + tail, _frontier(node, size)))
 
 
 def _begun(node: Node, pool: int, size: int, fresh: Sequence[tuple[EntryRow, object]]) -> _Kept | None:
@@ -146,8 +146,7 @@ def _begun(node: Node, pool: int, size: int, fresh: Sequence[tuple[EntryRow, obj
     url = index_store.pool_url(node.db, pool)
     if url is None:
         return None
-    kept = _KEPT[(str(node.config.database), pool)] = _Kept(PoolLedger(url), first, 0, 0, _frontier(node, first))
-    return kept
+    return _keep(node, pool, _Kept(PoolLedger(url), first, 0, 0, _frontier(node, first)))
 
 
 def _read_on(node: Node, ledger: PoolLedger, filed: list[int], fresh: Sequence[tuple[EntryRow, object]]) -> None:
@@ -198,6 +197,17 @@ class _Kept:
 # Kept by the writing process, per database and pool key; only the write transaction
 # touches them, and one process writes one database a transaction at a time.
 _KEPT: dict[tuple[str, int], _Kept] = {}
+# At most this many, the least recently appended to dropped first (it is read again from
+# its stored snapshot when it is due): a server hosting many pools holds only the busy ones.
+KEPT_POOLS = 32
+
+
+def _keep(node: Node, pool: int, kept: _Kept) -> _Kept:
+    """Keep ``kept`` for ``pool`` of this database (the newest last); returns it."""
+    _KEPT[(str(node.config.database), pool)] = kept
+    while len(_KEPT) > KEPT_POOLS:
+        del _KEPT[next(iter(_KEPT))]
+    return kept
 
 
 def _kept(node: Node, pool: int) -> _Kept | None:
@@ -211,6 +221,7 @@ def _kept(node: Node, pool: int) -> _Kept | None:
     if frontier is None or frontier != kept.frontier:
         del _KEPT[key]
         return None
+    _KEPT[key] = _KEPT.pop(key)  # the most recently used last
     return kept
 
 
