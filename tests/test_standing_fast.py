@@ -333,6 +333,14 @@ def test_a_pools_contribution_count_is_kept_and_matches_its_rows(base_home, tmp_
     node.close()
 
 
+def test_a_contribution_rows_fields_are_its_columns_in_order():
+    """insert_contributions binds a row as it is."""
+    from fedcommons.store import contributions as contribution_store
+
+    columns = tuple(name.strip() for name in contribution_store._COLUMNS.split(","))
+    assert contribution_store.ContributionRow._fields == columns
+
+
 def test_a_database_with_the_counting_trigger_migrates_and_counts_each_row_once(base_home, tmp_path):
     """Migration 52 drops the row trigger that kept the counts before; the inserts keep them."""
     import sqlite3

@@ -1,6 +1,5 @@
 """SQL for the contribution and endorsement projections."""
 
-from dataclasses import dataclass
 from itertools import groupby, islice
 from operator import attrgetter
 from typing import Iterable, Iterator, NamedTuple, Sequence
@@ -8,9 +7,9 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 from .database import Database
 
 
-@dataclass(frozen=True)
-class ContributionRow:
-    """A contribution as projected from the log."""
+class ContributionRow(NamedTuple):
+    """A contribution as projected from the log (a tuple: one is made for every contribution
+    appended or read)."""
 
     id: str
     entry: int
@@ -40,13 +39,8 @@ def insert_contributions(db: Database, rows: Sequence[ContributionRow]) -> None:
     conn = db.conn
     added: dict[str, int] = {}
     for pool, run in groupby(rows, key=attrgetter("pool")):
-        inserted = conn.executemany(
-            f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-            [
-                (r.id, r.entry, r.pool, r.contributor, r.minutes, r.kind, r.summary, r.published,
-                 r.claim, r.status, r.decided_by, r.reason, r.decision_entry)
-                for r in run
-            ],
+        inserted = conn.executemany(  # a row's fields are the columns, in their order
+            f"INSERT OR IGNORE INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", run,
         ).rowcount
         added[pool] = added.get(pool, 0) + inserted
     conn.executemany(

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from ...effort import quantity_minutes
 from ...errors import BadInput
 from ...payout.defaults import read_defaults
-from ...fields import object_id, types
+from ...fields import first_type, object_id, types
 from ...node import Node
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
@@ -63,7 +63,7 @@ def apply(node: Node, idx: int, activity: dict) -> None:
 
 def _new_contribution(idx: int, activity: dict) -> contribution_store.ContributionRow | None:
     obj = activity.get("object")
-    if not isinstance(obj, dict) or _first_type(activity) != "Create" or "Contribution" not in types(obj):
+    if not isinstance(obj, dict) or first_type(activity) != "Create" or "Contribution" not in types(obj):
         return None
     claim = obj.get("claim")
     return contribution_store.ContributionRow(
@@ -77,17 +77,6 @@ def _new_contribution(idx: int, activity: dict) -> contribution_store.Contributi
         published=str(obj.get("published") or activity.get("published", "")),
         claim=claim if isinstance(claim, str) else None,
     )
-
-
-def _first_type(activity: dict) -> str | None:
-    """``types(activity)[0]`` (None when it has none) without making the list: asked of
-    every entry appended."""
-    kind = activity.get("type")
-    if isinstance(kind, str):
-        return kind
-    if isinstance(kind, list):
-        return next((t for t in kind if isinstance(t, str)), None)
-    return None
 
 
 def _minutes(effort) -> int:
