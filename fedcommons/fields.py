@@ -153,6 +153,17 @@ def object_id(activity: dict) -> str | None:
     return None
 
 
+def first_type(value: Any) -> str | None:
+    """``types(value)[0]``, or None when it has none, without making the list (asked of
+    every entry appended)."""
+    t = value.get("type") if isinstance(value, dict) else None
+    if isinstance(t, str):
+        return t
+    if isinstance(t, list):
+        return next((x for x in t if isinstance(x, str)), None)
+    return None
+
+
 def types(value: Any) -> list[str]:
     """An object's types as a list (AS2 allows a string or an array); [] for anything else."""
     t = value.get("type") if isinstance(value, dict) else None

@@ -24,7 +24,7 @@ def project(node: Node, appended: list[Appended]) -> None:
 def index_pools(node: Node, appended: list[Appended]) -> None:
     """File new entries under the pools they concern, so a pool's standing reads only its own."""
     touched = pool_index.index_appended(node, [(entry.idx, pending.activity) for entry, pending in appended])
-    pool_state.refresh_snapshots(node, touched)
+    pool_state.refresh_snapshots(node, touched, [(entry, pending.activity) for entry, pending in appended])
 
 
 def queue_for_delivery(node: Node, appended: list[Appended]) -> None:

@@ -162,6 +162,7 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
     with tempfile.TemporaryDirectory() as scratch, pytest.MonkeyPatch.context() as patch:
         patch.setattr(pool_state, "MIN_TAIL", 2)
         patch.setattr(pool_state, "MAX_TAIL", 5)
+        patch.setattr(pool_state, "KEPT_POOLS", data.draw(st.sampled_from([1, 32])))  # 1: kept ledgers dropped
         home = Path(scratch) / "home"
         support_db.copy_home(base_home, home)
         node = open_node(home)
@@ -190,8 +191,55 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
                     again = pool_state.read_ledger(index_store.pool_leaves(node.db, url_key(pool), 0, held.size), pool,
                                                    retained=redaction_store.redacted(node.db))
                     assert held.ledger.counts == again.counts
+            for (database, pool), kept in pool_state._KEPT.items():  # what the writer read each append into
+                if database == str(node.config.database):
+                    again = pool_state.read_ledger(index_store.pool_leaves(node.db, pool, 0, kept.size),
+                                                   kept.ledger.pool, retained=redaction_store.redacted(node.db))
+                    assert kept.ledger.snapshot() == again.snapshot()
         finally:
             node.close()
+
+
+def test_a_kept_ledger_is_dropped_when_its_append_rolls_back(base_home, tmp_path, monkeypatch):
+    """The writer reads each append into the ledger it stored; an append that rolls back
+    after that must not leave its entries in it, nor in what is stored next."""
+    monkeypatch.setattr(pool_state, "MIN_TAIL", 2)
+    monkeypatch.setattr(pool_state, "MAX_TAIL", 3)
+    home = tmp_path / "home"
+    support_db.copy_home(base_home, home)
+    node = open_node(home)
+
+    def work(serial, minutes):
+        cid = f"{URL}/c/{serial}"
+        return Pending({"type": "Create", "id": f"{cid}/create", "actor": PEOPLE[0], "published": at(serial),
+                        "object": {"id": cid, "type": ["Note", "Contribution"], "provider": PEOPLE[0],
+                                   "receiver": GARDEN, "published": at(serial),
+                                   "effortQuantity": {"type": "Measure", "hasUnit": "minute",
+                                                      "hasNumericalValue": minutes}}})
+
+    try:
+        log_writer.append(node, [Pending({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor",
+                                          "published": at(0), "object": {"id": GARDEN, "type": ["Group", "CommonPool"],
+                                                                         "stewards": [PEOPLE[1]]}})])
+        for serial in range(1, 7):
+            log_writer.append(node, [work(serial, 10)])
+        assert any(database == str(node.config.database) for database, _ in pool_state._KEPT)
+
+        def fail(*_):
+            raise RuntimeError("after the per-pool step")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(log_writer, "sign_checkpoint", fail)
+            with pytest.raises(RuntimeError):
+                log_writer.append(node, [work(100, 600), work(101, 600)])
+        for serial in range(7, 12):
+            log_writer.append(node, [work(serial, 20)])
+        options = {"as_of": START + timedelta(days=30), "tree_size": log_size(node)}
+        assert outcome(node, GARDEN, **options) == outcome(node, GARDEN, full=True, **options)
+        pool_state._HELD.clear()  # as a new process: from the stored snapshot
+        assert outcome(node, GARDEN, **options) == outcome(node, GARDEN, full=True, **options)
+    finally:
+        node.close()
 
 
 def test_an_index_behind_the_log_is_not_used_until_caught_up(base_home, tmp_path):
@@ -283,6 +331,44 @@ def test_a_pools_contribution_count_is_kept_and_matches_its_rows(base_home, tmp_
     assert contribution_store.count_of_pool(node.db, GARDEN) == 2  # c0 and c2; the replays count once
     assert contribution_store.count_of_pool(node.db, f"{URL}/pools/none") == 0
     node.close()
+
+
+def test_a_contribution_rows_fields_are_its_columns_in_order():
+    """insert_contributions binds a row as it is."""
+    from fedcommons.store import contributions as contribution_store
+
+    columns = tuple(name.strip() for name in contribution_store._COLUMNS.split(","))
+    assert contribution_store.ContributionRow._fields == columns
+
+
+@pytest.mark.sqlite_only("puts the old trigger back into the SQLite file; PostgreSQL databases never had it after migration 133")
+def test_a_database_with_the_counting_trigger_migrates_and_counts_each_row_once(base_home, tmp_path):
+    """Migration 133 drops the row trigger that kept the counts before; the inserts keep them."""
+    import sqlite3
+
+    from fedcommons.store import contributions as contribution_store
+
+    home = tmp_path / "home"
+    support_db.copy_home(base_home, home)
+    conn = sqlite3.connect(home / "fedcommons.db", isolation_level=None)
+    conn.execute("""CREATE TRIGGER contributions_counted AFTER INSERT ON contributions BEGIN
+        INSERT INTO pool_contribution_counts (pool, count) VALUES (NEW.pool, 1)
+        ON CONFLICT (pool) DO UPDATE SET count = count + 1; END""")  # as migration 51 made it
+    conn.execute("DELETE FROM _migrations WHERE number = 133")
+    conn.execute("INSERT INTO contributions (id, entry, pool, contributor, minutes, kind, summary, published)"
+                 " VALUES ('old', 0, ?, ?, 0, '', '', '')", (GARDEN, PEOPLE[0]))  # counted by the trigger
+    conn.close()
+    node = open_node(home)  # migrates
+    try:
+        assert node.db.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'contributions_counted'").fetchone()[0] == 0
+        work = [{"type": "Create", "id": f"{URL}/c{i}/create", "actor": PEOPLE[0], "published": at(1),
+                 "object": {"id": f"{URL}/c{i}", "type": "Contribution", "provider": PEOPLE[0],
+                            "receiver": GARDEN}} for i in range(3)]
+        log_writer.append(node, [Pending(activity) for activity in work])
+        assert contribution_store.count_of_pool(node.db, GARDEN) == 4
+    finally:
+        node.close()
 
 
 def test_the_current_standing_asked_again_later_follows_decay(base_home, tmp_path):

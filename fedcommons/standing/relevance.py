@@ -20,16 +20,15 @@ only its reading.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .ledger import first_known, has_type, ref
 
 READ = ("Create", "Update", "Accept", "Reject", "Like", "Undo")
 
 
-@dataclass(frozen=True)
-class Concern:
-    """What one activity tells the index.
+class Concern(NamedTuple):
+    """What one activity tells the index (a tuple: one is made for every entry appended).
 
     ``pool``: the URL it concerns directly; ``ref``: the URL it refers to (resolved to pools
     through the index); ``owns``: the URL it introduces, which later references resolve

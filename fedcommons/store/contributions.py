@@ -1,15 +1,15 @@
 """SQL for the contribution and endorsement projections."""
 
-from dataclasses import dataclass
-from itertools import islice
+from itertools import groupby, islice
+from operator import attrgetter
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .database import Database
 
 
-@dataclass(frozen=True)
-class ContributionRow:
-    """A contribution as projected from the log."""
+class ContributionRow(NamedTuple):
+    """A contribution as projected from the log (a tuple: one is made for every contribution
+    appended or read)."""
 
     id: str
     entry: int
@@ -33,14 +33,20 @@ _COLUMNS = (
 
 
 def insert_contributions(db: Database, rows: Sequence[ContributionRow]) -> None:
-    """Record new contributions (pending until a steward decides); a known id is kept as it was."""
-    db.conn.executemany(
-        f"INSERT INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) ON CONFLICT DO NOTHING",
-        [
-            (r.id, r.entry, r.pool, r.contributor, r.minutes, r.kind, r.summary, r.published,
-             r.claim, r.status, r.decided_by, r.reason, r.decision_entry)
-            for r in rows
-        ],
+    """Record new contributions (pending until a steward decides); a known id is kept as it was.
+    Each pool's count moves by the rows actually inserted, once per run of rows of one pool
+    (a row trigger cost more than the insert itself)."""
+    conn = db.conn
+    added: dict[str, int] = {}
+    for pool, run in groupby(rows, key=attrgetter("pool")):
+        inserted = conn.executemany(  # a row's fields are the columns, in their order
+            f"INSERT INTO contributions ({_COLUMNS}) VALUES ({', '.join('?' * 13)}) ON CONFLICT DO NOTHING", run,
+        ).rowcount
+        added[pool] = added.get(pool, 0) + inserted
+    conn.executemany(
+        "INSERT INTO pool_contribution_counts (pool, count) VALUES (?, ?)"
+        " ON CONFLICT (pool) DO UPDATE SET count = pool_contribution_counts.count + excluded.count",
+        [(pool, count) for pool, count in added.items() if count],
     )
 
 

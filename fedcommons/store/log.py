@@ -1,6 +1,5 @@
 """SQL for the log: entries, Merkle nodes and checkpoints."""
 
-from dataclasses import dataclass
 from typing import Iterator, NamedTuple, Sequence
 
 from .database import Database
@@ -8,9 +7,8 @@ from .database import Database
 from .bodies import open_bodies, open_body, pack_bodies
 
 
-@dataclass(frozen=True)
-class EntryRow:
-    """One log entry as stored."""
+class EntryRow(NamedTuple):
+    """One log entry as stored (a tuple: one is made for every entry appended or read)."""
 
     idx: int
     leaf_hash: bytes

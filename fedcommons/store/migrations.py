@@ -749,6 +749,16 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         BEGIN SELECT RAISE(ABORT, 'checkpoints are written once'); END;
         """,
     ),
+    (
+        133,
+        "pools' contribution counts kept by each insert's batch, not by a row trigger",
+        """
+        -- store/contributions.insert_contributions adds the rows each statement inserted to
+        -- the count, in the same transaction: one upsert per pool and batch rather than one
+        -- per row, which cost an import more than the rows themselves.
+        DROP TRIGGER contributions_counted;
+        """,
+    ),
 ]
 
 
@@ -761,6 +771,10 @@ POSTGRESQL_MIGRATIONS: dict[int, str] = {
     132: """
         CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
             FOR EACH ROW EXECUTE FUNCTION refuse_change('checkpoints are written once');
+    """,
+    133: """
+        DROP TRIGGER contributions_counted ON contributions;
+        DROP FUNCTION contributions_counted();
     """,
 }
 

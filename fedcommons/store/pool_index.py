@@ -77,10 +77,10 @@ def _chunks(keys: set[int], size: int = 500) -> Iterator[list[int]]:
         yield ordered[start:start + size]
 
 
-def pool_entry_count(db: Database, pool: int, stop: int) -> int:
-    """How many entries were filed under ``pool`` before the log reached ``stop`` entries."""
-    return db.conn.execute("SELECT count(*) FROM pool_index_entries WHERE pool = ? AND filed < ?",
-                           (pool, stop)).fetchone()[0]
+def filed_count(db: Database, pool: int, start: int, stop: int) -> int:
+    """How many entries were filed under ``pool`` while the log grew from ``start`` to ``stop``."""
+    return db.conn.execute("SELECT count(*) FROM pool_index_entries WHERE pool = ? AND filed >= ? AND filed < ?",
+                           (pool, start, stop)).fetchone()[0]
 
 
 def pool_ledger(db: Database, pool: int) -> tuple[int, int, bytes] | None:
@@ -129,3 +129,23 @@ def pool_leaves(db: Database, pool: int, start: int, stop: int, batch: int = 500
         for row in rows:
             yield Leaf(row[1], row[2], open_body(db, row[1], row[4], row[3]))
         after = (rows[-1][0], rows[-1][1])
+
+
+
+def filed_since(db: Database, pool: int, start: int, stop: int) -> list[int]:
+    """The indexes of the entries filed under ``pool`` while the log grew from ``start`` to
+    ``stop`` entries, in the order :func:`pool_leaves` gives them."""
+    return [row[0] for row in db.conn.execute(
+        "SELECT idx FROM pool_index_entries WHERE pool = ? AND filed >= ? AND filed < ? ORDER BY filed, idx",
+        (pool, start, stop))]
+
+
+def leaves_at(db: Database, indexes: Iterable[int]) -> dict[int, Leaf]:
+    """{index: (index, leaf hash, bytes)} of the entries at ``indexes``."""
+    found: dict[int, Leaf] = {}
+    for chunk in _chunks(set(indexes)):
+        marks = ",".join("?" * len(chunk))
+        for idx, leaf, body, dictionary in db.conn.execute(
+                f"SELECT idx, leaf_hash, body, dictionary FROM log_entries WHERE idx IN ({marks})", chunk):
+            found[idx] = Leaf(idx, leaf, open_body(db, idx, dictionary, body))
+    return found

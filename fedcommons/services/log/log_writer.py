@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ...errors import HomeError
-from ...fields import object_id, types
+from ...fields import first_type, object_id
 from ...ld.canonical import canonicalize
 from ...log.checkpoint import Checkpoint, format_checkpoint
 from ...log.merkle import Frontier, leaf_hash
@@ -58,13 +58,14 @@ def append(node: Node, pending: Sequence[Pending]) -> list[log_store.EntryRow]:
         for offset, (p, body, leaf) in enumerate(prepared):
             nodes.extend(frontier.append(leaf))
             activity = p.activity
+            kind = first_type(activity)
             rows.append(
                 log_store.EntryRow(
                     idx=size + offset,
                     leaf_hash=leaf,
                     body=body,
                     activity_id=activity["id"],
-                    type=(types(activity) or ["Object"])[0],
+                    type="Object" if kind is None else kind,
                     actor=_actor(activity),
                     object_id=object_id(activity),
                     origin=p.origin,

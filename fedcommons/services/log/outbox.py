@@ -14,10 +14,15 @@ def recipients(activity: dict) -> list[str]:
     found: list[str] = []
     for field in ADDRESS_FIELDS:
         value = activity.get(field)
+        if value is None:  # most of the fields, on every entry a bulk import appends
+            continue
         for item in [value] if isinstance(value, str) else value or []:
-            if isinstance(item, str) and item not in (PUBLIC, "as:Public", "Public") and item not in found:
+            if isinstance(item, str) and item not in _PUBLIC and item not in found:
                 found.append(item)
     return found
+
+
+_PUBLIC = frozenset((PUBLIC, "as:Public", "Public"))
 
 
 def _reaches_anyone(node: Node, target: str, cache: dict[str, bool]) -> bool:

@@ -39,12 +39,13 @@ def index_entries(node: Node, entries: Sequence[tuple[int, object]]) -> set[int]
             concerned.append((idx, concern, url_key(concern.owns) if concern.owns else None))
     batch = _Batch(node, {url_key(c.ref) for _, c, _ in concerned if c.pool is None},
                    {owns for _, _, owns in concerned if owns is not None})
-    names: dict[int, str] = {}
+    names: dict[str, int] = {}  # pool URL -> key: a batch names few pools, many times
     for idx, concern, owns in concerned:
         if concern.pool is not None:
-            pool = url_key(concern.pool)
-            names[pool] = concern.pool
-            pools = {pool}
+            pool = names.get(concern.pool)
+            if pool is None:
+                pool = names[concern.pool] = url_key(concern.pool)
+            pools = (pool,)
         else:
             ref = url_key(concern.ref)
             batch.refer(ref, idx, owns)
@@ -54,7 +55,7 @@ def index_entries(node: Node, entries: Sequence[tuple[int, object]]) -> set[int]
             if owns is not None:
                 batch.own(owns, pool, idx)
     batch.flush()
-    index_store.name_pools(node.db, names.items())
+    index_store.name_pools(node.db, {key: url for url, key in names.items()}.items())
     index_store.file_entries(node.db, batch.filed)
     return {pool for pool, _, _ in batch.filed}
 
@@ -81,6 +82,12 @@ class _Batch:
     def own(self, ref: int, pool: int, now: int) -> None:
         """``ref`` (a contribution's or a Like's id) belongs to ``pool`` since entry ``now``:
         so does every entry that refers to it, whenever it arrived, and what those introduce."""
+        if ref in self._checked and ref not in self._referred:  # a new contribution: nothing waits on it
+            owners = self._owners.setdefault(ref, set())
+            if pool not in owners:
+                owners.add(pool)
+                self._new_owners.append((ref, pool))
+            return
         waiting = [ref]
         while waiting:
             key = waiting.pop()

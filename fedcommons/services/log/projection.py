@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from ...effort import quantity_minutes
 from ...errors import BadInput
 from ...payout.defaults import read_defaults
-from ...fields import object_id, types
+from ...fields import first_type, object_id, types
 from ...node import Node
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
@@ -63,8 +63,9 @@ def apply(node: Node, idx: int, activity: dict) -> None:
 
 def _new_contribution(idx: int, activity: dict) -> contribution_store.ContributionRow | None:
     obj = activity.get("object")
-    if types(activity)[:1] != ["Create"] or not isinstance(obj, dict) or "Contribution" not in types(obj):
+    if not isinstance(obj, dict) or first_type(activity) != "Create" or "Contribution" not in types(obj):
         return None
+    claim = obj.get("claim")
     return contribution_store.ContributionRow(
         id=obj["id"],
         entry=idx,
@@ -74,7 +75,7 @@ def _new_contribution(idx: int, activity: dict) -> contribution_store.Contributi
         kind=str(obj.get("kind", "")),
         summary=str(obj.get("name", "")),
         published=str(obj.get("published") or activity.get("published", "")),
-        claim=obj.get("claim") if isinstance(obj.get("claim"), str) else None,
+        claim=claim if isinstance(claim, str) else None,
     )
 
 

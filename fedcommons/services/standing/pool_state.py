@@ -7,7 +7,8 @@ to the same bytes, ``tests/test_standing_fast.py``):
   append transaction: a ledger read from it reads only the pool's entries;
 - a stored snapshot of each busy pool's ledger (``pool_ledgers``), brought up to date in
   the append transaction once enough of the pool's entries came after it, so a new
-  process (the CLI) reads on from it rather than from the pool's first entry;
+  process (the CLI) reads on from it rather than from the pool's first entry; the writing
+  process keeps the ledgers it stores and reads each append into them as it comes;
 - in a long-running process (the server), the ledger of each pool at the newest size it
   was asked for, read on by the entries appended since, with the last Standing computed
   from it (a Standing is a function of its pool, method, asOf and treeSize).
@@ -16,7 +17,7 @@ to the same bytes, ``tests/test_standing_fast.py``):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -26,10 +27,12 @@ from ...errors import IntegrityError
 from ...log.merkle import Frontier, leaf_hash
 from ...node import Node
 from ...standing import PoolLedger
+from ...standing.ledger import has_type
 from ...standing.relevance import url_key
 from ...store import pool_index as index_store
 from ...store import redactions as redaction_store
-from ..log import pool_index
+from ...store.log import EntryRow, Leaf
+from ..log import log_writer, pool_index
 
 # A stored ledger is brought up to date once this many of its pool's entries came after
 # it: a quarter of what it holds, within these bounds. Reading on from it then costs at
@@ -96,15 +99,31 @@ def index_log(node: Node, progress: Callable[[int], None] | None = None, batches
     return pool_index.catch_up(node, progress, then=refresh_snapshots, batches=batches)
 
 
-def refresh_snapshots(node: Node, pools: set[int]) -> None:
+def refresh_snapshots(node: Node, pools: set[int], fresh: Sequence[tuple[EntryRow, object]] = ()) -> None:
     """Store again the ledger of each of ``pools`` that enough new entries came after
-    (the caller holds the write transaction; the index covers the log)."""
+    (the caller holds the write transaction; the index covers the log). ``fresh``: the
+    entries just appended (consecutive), each with the activity its body is the JCS bytes
+    of, which need not be read back.
+
+    Once a pool's ledger was stored by this process, or when its first entries are
+    appended, the process keeps it and reads each append's entries into it as they come
+    (from ``fresh``), so storing it costs its bytes, not reading the stored one and the
+    entries since."""
     db = node.db
     size = index_store.indexed_size(db)
     for pool in pools:
+        kept = _kept(node, pool) or _begun(node, pool, size, fresh)
+        if kept is not None:
+            filed = index_store.filed_since(db, pool, kept.size, size)
+            _read_on(node, kept.ledger, filed, fresh)
+            kept.size, kept.entries, kept.frontier = size, kept.entries + len(filed), _frontier(node, size)
+            if kept.entries - kept.stored >= _due(kept.stored):
+                index_store.save_pool_ledger(db, pool, size, kept.entries, kept.ledger.snapshot())
+                kept.stored = kept.entries
+            continue
         held_size, held_entries = index_store.pool_ledger_position(db, pool) or (0, 0)
-        tail = index_store.pool_entry_count(db, pool, size) - held_entries
-        if tail < max(MIN_TAIL, min(MAX_TAIL, held_entries // 4)):
+        tail = index_store.filed_count(db, pool, held_size, size)
+        if tail < _due(held_entries):
             continue
         url = index_store.pool_url(db, pool)
         if url is None:
@@ -113,6 +132,105 @@ def refresh_snapshots(node: Node, pools: set[int]) -> None:
         read_ledger(index_store.pool_leaves(db, pool, ledger[1], size), url, retained=redaction_store.redacted(db),
                     ledger=ledger[0])
         index_store.save_pool_ledger(db, pool, size, held_entries + tail, ledger[0].snapshot())
+        _keep(node, pool, _Kept(ledger[0], size, held_entries + tail, held_entries + tail, _frontier(node, size)))
+
+
+def _begun(node: Node, pool: int, size: int, fresh: Sequence[tuple[EntryRow, object]]) -> _Kept | None:
+    """A ledger kept from here on for a pool that has none stored and whose every entry was
+    filed by this append (a new pool), read on from nothing; else None."""
+    if not fresh or index_store.pool_ledger_position(node.db, pool) is not None:
+        return None
+    first = fresh[0][0].idx
+    if index_store.filed_count(node.db, pool, 0, first):
+        return None
+    url = index_store.pool_url(node.db, pool)
+    if url is None:
+        return None
+    return _keep(node, pool, _Kept(PoolLedger(url), first, 0, 0, _frontier(node, first)))
+
+
+def _read_on(node: Node, ledger: PoolLedger, filed: list[int], fresh: Sequence[tuple[EntryRow, object]]) -> None:
+    """Read the entries at ``filed`` on into ``ledger`` as :func:`read_ledger` would. A fresh
+    Create of a Contribution (most of a busy pool) is read from its activity, not parsed
+    again from its bytes: what the ledger reads of one whose actor and authors are plain
+    strings (strings, and an effort whose number reads the same before and after JCS) is
+    the same either way; anything else is read from its bytes."""
+    first = fresh[0][0].idx if fresh else 0
+    stored = index_store.leaves_at(node.db, [i for i in filed if not 0 <= i - first < len(fresh)])
+    retained = redaction_store.redacted(node.db) if stored else None
+    add = ledger.add
+    for idx in filed:
+        leaf = stored.get(idx)
+        if leaf is None:
+            entry, activity = fresh[idx - first]
+            if type(activity) is dict and activity.get("type") == "Create":
+                obj = activity.get("object")
+                if type(obj) is dict and has_type(obj.get("type"), "Contribution"):
+                    # No tuples where JSON has lists: the ledger reads these through ref().
+                    actor, provider, attributed = activity.get("actor"), obj.get("provider"), obj.get("attributedTo")
+                    if ((type(actor) is str or actor is None) and (type(provider) is str or provider is None)
+                            and (type(attributed) is str or attributed is None)):
+                        add(activity)
+                        continue
+            leaf = Leaf(idx, entry.leaf_hash, entry.body)
+        read_ledger((leaf,), ledger.pool, retained=retained, ledger=ledger)
+
+
+def _due(stored_entries: int) -> int:
+    """How many new entries of a pool make its stored ledger worth storing again."""
+    return max(MIN_TAIL, min(MAX_TAIL, stored_entries // 4))
+
+
+@dataclass
+class _Kept:
+    """A pool's ledger as this process last stored or read it on: read from the first
+    ``size`` entries of the log whose Merkle frontier at that size is ``frontier``,
+    ``entries`` of them filed under the pool, ``stored`` of them in its stored snapshot."""
+
+    ledger: PoolLedger
+    size: int
+    entries: int
+    stored: int
+    frontier: tuple[bytes, ...]
+
+
+# Kept by the writing process, per database and pool key; only the write transaction
+# touches them, and one process writes one database a transaction at a time.
+_KEPT: dict[tuple[str, int], _Kept] = {}
+# At most this many, the least recently appended to dropped first (it is read again from
+# its stored snapshot when it is due): a server hosting many pools holds only the busy ones.
+KEPT_POOLS = 32
+
+
+def _keep(node: Node, pool: int, kept: _Kept) -> _Kept:
+    """Keep ``kept`` for ``pool`` of this database (the newest last); returns it."""
+    _KEPT[(str(node.config.database), pool)] = kept
+    while len(_KEPT) > KEPT_POOLS:
+        del _KEPT[next(iter(_KEPT))]
+    return kept
+
+
+def _kept(node: Node, pool: int) -> _Kept | None:
+    """The ledger kept for ``pool``, when it was read from this log (an append rolled back
+    or a database replaced at the same path has another frontier at that size): else None."""
+    key = (str(node.config.database), pool)
+    kept = _KEPT.get(key)
+    if kept is None:
+        return None
+    frontier = _frontier(node, kept.size) if kept.size <= index_store.indexed_size(node.db) else None
+    if frontier is None or frontier != kept.frontier:
+        del _KEPT[key]
+        return None
+    _KEPT[key] = _KEPT.pop(key)  # the most recently used last
+    return kept
+
+
+def _frontier(node: Node, size: int) -> tuple[bytes, ...] | None:
+    """The Merkle frontier of the log's first ``size`` entries (None when it has fewer)."""
+    try:
+        return Frontier.from_lookup(size, log_writer.lookup(node)).hashes
+    except KeyError:
+        return None
 
 
 def _stored(node: Node, pool: int, url: str, size: int) -> tuple[PoolLedger, int]:
