@@ -84,6 +84,9 @@ def copy_home(source: Path, target: Path) -> Path:
     if url is None:
         return target
     copy = new_database()
+    from fedcommons.store.db import open_db
+
+    open_db(copy, create=True).close()  # the tables as a new node's: the schema, then later migrations
     _copy_schema(schema_of(url), schema_of(copy))
     config = json.loads((target / "config.json").read_text())
     config["database_url"] = copy
@@ -92,11 +95,7 @@ def copy_home(source: Path, target: Path) -> Path:
 
 
 def _copy_schema(source: str, target: str) -> None:
-    from fedcommons.store import postgresql
-
     with _admin.transaction():
-        _admin.execute(f"SET LOCAL search_path = {target}")
-        _admin.execute(postgresql.schema_script())
         # The rows as they are: triggers (append-only guards, counters) stay out of it.
         _admin.execute("SET LOCAL session_replication_role = replica")
         tables = [name for (name,) in _admin.execute(

@@ -188,7 +188,7 @@ def test_every_trigger_has_its_namesake(pg, lite):
         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace s ON s.oid = c.relnamespace
         WHERE s.nspname = current_schema() AND NOT t.tgisinternal""")}
     want = set(lite.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"))
-    assert len(want) == 14 and want <= got
+    assert len(want) == 13 and want <= got
     assert all(name.endswith("_no_truncate") for name, _ in got - want)
 
 
@@ -296,28 +296,6 @@ def test_truncate_cannot_skip_the_triggers(pg, table):
     with pytest.raises(psycopg.IntegrityError, match="append-only|written once|are kept"):
         with pg.transaction(force_rollback=True):
             pg.execute(f"TRUNCATE {table} CASCADE")
-
-
-def test_a_pool_counts_its_contributions_but_not_ignored_inserts(pg, lite):
-    columns = "id, entry, pool, contributor, minutes, kind, summary, published"
-    rows = [(f"urn:c{i}", i, pool, "p", 5, "code", "s", "t")
-            for i, pool in enumerate(["garden", "garden", "bees", "garden"])]
-    again = rows[:2] + [("urn:c9", 9, "bees", "p", 5, "code", "s", "t")]
-    count = "SELECT pool, count FROM pool_contribution_counts ORDER BY pool"
-    lite.execute("BEGIN")
-    try:
-        lite.executemany(f"INSERT OR IGNORE INTO contributions ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        lite.executemany(f"INSERT OR IGNORE INTO contributions ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", again)
-        want = lite.execute(count).fetchall()
-    finally:
-        lite.execute("ROLLBACK")
-    insert = f"INSERT INTO contributions ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-    with pg.transaction(force_rollback=True):
-        cur = pg.cursor()
-        cur.executemany(insert, rows)
-        cur.executemany(insert, again)
-        got = cur.execute(count).fetchall()
-    assert got == want == [("bees", 2), ("garden", 3)]
 
 
 def test_text_orders_by_bytes_as_on_sqlite(pg, lite):
