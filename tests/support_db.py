@@ -13,12 +13,20 @@ import itertools
 import json
 import os
 import shutil
+import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
+
+# Why the tests of `fedcommons backup` and `restore` are about SQLite alone.
+BACKUP_COPIES_SQLITE = ("`fedcommons backup` copies a SQLite node's file; a node on PostgreSQL is backed up "
+                        "with PostgreSQL's tools, and `backup` refuses it")
 
 SERVER = os.environ.get("FEDCOMMONS_TEST_POSTGRESQL", "postgresql://127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 
+HELD_AT_MOST_MS = 20_000  # how long hold_write_lock keeps the lock on PostgreSQL at most
 _PREFIX = f"fct_{os.getpid()}_"
 _numbers = itertools.count(1)
 _admin = None  # a psycopg connection to SERVER, while the PostgreSQL backend is on
@@ -130,9 +138,99 @@ def drop_all() -> None:
     _admin = None
 
 
+@contextmanager
+def connection(home: Path) -> Iterator:
+    """A connection of the test's own to a node home's database, as another process has
+    one: a `Database` (autocommit, the store's `?` placeholders), opened without migrating
+    anything, and closed after."""
+    from fedcommons.store.database import POSTGRESQL, Database
+
+    url = database_of(home)
+    if url is None:
+        db = Database(sqlite3.connect(Path(home) / "fedcommons.db", isolation_level=None))
+    else:
+        from fedcommons.store import postgresql
+
+        db = Database(postgresql.connect(url), POSTGRESQL)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def query(home: Path, sql: str, params=()) -> list[tuple]:
+    """The rows a statement reads from a node home's database, on a connection of its own."""
+    with connection(home) as db:
+        return [tuple(row) for row in db.conn.execute(sql, params).fetchall()]
+
+
+def tamper(home: Path, sql: str, params=()) -> None:
+    """Change stored rows as someone holding the database could, past the append-only
+    triggers (which are in place again after): SQLite's are dropped and re-made in the same
+    transaction; PostgreSQL runs the statement as a replica applies changes, without
+    triggers (the test user is a superuser)."""
+    with connection(home) as db:
+        conn = db.conn
+        conn.execute("BEGIN")
+        try:
+            if db.on_postgresql:
+                conn.execute("SET LOCAL session_replication_role = replica")
+                conn.execute(sql, params)
+            else:
+                triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+                for name, _ in triggers:
+                    conn.execute(f"DROP TRIGGER {name}")
+                conn.execute(sql, params)
+                for _, made in triggers:
+                    conn.execute(made)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+@contextmanager
+def hold_write_lock(home: Path) -> Iterator:
+    """Another process writing, as a long import does: a connection that takes the node's
+    write lock as the store does (SQLite's BEGIN IMMEDIATE; PostgreSQL's advisory lock) and
+    keeps it until the block ends."""
+    from fedcommons.store.db import StoreError, begin_write
+
+    with connection(home) as db:
+        if db.on_postgresql:
+            # Bounded: a test whose writer waits for the lock without a timeout of its own
+            # fails after this instead of waiting for ever (the server ends the session).
+            db.conn.execute(f"SET idle_in_transaction_session_timeout = {HELD_AT_MOST_MS}")
+        begin_write(db)
+        try:
+            yield db
+        finally:
+            try:
+                db.conn.execute("ROLLBACK")
+            except StoreError:  # the server ended the session, and the lock with it
+                pass
+
+
+def write_lock_free(home: Path) -> bool:
+    """Whether another process could take the node's write lock at once, now."""
+    from fedcommons.store.db import StoreUnavailable, begin_write, wait_for_locks
+
+    with connection(home) as db:
+        wait_for_locks(db, 1)
+        try:
+            begin_write(db)
+        except StoreUnavailable:
+            return False
+        db.conn.execute("ROLLBACK")
+        return True
+
+
 def contents(db) -> dict[str, list[tuple]]:
-    """Every row of every table of a node database (a `Database`), sorted: to compare
-    before and after, or to search for a value, on either backend."""
+    """Every row of every table of a node database (a `Database`, or a node home's path),
+    sorted: to compare before and after, or to search for a value, on either backend."""
+    if isinstance(db, Path):
+        with connection(db) as opened:
+            return contents(opened)
     found = {}
     for table in db.table_names():
         rows = db.conn.execute(f"SELECT * FROM {table}").fetchall()

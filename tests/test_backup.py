@@ -8,6 +8,7 @@ import json
 import tarfile
 
 import pytest
+import support_db
 from support_cli import invoke, run
 from support_nodes import RunningNode
 
@@ -62,6 +63,7 @@ def test_sealed_keys_open_with_the_passphrase_only(monkeypatch):
         sealing.unseal(sealed.ciphertext, sealed.header, "correct horse", b"other.example")
 
 
+@pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 async def test_backup_is_one_snapshot_while_the_server_writes(tmp_path, home):
     served = RunningNode(home, 0)
     served.url = "http://127.0.0.1:8080"
@@ -91,6 +93,7 @@ async def test_backup_is_one_snapshot_while_the_server_writes(tmp_path, home):
     assert f"{before} entries" in verified and manifest.log_root.hex() in verified
 
 
+@pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 def test_encrypted_round_trip_and_wrong_passphrase(tmp_path, home, monkeypatch):
     monkeypatch.setattr(sealing, "COST", {"n": 2 ** 10, "r": 8, "p": 1})
     (tmp_path / "pass").write_text("a long passphrase\n")
@@ -113,6 +116,7 @@ def test_encrypted_round_trip_and_wrong_passphrase(tmp_path, home, monkeypatch):
     run(tmp_path / "r", "log", "verify")
 
 
+@pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 def test_backup_asks_twice_for_a_new_passphrase(tmp_path, home, monkeypatch):
     monkeypatch.setattr(sealing, "COST", {"n": 2 ** 10, "r": 8, "p": 1})
     result = invoke(home, "backup", str(tmp_path / "a.tar"), "--encrypt", input="one\ntwo\none\none\n")
@@ -131,6 +135,7 @@ def _rewrite(source, target, member, change):
             new.addfile(info, io.BytesIO(data))
 
 
+@pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 @pytest.mark.parametrize("member", ["fedcommons.db", "config.json", "keys.tar"])
 def test_a_tampered_backup_is_refused_and_nothing_restored(tmp_path, home, member):
     run(home, "backup", str(tmp_path / "a.tar"))
@@ -141,6 +146,7 @@ def test_a_tampered_backup_is_refused_and_nothing_restored(tmp_path, home, membe
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 def test_not_a_backup_and_an_existing_target(tmp_path, home):
     (tmp_path / "junk.tar").write_bytes(b"not a tar at all" * 100)
     result = invoke(tmp_path / "r", "restore", str(tmp_path / "junk.tar"))
@@ -152,6 +158,7 @@ def test_not_a_backup_and_an_existing_target(tmp_path, home):
     assert result.exit_code == 2 and "is not empty" in result.stderr
 
 
+@pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 def test_a_sealed_backup_does_not_open_with_another_database_and_a_matching_manifest(tmp_path, home, monkeypatch):
     monkeypatch.setattr(sealing, "COST", {"n": 2 ** 10, "r": 8, "p": 1})
     (tmp_path / "pass").write_text("a long passphrase\n")
@@ -173,6 +180,7 @@ def test_a_sealed_backup_does_not_open_with_another_database_and_a_matching_mani
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 def test_restore_reports_its_progress_through_the_database(tmp_path, home):
     run(home, "backup", str(tmp_path / "a.tar"))
     seen = []
@@ -181,3 +189,12 @@ def test_restore_reports_its_progress_through_the_database(tmp_path, home):
     size = (tmp_path / "r" / "fedcommons.db").stat().st_size
     assert seen and seen[-1] == (size, size) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert (tmp_path / "r" / "reconcile-pending.json").exists()  # held until reconciled
+
+
+@pytest.mark.postgresql_only("the refusal of a node whose data live in PostgreSQL")
+def test_a_node_on_postgresql_is_refused_in_one_line_with_what_to_use_instead(tmp_path, home):
+    result = invoke(home, "backup", str(tmp_path / "a.tar"))
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert "this node's data live in PostgreSQL at postgresql://" in line and "pg_dump" in line
+    assert not (tmp_path / "a.tar").exists()

@@ -6,6 +6,7 @@ import sqlite3
 import stat
 
 import pytest
+import support_db
 from support_cli import entries, run
 
 URL = "http://127.0.0.1:8080"
@@ -200,36 +201,31 @@ def test_import_bad_row_names_line_and_writes_nothing(home, tmp_path):
 
 
 def test_the_log_refuses_updates_and_deletes(home):
-    conn = sqlite3.connect(home / "fedcommons.db")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM log_entries WHERE idx = 0")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE log_entries SET body = x'00' WHERE idx = 0")
-    with pytest.raises(sqlite3.IntegrityError, match="written once"):
-        conn.execute("UPDATE merkle_nodes SET hash = x'00' WHERE level = 0 AND idx = 0")
+    with support_db.connection(home) as db:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.conn.execute("DELETE FROM log_entries WHERE idx = 0")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.conn.execute("UPDATE log_entries SET body = ? WHERE idx = 0", (b"\x00",))
+        with pytest.raises(sqlite3.IntegrityError, match="written once"):
+            db.conn.execute("UPDATE merkle_nodes SET hash = ? WHERE level = 0 AND idx = 0", (b"\x00",))
 
 
 def test_verify_catches_a_changed_byte_in_any_entry(home):
     cid = contribute(home)
     run(home, "validate", cid, "--as", "bob")
     count = len(entries(home))
-    db_path = home / "fedcommons.db"
-    sqlite3.connect(db_path).execute("DROP TRIGGER log_entries_only_redact").connection.commit()
     for idx in range(count):
-        conn = sqlite3.connect(db_path)
-        body = conn.execute("SELECT body FROM log_entries WHERE idx = ?", (idx,)).fetchone()[0]
+        [(body,)] = support_db.query(home, "SELECT body FROM log_entries WHERE idx = ?", (idx,))
         position = (idx * 37) % len(body)
         changed = body[:position] + bytes([body[position] ^ 0x01]) + body[position + 1:]
-        conn.execute("UPDATE log_entries SET body = ? WHERE idx = ?", (changed, idx))
-        conn.commit()
+        support_db.tamper(home, "UPDATE log_entries SET body = ? WHERE idx = ?", (changed, idx))
         result = run(home, "log", "verify", code=1)
         assert f"entry {idx} " in result.stderr, result.stderr
-        conn.execute("UPDATE log_entries SET body = ? WHERE idx = ?", (body, idx))
-        conn.commit()
-        conn.close()
+        support_db.tamper(home, "UPDATE log_entries SET body = ? WHERE idx = ?", (body, idx))
     run(home, "log", "verify")
 
 
+@pytest.mark.sqlite_only("flips bytes in the SQLite file itself, after a WAL checkpoint")
 def test_verify_catches_a_byte_flipped_in_the_database_file(home):
     contribute(home, summary="watering-the-tomatoes-marker")
     db_path = home / "fedcommons.db"
@@ -247,31 +243,26 @@ def test_verify_catches_a_byte_flipped_in_the_database_file(home):
 
 
 def test_verify_catches_a_forged_checkpoint(home):
-    conn = sqlite3.connect(home / "fedcommons.db")
-    size, note = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
-    conn.execute("DROP TRIGGER checkpoints_no_update")
+    [(size, note)] = support_db.query(home, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
     lines = note.split("\n")
     lines[1] = str(size)  # unchanged size; now break the signature line
     sig_line = lines[-2]
     lines[-2] = sig_line[:-4] + ("AAAA" if not sig_line.endswith("AAAA") else "BBBB")
-    conn.execute("UPDATE checkpoints SET note = ? WHERE size = ?", ("\n".join(lines), size))
-    conn.commit()
+    support_db.tamper(home, "UPDATE checkpoints SET note = ? WHERE size = ?", ("\n".join(lines), size))
     result = run(home, "log", "verify", code=1)
     assert f"checkpoint at size {size}" in result.stderr
 
 
 def test_init_exist_ok_keeps_the_home_and_refuses_another_url(base_home):
-    before = (base_home / "fedcommons.db").stat().st_mtime_ns
+    before = support_db.contents(base_home)
     result = run(base_home, "init", "--url", URL, "--exist-ok")
     assert "already" in result.stdout
-    assert (base_home / "fedcommons.db").stat().st_mtime_ns == before
+    assert support_db.contents(base_home) == before
     result = run(base_home, "init", "--url", "http://127.0.0.1:9090", "--exist-ok", code=2)
     assert "not http://127.0.0.1:9090" in result.stderr
 
 
 def test_verify_checks_proofs_in_worker_processes_and_names_the_first_bad_entry(home, tmp_path, monkeypatch):
-    import sqlite3
-
     from fedcommons.home import open_node
     from fedcommons.ld.canonical import canonicalize
     from fedcommons.log.merkle import leaf_hash
@@ -291,15 +282,12 @@ def test_verify_checks_proofs_in_worker_processes_and_names_the_first_bad_entry(
     # Re-sign nothing, but change an entry's words and make its hashes agree with them:
     # only its object proof can tell, and it is checked in a worker.
     target = 150
-    conn = sqlite3.connect(home / "fedcommons.db")
-    conn.execute("DROP TRIGGER log_entries_only_redact")
-    body = conn.execute("SELECT body FROM log_entries WHERE idx = ?", (target,)).fetchone()[0]
+    [(body,)] = support_db.query(home, "SELECT body FROM log_entries WHERE idx = ?", (target,))
     activity = json.loads(body)
     activity["object"]["name"] = "work I did not do"
     forged = canonicalize(activity)
-    conn.execute("UPDATE log_entries SET body = ?, leaf_hash = ? WHERE idx = ?", (forged, leaf_hash(forged), target))
-    conn.commit()
-    conn.close()
+    support_db.tamper(home, "UPDATE log_entries SET body = ?, leaf_hash = ? WHERE idx = ?",
+                      (forged, leaf_hash(forged), target))
     node = open_node(home)
     with pytest.raises(Exception, match=f"entry {target} .*proof does not verify"):
         verify_log(node, workers=2)

@@ -2,10 +2,10 @@
 the machine (not the input) fails."""
 
 import os
-import sqlite3
 import stat
 
 import pytest
+import support_db
 from support_cli import run
 from support_disk import run_on_full_disk
 
@@ -28,7 +28,8 @@ def no_umask():
         os.umask(old)
 
 
-def test_keys_and_settings_are_private_under_umask_000(tmp_path, no_umask):
+@pytest.mark.sqlite_only("the permissions of the SQLite file and its WAL in the home")
+def test_the_database_files_are_private_under_umask_000(tmp_path, no_umask):
     home = tmp_path / "home"
     node = init_node(home, URL)
     create_actor(node, "person", "alice")
@@ -36,6 +37,13 @@ def test_keys_and_settings_are_private_under_umask_000(tmp_path, no_umask):
     assert len(db_files) == 3
     for db_file in db_files:
         assert not mode(db_file) & 0o022, db_file  # nobody else may write the database
+    node.close()
+
+
+def test_keys_and_settings_are_private_under_umask_000(tmp_path, no_umask):
+    home = tmp_path / "home"
+    node = init_node(home, URL)
+    create_actor(node, "person", "alice")
     node.close()
     assert mode(home) == 0o700
     assert mode(home / "config.json") == 0o600
@@ -91,13 +99,8 @@ def test_a_locked_database_is_one_line_and_status_1(tmp_path, monkeypatch):
     home = tmp_path / "home"
     run(home, "init", "--url", URL)
     monkeypatch.setattr("fedcommons.store.db.BUSY_TIMEOUT_MS", 50)
-    holder = sqlite3.connect(home / "fedcommons.db", isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another process writing, as a long import does
-    try:
+    with support_db.hold_write_lock(home):  # another process writing, as a long import does
         result = run(home, "actor", "add", "dave", code=1)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert result.stderr.splitlines() == ["error: database is locked: another process is writing to it; try again"]
     run(home, "actor", "show", "dave", code=2)  # nothing was recorded
     assert not list((home / "keys").glob("person/dave.*")), "no keys left for an actor that was not made"

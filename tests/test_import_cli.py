@@ -2,9 +2,9 @@
 
 import gc
 import json
-import sqlite3
 
 import pytest
+import support_db
 from support_cli import entries, invoke, run
 from support_git import build_history, git
 
@@ -30,9 +30,8 @@ def small_repo(history, tmp_path_factory):
 
 
 def tables(home) -> dict[str, int]:
-    with sqlite3.connect(home / "fedcommons.db") as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("import_sources", "import_runs", "aliases", "import_waiting", "log_entries")}
+    return {t: support_db.query(home, f"SELECT count(*) FROM {t}")[0][0]
+            for t in ("import_sources", "import_runs", "aliases", "import_waiting", "log_entries")}
 
 
 @pytest.mark.parametrize(("args", "message"), [

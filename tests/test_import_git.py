@@ -3,11 +3,9 @@ those of ../shared/fixtures/importers/SOURCES.md)."""
 
 import json
 import os
-import sqlite3
 import stat
 import sys
 from collections import Counter
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -126,15 +124,13 @@ def test_incremental_from_the_last_tip_and_a_rewritten_history(tqdm_repo, tqdm_r
 
 
 def recorded(home) -> set[tuple[str, int]]:
-    with sqlite3.connect(home / "fedcommons.db") as conn:
-        rows = list(conn.execute("SELECT id, minutes FROM contributions WHERE kind = 'code'"))
+    rows = support_db.query(home, "SELECT id, minutes FROM contributions WHERE kind = 'code'")
     assert len(rows) == len({r[0] for r in rows})
     return set(rows)
 
 
 def waiting(home) -> set[tuple]:
-    with sqlite3.connect(home / "fedcommons.db") as conn:
-        return set(conn.execute("SELECT key, item, data FROM import_waiting"))
+    return set(support_db.query(home, "SELECT key, item, data FROM import_waiting"))
 
 
 def test_a_killed_run_resumes_with_no_gap_and_no_duplicate(tqdm_repo, home, tmp_path):
@@ -150,9 +146,9 @@ def test_a_killed_run_resumes_with_no_gap_and_no_duplicate(tqdm_repo, home, tmp_
     assert done["recorded"] > 1000 and done["waiting"] > 500
 
     command = [sys.executable, "-m", "fedcommons", "--home", str(home), "import", "run", "--batch-size", "20"]
-    with closing(sqlite3.connect(home / "fedcommons.db")) as watcher:
+    with support_db.connection(home) as watcher:
         def read() -> int:
-            return watcher.execute("SELECT coalesce(sum(items), 0) FROM import_runs").fetchone()[0]
+            return watcher.conn.execute("SELECT coalesce(sum(items), 0) FROM import_runs").fetchone()[0]
 
         still_running, errors = kill_when(command, lambda: read() >= 200, env={**os.environ, "PYTHONPATH": str(REPO)},
                                           timeout=60)

@@ -2,11 +2,11 @@
 the cursor, and nothing private in the log."""
 
 import json
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 import pytest
+import support_db
 from support_cli import entries, run
 
 from fedcommons.effort_rules import rule as effort_rule
@@ -153,10 +153,10 @@ def test_lines_and_shares(node):
 
 def test_a_dry_run_writes_nothing(node, home):
     add(node)
-    before = (home / "fedcommons.db").stat().st_size, len(entries(home))
+    before = support_db.contents(home)
     summary = go(node, [item(1, ALICE), item(2, DAN)], dry_run=True)
     assert (summary.items, summary.waiting, summary.run) == (2, 2, None)
-    assert len(entries(home)) == before[1]
+    assert support_db.contents(home) == before
     assert import_store.source(node.db, "garden-git").cursor is None
     assert import_store.runs(node.db) == []
 
@@ -178,7 +178,7 @@ def test_validating_a_run_signs_one_accept_each(node, home):
     assert statuses == {"validated": 2, "pending": 1}
 
 
-def test_aliases_need_a_steward_and_a_known_identity(node):
+def test_aliases_need_a_steward_and_a_known_identity(node, home):
     add(node)
     go(node, [item(1, DAN)])
     with pytest.raises(Forbidden):
@@ -191,8 +191,7 @@ def test_aliases_need_a_steward_and_a_known_identity(node):
     assert [a["actor"] for a in aliases.listing(node, "garden")] == ["https://social.example/users/dan"]
     aliases.remove(node, "garden", DAN.identity, "bob")
     assert aliases.listing(node) == []
-    with sqlite3.connect(node.config.database) as conn:
-        (provider,) = conn.execute("SELECT contributor FROM contributions WHERE kind = 'code'").fetchone()
+    [(provider,)] = support_db.query(home, "SELECT contributor FROM contributions WHERE kind = 'code'")
     assert provider == "https://social.example/users/dan"
 
 

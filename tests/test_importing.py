@@ -2,12 +2,11 @@
 
 import json
 import os
-import sqlite3
 import sys
-from contextlib import closing
 from pathlib import Path
 
 import pytest
+import support_db
 from support_cli import entries, kill_when, run
 
 from fedcommons.errors import BadInput
@@ -52,8 +51,7 @@ def imported_objects(home) -> list[dict]:
 
 
 def recorded_contributions(home) -> int:
-    with sqlite3.connect(home / "fedcommons.db") as conn:
-        return conn.execute("SELECT count(*) FROM contributions").fetchone()[0]
+    return support_db.query(home, "SELECT count(*) FROM contributions")[0][0]
 
 
 def test_importing_a_file_again_writes_nothing_and_says_so(home, tmp_path):
@@ -181,18 +179,13 @@ def test_a_failed_batch_leaves_the_earlier_ones_and_a_rerun_completes(node, home
 
 def test_the_write_lock_is_free_between_batches(node, home, tmp_path):
     path = write_rows(tmp_path / "a.jsonl", [row(f"task {i}") for i in range(30)])
-    other = sqlite3.connect(home / "fedcommons.db", isolation_level=None)
-    other.execute("PRAGMA busy_timeout = 0")  # a held lock fails at once instead of waiting
     got_in = []
 
     def another_writer(_):
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        got_in.append(True)
+        got_in.append(support_db.write_lock_free(home))
 
     result = import_contributions(node, path, batch=10, progress=another_writer)
-    other.close()
-    assert result.written == 30 and len(got_in) == 3
+    assert result.written == 30 and got_in == [True] * 3
 
 
 def test_two_imports_of_the_same_rows_at_once_write_them_once(node, home, tmp_path):
@@ -220,9 +213,9 @@ def test_an_import_killed_mid_way_completes_when_run_again(home, tmp_path):
     size, recorded = len(entries(home)), recorded_contributions(home)
     command = [sys.executable, "-m", "fedcommons", "--home", str(home), "import", "contributions", str(path),
                "--batch-size", "20"]
-    with closing(sqlite3.connect(home / "fedcommons.db")) as watcher:
+    with support_db.connection(home) as watcher:
         def committed() -> int:
-            return watcher.execute("SELECT count(*) FROM contributions").fetchone()[0] - recorded
+            return watcher.conn.execute("SELECT count(*) FROM contributions").fetchone()[0] - recorded
 
         still_running, errors = kill_when(command, lambda: committed() > 0, env={**os.environ, "PYTHONPATH": str(REPO)})
         assert committed() > 0 and still_running, errors

@@ -5,6 +5,7 @@ import sqlite3
 from types import SimpleNamespace
 
 import pytest
+import support_db
 from support_cli import run
 from support_nodes import RunningNode
 
@@ -101,14 +102,11 @@ def test_training_sizes():
 
 
 def test_contributions_cost_under_a_kilobyte_and_read_back_as_signed(home):
-    conn = sqlite3.connect(home / "fedcommons.db")
-    raw, compressed, average = conn.execute(
-        "SELECT sum(dictionary IS NULL), sum(dictionary IS NOT NULL), avg(length(body)) FROM log_entries"
-    ).fetchone()
+    [(raw, compressed, average)] = support_db.query(
+        home, "SELECT count(*) - count(dictionary), count(dictionary), avg(length(body)) FROM log_entries")
     assert compressed >= 200 and raw < compression.FIRST_TRAINING
-    stored_contribution = conn.execute(
-        "SELECT avg(length(body)) FROM log_entries WHERE dictionary IS NOT NULL AND type = 'Create'"
-    ).fetchone()[0]
+    [(stored_contribution,)] = support_db.query(
+        home, "SELECT avg(length(body)) FROM log_entries WHERE dictionary IS NOT NULL AND type = 'Create'")
     assert stored_contribution < 500 and average < 1024
     node = open_node(home)
     try:
@@ -157,13 +155,9 @@ async def test_a_mirror_gets_the_signed_bytes_and_verifies(tmp_path):
 
 
 def test_a_damaged_stored_body_fails_verify_naming_the_entry(home):
-    conn = sqlite3.connect(home / "fedcommons.db")
-    conn.execute("DROP TRIGGER log_entries_only_redact")
-    idx, body = conn.execute(
-        "SELECT idx, body FROM log_entries WHERE dictionary IS NOT NULL ORDER BY idx LIMIT 1 OFFSET 10"
-    ).fetchone()
-    conn.execute("UPDATE log_entries SET body = ? WHERE idx = ?", (body[:8], idx))
-    conn.commit()
+    [(idx, body)] = support_db.query(
+        home, "SELECT idx, body FROM log_entries WHERE dictionary IS NOT NULL ORDER BY idx LIMIT 1 OFFSET 10")
+    support_db.tamper(home, "UPDATE log_entries SET body = ? WHERE idx = ?", (body[:8], idx))
     result = run(home, "log", "verify", code=1)
     assert f"entry {idx}" in result.stderr and "Traceback" not in result.stderr
 
@@ -174,6 +168,8 @@ def _mine(migration) -> bool:
     return step is compress_existing or (isinstance(step, str) and "body_dictionaries" in step)
 
 
+@pytest.mark.sqlite_only("converts a SQLite database written before compression; a PostgreSQL node "
+                         "starts with the schema compression came with")
 def test_an_old_database_converts_and_verifies_with_the_same_root(tmp_path, monkeypatch):
     home = tmp_path / "home"
     run(home, "init", "--url", URL)

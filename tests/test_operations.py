@@ -19,6 +19,7 @@ from fedcommons.services.accounts import oauth_clients
 from fedcommons.web import health
 from fedcommons.web.client_address import client_address
 from fedcommons.web.keys import INBOX
+import support_db
 from support_cli import invoke, run
 from support_nodes import RunningNode, free_port
 
@@ -242,13 +243,8 @@ async def test_readiness_fails_when_a_worker_dies_or_the_database_cannot_be_writ
         assert status == 200  # alive all the same: restarting is the orchestrator's call
         # The write lock held elsewhere for longer than the probe waits.
         monkeypatch.setattr(health, "WRITE_PROBE_SECONDS", 0.5)
-        blocker = __import__("sqlite3").connect(running.home / "fedcommons.db", isolation_level=None)
-        blocker.execute("BEGIN IMMEDIATE")
-        try:
+        with support_db.hold_write_lock(running.home):
             status, _, text = await _get(running.url + "/health/ready")
-        finally:
-            blocker.execute("ROLLBACK")
-            blocker.close()
         assert status == 503 and any("cannot be written" in p for p in json.loads(text)["problems"])
     finally:
         await running.stop()

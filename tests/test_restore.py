@@ -13,6 +13,7 @@ import json
 
 import aiohttp
 import pytest
+import support_db
 from aiohttp import web
 from support_cli import invoke, run
 from support_nodes import RunningNode, serve_on_loopback, with_client
@@ -30,6 +31,8 @@ from fedcommons.services.replication.sync import sync_peer
 from fedcommons.store import contributions as contribution_store
 from fedcommons.store import log as log_store
 from fedcommons.store import mirrors as mirror_store
+
+pytestmark = pytest.mark.sqlite_only(support_db.BACKUP_COPIES_SQLITE)
 
 
 def on(home, action):

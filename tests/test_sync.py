@@ -12,6 +12,7 @@ import signal
 import sys
 
 import pytest
+import support_db
 from support_cli import invoke
 from support_logs import FakePeer, History, by_requester, change_summary
 from support_nodes import RunningNode, eventually, follow_from
@@ -172,12 +173,10 @@ def test_a_stored_mirror_verifies_offline_here_or_in_checking_processes(mirrored
 @pytest.mark.parametrize("workers", [0, 2])
 def test_an_altered_stored_mirror_entry_is_named(mirrored, workers):
     b, origin, size = mirrored
+    [(body,)] = support_db.query(b.home, "SELECT body FROM mirror_entries WHERE origin = ? AND idx = 17", (origin,))
+    support_db.tamper(b.home, "UPDATE mirror_entries SET body = ? WHERE origin = ? AND idx = 17",
+                      (body.replace(b"d", b"e", 1), origin))  # what a disk editor could do
     node = open_node(b.home)
-    node.db.conn.execute("DROP TRIGGER mirror_entries_only_redact")  # what a disk editor could do
-    body = node.db.conn.execute("SELECT body FROM mirror_entries WHERE origin = ? AND idx = 17",
-                                (origin,)).fetchone()[0]
-    node.db.conn.execute("UPDATE mirror_entries SET body = ? WHERE origin = ? AND idx = 17",
-                         (body.replace(b"d", b"e", 1), origin))
     with pytest.raises(IntegrityError, match="entry 17: the activity does not hash to its leaf hash"):
         verify_mirror(node, origin, workers=workers)
     assert invoke(b.home, "log", "verify", "--origin", origin, "--workers", str(workers)).exit_code == 1
@@ -460,4 +459,4 @@ def test_sync_and_peers_from_the_command_line_on_an_unknown_peer(tmp_path):
     assert result.exit_code == 1 and "error:" in result.stderr
     result = invoke(home, "fork", "show", "elsewhere.example")
     assert result.exit_code == 2 and "no mirror" in result.stderr
-    assert os.path.exists(home / "fedcommons.db")
+    assert support_db.query(home, "SELECT count(*) FROM mirrors") == [(0,)]  # made, and left empty

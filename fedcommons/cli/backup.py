@@ -43,7 +43,9 @@ def backup(ctx: click.Context, file: str, encrypt: bool, passphrase_file: str | 
 
     The database is copied with SQLite's online backup API from one snapshot, so it can
     run while `serve` runs and writes. Without --encrypt the file holds the private keys
-    in the clear: keep it as safe as the node home.
+    in the clear: keep it as safe as the node home. A node whose data live in PostgreSQL
+    is backed up with PostgreSQL's own tools (pg_dump, or base backups with WAL archiving),
+    its home (keys and settings) as files.
     """
     config = load_config(ctx.obj, environ={})
     passphrase = None

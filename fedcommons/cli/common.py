@@ -25,6 +25,8 @@ def environment_failure(exc: StoreUnavailable | OSError) -> str:
     where, without a traceback (nothing the user typed would change it)."""
     if isinstance(exc, StoreUnavailable):
         line = str(exc)
+        if getattr(exc, "busy", False):  # PostgreSQL's lock timeout, in SQLite's words
+            line = "database is locked"
         if "locked" in line:
             line += ": another process is writing to it; try again"
     else:

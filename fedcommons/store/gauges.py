@@ -43,9 +43,10 @@ def newest_cosignature_timestamp(db: Database) -> int | None:
 def mirror_gauges(db: Database) -> list[MirrorGauge]:
     """Each mirror's progress against the newest checkpoint seen for its origin."""
     rows = db.conn.execute(
-        "SELECT m.origin, m.size, max(m.size, coalesce((SELECT max(size) FROM seen_checkpoints s "
-        "WHERE s.origin = m.origin), 0)), m.last_sync, m.last_error IS NOT NULL, m.forked "
+        "SELECT m.origin, m.size, coalesce((SELECT max(size) FROM seen_checkpoints s "
+        "WHERE s.origin = m.origin), 0), m.last_sync, m.last_error IS NOT NULL, m.forked "
         "FROM mirrors m ORDER BY m.origin"
     ).fetchall()
-    return [MirrorGauge(origin, size, seen, last_sync, bool(failing), bool(forked))
+    # The larger of the two in Python: SQLite spells it max(a, b), PostgreSQL GREATEST(a, b).
+    return [MirrorGauge(origin, size, max(size, seen), last_sync, bool(failing), bool(forked))
             for origin, size, seen, last_sync, failing, forked in rows]

@@ -172,7 +172,8 @@ def discard_staged(db: Database, origin: str) -> int:
     dropped = conn.execute(
         "DELETE FROM mirror_entries WHERE origin = ? AND idx >= ?", (origin, size)
     ).rowcount
-    # A node (level, idx) covers leaves [idx << level, (idx + 1) << level).
+    # A node (level, idx) covers leaves [idx << level, (idx + 1) << level). PostgreSQL shifts
+    # a BIGINT by an INTEGER only, hence the CAST.
     conn.execute(
         "DELETE FROM mirror_nodes WHERE origin = ? AND ((idx + 1) << CAST(level AS INTEGER)) > ?", (origin, size)
     )

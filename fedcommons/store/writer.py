@@ -77,11 +77,16 @@ class Writer(Generic[T]):
         left = deadline - time.monotonic()
         if left <= 0:
             raise Busy("the database was busy for too long; try again shortly")
-        wait_for_locks(self._db_of(self._target), int(left * 1000))
+        db = self._db_of(self._target)
+        wait_for_locks(db, int(left * 1000))
         try:
             return work(self._target, *args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            if _is_locked(exc):
+        except BaseException as exc:
+            # Every later write runs on this connection: none may join what a failed one
+            # left open (on PostgreSQL, a BEGIN whose wait for the write lock timed out).
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
                 raise Busy("the database is busy (another process is writing); try again shortly") from exc
             raise
 
