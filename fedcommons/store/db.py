@@ -111,6 +111,9 @@ def _open_postgresql(url: str, *, create: bool, readonly: bool) -> Database:
         db.close()
         raise HomeError(f"{postgresql.redacted(url)} holds no node: run `fedcommons init --database URL` first")
     migrate(db)
+    # As SQLite's busy_timeout: a command waits this long for another writer, then fails as
+    # busy ("database is locked") instead of waiting for ever.
+    postgresql.wait_for_locks(db.conn, BUSY_TIMEOUT_MS)
     return db
 
 

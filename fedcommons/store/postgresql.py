@@ -192,10 +192,19 @@ def connect(url: str, *, readonly: bool = False) -> Connection:
     return Connection(raw)
 
 
+def _begin_holding(conn: Connection, key: int) -> None:
+    """BEGIN and wait for a lock; a wait that fails (busy) leaves no transaction open."""
+    conn.execute("BEGIN")
+    try:
+        conn.execute(lock_of(key))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def begin_write(conn: Connection) -> None:
     """BEGIN, then wait for the node's write lock (held until COMMIT or ROLLBACK)."""
-    conn.execute("BEGIN")
-    conn.execute(lock_of(WRITE_LOCK))
+    _begin_holding(conn, WRITE_LOCK)
 
 
 def wait_for_locks(conn: Connection, milliseconds: int) -> None:
@@ -224,8 +233,7 @@ def schema_script() -> str:
 
 def begin_migration(conn: Connection) -> None:
     """BEGIN, then wait until no other process is migrating the same database."""
-    conn.execute("BEGIN")
-    conn.execute(lock_of(MIGRATION_LOCK))
+    _begin_holding(conn, MIGRATION_LOCK)
 
 
 def install_schema(conn: Connection, versions: Iterable[tuple[int, str]], applied_at: str) -> list[int]:
