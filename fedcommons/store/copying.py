@@ -10,9 +10,8 @@ resumes after its last committed batch, and a resumed copy can tell whether the 
 copied before are still the source's.
 
 Nothing is disabled on the target, so no superuser is needed: the append-only guards
-refuse updates and deletes, never inserts. The one table a trigger fills,
-pool_contribution_counts, is not copied: the contributions_counted trigger counts the
-contributions as they are copied (its rows are compared with the source's at the end).
+refuse updates and deletes, never inserts, and no trigger fills a table (since migration
+133 the pools' contribution counts are kept by the store, and copied as they are).
 Identity columns are given their values, then their sequences are moved past them.
 The progress table is dropped once the node has switched to the copy.
 """
@@ -30,8 +29,6 @@ from .database import POSTGRESQL, Database
 from .migrations import migrate
 
 PROGRESS_TABLE = "_node_copy"
-# Tables the target's own triggers fill as their sources are copied: derived -> source.
-DERIVED = {"pool_contribution_counts": "contributions"}
 # Filled by the schema, not copied: the migrations the new database has seen.
 INSTALLED = {"_migrations"}
 # The PostgreSQL column that numbers a table's rows in SQLite's rowid order.
@@ -172,7 +169,7 @@ def target_tables(target: Database) -> list[Table]:
             "WHERE c.contype = 'f' AND n.nspname = current_schema()"):
         if child != parent:
             parents.setdefault(child, set()).add(parent)
-    skip = INSTALLED | set(DERIVED) | {PROGRESS_TABLE}
+    skip = INSTALLED | {PROGRESS_TABLE}
     names = sorted(name for name in columns if name not in skip)
     ordered: list[str] = []
 
@@ -263,13 +260,10 @@ def write_batch(target: Database, table: Table, rows: Sequence[tuple], done: Pro
     """Append rows to a table and record the table's progress, in one transaction.
 
     `restart`: first empty the table (the rows the schema put there, or a copy the
-    source no longer matches) and the tables its triggers fill."""
+    source no longer matches)."""
     conn = target.conn
     with _transaction(target):
         if restart:
-            for derived, origin in DERIVED.items():
-                if origin == table.name:
-                    conn.execute(f'DELETE FROM "{derived}"')
             conn.execute(f'DELETE FROM "{table.name}"')
         if rows:
             postgresql.copy_rows(conn, table.name, table.columns, rows)
@@ -287,11 +281,6 @@ def advance_identities(target: Database) -> None:
     for table, column in rows:
         conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
                      f'(SELECT COALESCE(MAX("{column}"), 0) + 1 FROM "{table}"), false)')
-
-
-def table_rows(db: Database, table: str) -> list[tuple]:
-    """Every row of a small table, sorted: to compare a derived table on both sides."""
-    return sorted(tuple(row) for row in db.conn.execute(f'SELECT * FROM "{table}"'))
 
 
 def finish(target: Database) -> None:
