@@ -29,6 +29,8 @@ import sqlite3
 
 import psycopg
 from psycopg import adapt, pq
+
+from ..errors import BadInput
 from psycopg.types.numeric import NumericLoader
 
 # pg_advisory_xact_lock's first key: 'fcwr' and 'fcmg' as 32-bit integers (any constant
@@ -61,6 +63,11 @@ class PostgresqlIntegrityError(PostgresqlError, sqlite3.IntegrityError):
     """A constraint or an append-only trigger refused the change."""
 
 
+class PostgresqlValueRefused(PostgresqlError, sqlite3.DataError, BadInput):
+    """A value PostgreSQL cannot hold where SQLite holds it (text with a NUL character, an
+    integer beyond 64 bits): the input's fault, so a 400 or exit 2, and nothing written."""
+
+
 class PostgresqlUnavailable(PostgresqlError, sqlite3.OperationalError):
     """The server could not do it now: connection lost, shut down, a lock that stayed taken."""
 
@@ -78,11 +85,13 @@ def no_such_database(exc: PostgresqlError) -> bool:
 def _translated(exc: psycopg.Error) -> PostgresqlError:
     if isinstance(exc, psycopg.IntegrityError):
         kind = PostgresqlIntegrityError
+    elif isinstance(exc, psycopg.DataError):
+        kind = PostgresqlValueRefused
     elif isinstance(exc, (psycopg.OperationalError, psycopg.errors.LockNotAvailable)):
         kind = PostgresqlUnavailable
     else:
         kind = PostgresqlError
-    error = kind(str(exc).strip())
+    error = kind(str(exc).strip().splitlines()[0] if kind is PostgresqlValueRefused else str(exc).strip())
     error.sqlstate = exc.sqlstate
     return error
 
