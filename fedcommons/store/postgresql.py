@@ -179,7 +179,11 @@ class Connection:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        # In a transaction block, or one that failed and awaits its ROLLBACK. Not ACTIVE: a
+        # statement of another thread in flight on this connection (the event loop's read
+        # while the writer's thread begins) says nothing about a transaction, and taking it
+        # for one would run the writer's statements outside any.
+        return self.raw.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
 
     def close(self) -> None:
         self.raw.close()
