@@ -10,6 +10,7 @@ A row whose recipient's inbox is not known yet has ``inbox`` NULL and ``recipien
 
 from dataclasses import dataclass
 
+from . import notices
 from .database import Database
 
 STATES = ("pending", "delivered", "failed")
@@ -18,6 +19,9 @@ _COLUMNS = (
     "id, activity_id, sender, inbox, recipient, host, state, attempts, next_attempt_at, "
     "last_status, last_error, created_at, delivered_at"
 )
+# How many of the oldest free rows a claim looks through for `limit` rows within the cap
+# per host: a host with a large backlog must not hide every other host's rows.
+_CLAIM_LOOKAHEAD = 8
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,47 @@ def due(db: Database, now: float, *, per_host: int, limit: int) -> list[Delivery
     ]
 
 
+def claim_due(db: Database, holder: str, now: float, until: float, *, per_host: int,
+              limit: int) -> list[DeliveryRow]:
+    """`due` for one of several server processes sharing a PostgreSQL database: the rows
+    `due` would give that no other process holds (or whose holder's claim lapsed by
+    ``now``), now held by ``holder`` until ``until``. Two processes claiming at once take
+    different rows: the oldest free rows are locked with FOR UPDATE SKIP LOCKED (a
+    window function cannot carry it), and the cap per host is applied to those.
+    One statement: run it outside a transaction."""
+    rows = db.conn.execute(
+        "WITH free AS (SELECT id, host, next_attempt_at FROM deliveries "
+        "WHERE state = 'pending' AND next_attempt_at <= ? "
+        "AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?) "
+        "ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED), "
+        "ranked AS (SELECT id, next_attempt_at, ROW_NUMBER() OVER "
+        "(PARTITION BY host ORDER BY next_attempt_at, id) AS n FROM free) "
+        "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+        "SELECT id FROM ranked WHERE n <= ? ORDER BY next_attempt_at, id LIMIT ?) "
+        f"RETURNING {_COLUMNS}",
+        (now, now, holder, limit * _CLAIM_LOOKAHEAD, holder, until, per_host, limit),
+    ).fetchall()
+    return sorted((DeliveryRow(*row) for row in rows), key=lambda r: (r.next_attempt_at, r.id))
+
+
+def renew_claims(db: Database, holder: str, until: float) -> int:
+    """Hold ``holder``'s unsettled rows until ``until`` (a process at work renews its claims)."""
+    return db.conn.execute(
+        "UPDATE deliveries SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending' "
+        "AND claimed_until IS NOT NULL",
+        (until, holder),
+    ).rowcount
+
+
+def release_claims(db: Database, holder: str) -> int:
+    """Let go of ``holder``'s unsettled rows (a process stopping): any process may take them."""
+    return db.conn.execute(
+        "UPDATE deliveries SET claimed_until = NULL WHERE claimed_by = ? AND state = 'pending' "
+        "AND claimed_until IS NOT NULL",
+        (holder,),
+    ).rowcount
+
+
 def next_due(db: Database, after: float) -> float | None:
     """When the next pending row that is not yet due becomes due."""
     return db.conn.execute(
@@ -119,11 +164,12 @@ def count_due(db: Database, now: float) -> int:
 def record(db: Database, outcome: Outcome) -> None:
     """Write what an attempt came to (the caller holds the transaction when batching).
 
-    Only a pending row changes: a row that was meanwhile settled is left as it is.
+    Only a pending row changes: a row that was meanwhile settled is left as it is. A claim
+    on it ends: a retry is anyone's.
     """
     db.conn.execute(
         "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
-        "last_status = ?, last_error = ?, "
+        "last_status = ?, last_error = ?, claimed_until = NULL, "
         "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END "
         "WHERE id = ? AND state = 'pending'",
         (
@@ -180,6 +226,8 @@ def make_host_due(db: Database, host: str, now: float) -> int:
         "UPDATE deliveries SET next_attempt_at = ? WHERE host = ? AND state = 'pending' AND next_attempt_at > ?",
         (now, host, now),
     )
+    if cur.rowcount:
+        notices.announce(db, notices.DELIVERIES)
     return cur.rowcount
 
 
@@ -189,6 +237,8 @@ def retry_failed(db: Database, now: float) -> int:
         "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'failed'",
         (now,),
     )
+    if cur.rowcount:
+        notices.announce(db, notices.DELIVERIES)
     return cur.rowcount
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from . import notices
 from .database import Database
 
 MAX_ATTEMPTS = 5
@@ -38,8 +39,12 @@ def insert_item(db: Database, activity_id: str, body: bytes, actor: str, key_id:
 
 def insert_items(db: Database, rows: list[tuple[str, bytes, str, str | None, str | None]],
                  received_at: str) -> list[bool]:
-    """`insert_item` for each (activity_id, body, actor, key_id, recipient), in order."""
-    return [insert_item(db, *row, received_at) for row in rows]
+    """`insert_item` for each (activity_id, body, actor, key_id, recipient), in order; the
+    other server processes on the database are told on commit (store.notices)."""
+    fresh = [insert_item(db, *row, received_at) for row in rows]
+    if any(fresh):
+        notices.announce(db, notices.INBOX)
+    return fresh
 
 
 def waiting(db: Database, at: str, limit: int = 50) -> list[InboxItem]:
@@ -55,6 +60,48 @@ def waiting(db: Database, at: str, limit: int = 50) -> list[InboxItem]:
     ]
 
 
+def claim(db: Database, holder: str, at: str, now: float, until: float, limit: int = 10) -> list[InboxItem]:
+    """`waiting` for one of several server processes sharing a PostgreSQL database: up to
+    `limit` due items that no process holds (or whose holder's claim lapsed by `now`, POSIX
+    seconds), now held by `holder` until `until`. Two processes claiming at once take
+    different items (FOR UPDATE SKIP LOCKED). One statement: run it outside a transaction."""
+    rows = db.conn.execute(
+        "UPDATE inbox_items SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+        "SELECT id FROM inbox_items WHERE state = 'received' "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+        "AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?) "
+        "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) "
+        "RETURNING id, activity_id, body, actor, key_id, recipient, received_at, attempts",
+        (holder, until, at, now, holder, limit),
+    ).fetchall()
+    return sorted((InboxItem(*row) for row in rows), key=lambda item: item.id)
+
+
+def renew_claims(db: Database, holder: str, until: float) -> int:
+    """Hold `holder`'s unfinished items until `until` (a process at work renews its claims)."""
+    return db.conn.execute(
+        "UPDATE inbox_items SET claimed_until = ? WHERE claimed_by = ? AND state = 'received' "
+        "AND claimed_until IS NOT NULL",
+        (until, holder),
+    ).rowcount
+
+
+def release_claims(db: Database, holder: str) -> int:
+    """Let go of `holder`'s unfinished items (a process stopping): any process may take them."""
+    return db.conn.execute(
+        "UPDATE inbox_items SET claimed_until = NULL WHERE claimed_by = ? AND state = 'received'",
+        (holder,),
+    ).rowcount
+
+
+def still_waiting(db: Database, item_id: int) -> bool:
+    """Whether an item has no outcome yet (read in the transaction that would record one:
+    another process may have handled it after this one's claim lapsed)."""
+    return db.conn.execute(
+        "SELECT 1 FROM inbox_items WHERE id = ? AND state = 'received'", (item_id,)
+    ).fetchone() is not None
+
+
 def finish(db: Database, item_id: int, state: str, note: str | None, at: str) -> None:
     """Record how an item was handled ('processed' or 'ignored', with why; or 'failed' for
     good, with the reason). An item already recorded keeps its first outcome: the one
@@ -68,9 +115,10 @@ def finish(db: Database, item_id: int, state: str, note: str | None, at: str) ->
 
 def retry_later(db: Database, item: InboxItem, error: str, at: str, next_attempt_at: str) -> None:
     """Count a failed attempt and wait until `next_attempt_at` (see `retry_delay`); after
-    MAX_ATTEMPTS the item is marked failed."""
+    MAX_ATTEMPTS the item is marked failed. A claim on it ends: the next attempt is anyone's."""
     db.conn.execute(
         "UPDATE inbox_items SET attempts = attempts + 1, error = ?, processed_at = ?, next_attempt_at = ?, "
+        "claimed_until = NULL, "
         "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE id = ? AND state = 'received'",
         (error, at, next_attempt_at, MAX_ATTEMPTS, item.id),
     )

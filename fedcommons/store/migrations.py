@@ -759,6 +759,27 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         DROP TRIGGER contributions_counted;
         """,
     ),
+    (
+        140,
+        "claims and leases for several server processes on one database",
+        """
+        -- Which server process is working on an inbox item or a delivery (claimed_by), and
+        -- until when (claimed_until, POSIX seconds) its claim holds: a process that dies
+        -- leaves a claim that lapses, and the item is another's to take. Only processes
+        -- sharing a PostgreSQL database claim; on SQLite one process serves and these stay NULL.
+        ALTER TABLE inbox_items ADD COLUMN claimed_by TEXT;
+        ALTER TABLE inbox_items ADD COLUMN claimed_until REAL;
+        ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+        ALTER TABLE deliveries ADD COLUMN claimed_until REAL;
+        -- Periodic work that one process of several does at a time (a round of syncs, the
+        -- settling of proposals, housekeeping): whoever holds `name` until `expires_at`.
+        CREATE TABLE work_leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 
@@ -775,6 +796,17 @@ POSTGRESQL_MIGRATIONS: dict[int, str] = {
     133: """
         DROP TRIGGER contributions_counted ON contributions;
         DROP FUNCTION contributions_counted();
+    """,
+    140: """
+    ALTER TABLE inbox_items ADD COLUMN claimed_by TEXT COLLATE "C";
+    ALTER TABLE inbox_items ADD COLUMN claimed_until DOUBLE PRECISION;
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT COLLATE "C";
+    ALTER TABLE deliveries ADD COLUMN claimed_until DOUBLE PRECISION;
+    CREATE TABLE work_leases (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        holder TEXT COLLATE "C" NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    );
     """,
 }
 

@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 
+from . import notices
 from .database import Database
 
 
@@ -31,6 +32,8 @@ def enqueue_many(db: Database, rows: list[tuple[str, str, bytes, list[str]]], cr
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(a, s, b, json.dumps(sorted(set(r))), created_at) for a, s, b, r in rows],
     )
+    if rows:  # the server processes on the database fan it out (store.notices)
+        notices.announce(db, notices.DELIVERIES)
 
 
 def pending(db: Database, limit: int = 100) -> list[OutgoingRow]:
@@ -43,6 +46,14 @@ def pending(db: Database, limit: int = 100) -> list[OutgoingRow]:
             (limit,),
         )
     ]
+
+
+def is_pending(db: Database, outgoing_id: int) -> bool:
+    """Whether a row waits to be fanned out (read in the transaction that would do it:
+    another server process on the database may have done it first)."""
+    return db.conn.execute(
+        "SELECT 1 FROM outgoing WHERE id = ? AND state = 'pending'", (outgoing_id,)
+    ).fetchone() is not None
 
 
 def mark_fanned_out(db: Database, outgoing_id: int) -> None:

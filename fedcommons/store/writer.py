@@ -71,6 +71,11 @@ class Writer(Generic[T]):
         """`store_work(db, *args)`, a function of `store`, in a transaction of its own."""
         return await self.run(_in_transaction, self._db_of, store_work, args)
 
+    async def statement(self, store_work: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """`store_work(db, *args, **kwargs)` outside a transaction, so without the node's write
+        lock: for a single statement that is atomic by itself (a claim on queued work)."""
+        return await self.run(_alone, self._db_of, store_work, args, kwargs)
+
     def _call(self, deadline: float, work: Callable[..., R], args: tuple, kwargs: dict) -> R:
         if self._target is None:
             raise Busy("the node is shutting down; try again shortly")
@@ -113,11 +118,18 @@ class Direct(Generic[T]):
     async def transact(self, store_work: Callable[..., R], *args: Any) -> R:
         return _in_transaction(self.target, self._db_of, store_work, args)
 
+    async def statement(self, store_work: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        return _alone(self.target, self._db_of, store_work, args, kwargs)
+
 
 def _in_transaction(target, db_of, store_work: Callable[..., R], args: tuple) -> R:
     db = db_of(target)
     with transaction(db):
         return store_work(db, *args)
+
+
+def _alone(target, db_of, store_work: Callable[..., R], args: tuple, kwargs: dict) -> R:
+    return store_work(db_of(target), *args, **kwargs)
 
 
 class Threaded(Direct[T]):
