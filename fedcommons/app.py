@@ -21,20 +21,22 @@ from .federation.inbox_worker import InboxWorker
 from .federation.inbox_writer import InboxWriter
 from .federation.poll_updates import PollUpdates
 from .federation.settling import Settling
+from .federation.sharing import sharing_for
 from .federation.sync_worker import SyncWorker
 from .federation.wiki_worker import WikiWorker
 from .node import Node
 from .services.standing import pool_state
+from .store import notices
 from .store.writer import Writer
 from .web import routes
 from .web.body_cache import BodyCache
-from .web.keys import (BODIES, CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, MAX_BODY, NODE, POLL_UPDATES,
-                       SETTLING, SYNC, WIKIS, WRITER)
+from .web.keys import (BODIES, CLIENT, DELIVERY, HOUSEKEEPING, INBOX, INBOX_WRITER, LISTENER, MAX_BODY, NODE,
+                       POLL_UPDATES, SETTLING, SHARING, SYNC, WIKIS, WRITER)
 from .web.metrics import metrics_response
 
 # The keys are web/keys.py's; named here too for whoever holds an application.
-__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "NODE", "POLL_UPDATES", "SETTLING", "SYNC",
-           "WIKIS", "WRITER", "make_app", "node_writer"]
+__all__ = ["CLIENT", "DELIVERY", "HOUSEKEEPING", "INBOX", "INBOX_WRITER", "LISTENER", "NODE", "POLL_UPDATES",
+           "SETTLING", "SHARING", "SYNC", "WIKIS", "WRITER", "make_app", "node_writer"]
 
 
 def make_app(node: Node, *, workers: bool = True, metrics_port: int | None = None) -> web.Application:
@@ -114,22 +116,30 @@ async def _client(app: web.Application):
 
 
 async def _workers(app: web.Application):
-    delivery = DeliveryWorker(app[NODE], app[CLIENT], writer=app[WRITER])
-    inbox = InboxWorker(app[NODE], app[CLIENT], delivery, writer=app[WRITER])
+    # On PostgreSQL other server processes may share the database and its work.
+    sharing = app[SHARING] = sharing_for(app[NODE])
+    delivery = DeliveryWorker(app[NODE], app[CLIENT], writer=app[WRITER], sharing=sharing)
+    inbox = InboxWorker(app[NODE], app[CLIENT], delivery, writer=app[WRITER], sharing=sharing)
     app[DELIVERY] = delivery
     app[INBOX] = inbox
-    housekeeping = Housekeeping(app[NODE], writer=app[WRITER])
+    housekeeping = Housekeeping(app[NODE], writer=app[WRITER], sharing=sharing)
     app[HOUSEKEEPING] = housekeeping
-    settling = Settling(app[NODE], writer=app[WRITER])
+    settling = Settling(app[NODE], writer=app[WRITER], sharing=sharing)
     app[SETTLING] = settling
-    poll_updates = PollUpdates(app[NODE], writer=app[WRITER])
+    poll_updates = PollUpdates(app[NODE], writer=app[WRITER], sharing=sharing)
     app[POLL_UPDATES] = poll_updates
+    listener = None
+    if sharing is not None:
+        listener = app[LISTENER] = notices.Listener(app[NODE].config.database_url, _heard(inbox, delivery))
+        listener.start()
     delivery.start()
     inbox.start()
     housekeeping.start()
     settling.start()
     poll_updates.start()
     yield
+    if listener is not None:
+        await listener.stop()
     await poll_updates.stop()
     await settling.stop()
     await housekeeping.stop()
@@ -137,8 +147,20 @@ async def _workers(app: web.Application):
     await delivery.stop()
 
 
+def _heard(inbox: InboxWorker, delivery: DeliveryWorker):
+    """What a process does when another on the database announces work (store.notices)."""
+
+    def heard(channel: str) -> None:
+        if channel == notices.INBOX:
+            inbox.notify()
+        elif channel == notices.DELIVERIES:
+            delivery.queued_elsewhere()
+
+    return heard
+
+
 async def _wikis(app: web.Application):
-    worker = WikiWorker(app[NODE], writer=app[WRITER])
+    worker = WikiWorker(app[NODE], writer=app[WRITER], sharing=app[SHARING])
     app[WIKIS] = worker
     worker.start()
     yield
@@ -146,7 +168,7 @@ async def _wikis(app: web.Application):
 
 
 async def _sync(app: web.Application):
-    worker = SyncWorker(app[NODE], writer=app[WRITER])
+    worker = SyncWorker(app[NODE], writer=app[WRITER], sharing=app[SHARING])
     app[SYNC] = worker
     worker.start()
     yield

@@ -29,9 +29,13 @@ retried on the same schedule and shown by ``fedcommons deliveries``, unless the 
 server gave an answer that will not change (404 or 410 for an account that is gone, say):
 then the row fails at once.
 
-Cross-process. The worker notices rows written by other processes by polling, every
-``poll`` seconds, SQLite's ``PRAGMA data_version`` (changes when another connection
-commits) and the newest ``outgoing`` id; both are constant-time reads.
+Cross-process. On SQLite the worker notices rows written by other processes (a CLI
+command) by polling, every ``poll`` seconds, SQLite's ``PRAGMA data_version`` (changes when
+another connection commits) and the newest ``outgoing`` id; both are constant-time reads.
+On PostgreSQL several server processes may share the queue (:mod:`.sharing`): each claims
+the rows it sends (``store.deliveries.claim_due``) and renews its claims while it holds
+them, fan-out of an outgoing row happens once (checked in its transaction), and a NOTIFY
+from whoever queued work wakes the worker (:meth:`DeliveryWorker.queued_elsewhere`).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from ..store.db import data_version
 from ..store.deliveries import DeliveryRow, Outcome
 from ..store.writer import Direct, Writer
 from . import addressing
+from .sharing import Sharing
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +141,8 @@ class DeliveryWorker:
 
     def __init__(self, node: Node, client, *, per_host: int = 4, total: int = 64,
                  clock: Callable[[], float] = time.time, poll: float = 0.5,
-                 rng: random.Random | None = None, writer: Writer | Direct | None = None):
+                 rng: random.Random | None = None, writer: Writer | Direct | None = None,
+                 sharing: Sharing | None = None):
         if per_host < 1 or total < 1:
             raise BadInput("per_host and total must be at least 1")
         self.node = node
@@ -146,7 +152,8 @@ class DeliveryWorker:
         self.per_host = per_host
         self.total = total
         self.clock = clock
-        self.poll = poll
+        self.sharing = sharing
+        self.poll = sharing.poll if sharing else poll
         self.rng = rng or random.Random()
         self._task: asyncio.Task | None = None
         self._stopping = False
@@ -168,6 +175,7 @@ class DeliveryWorker:
         self._next_due: float | None = None
         self._seen_version: int | None = None
         self._seen_outgoing: int | None = None
+        self._looked_at = 0.0  # (monotonic) the last unannounced look at a shared queue
         self._bodies: OrderedDict[str, bytes | None] = OrderedDict()
         self._senders: dict[str, ActorRow | None] = {}
         self._woken: dict[str, float] = {}
@@ -202,12 +210,23 @@ class DeliveryWorker:
             await self._flush()
         except Exception:
             log.exception("could not record the last delivery answers; those activities will be sent again")
+        if self.sharing is not None:
+            try:  # the other processes need not wait for the lease to lapse
+                await self.writer.statement(store.release_claims, self.sharing.holder)
+            except Exception as exc:  # noqa: BLE001  the claims lapse by themselves
+                log.warning("could not release this process's delivery claims: %s", exc)
         self._ready.clear()
         self._held.clear()
 
     def notify(self) -> None:
         """New outgoing rows were written in this process: fan them out now."""
         self._need_fan_out = True
+        self._kick.set()
+
+    def queued_elsewhere(self) -> None:
+        """Another process on the database announced work (store.notices): outgoing rows
+        to fan out, or deliveries it made due. Look at once."""
+        self._need_fan_out = self._need_read = True
         self._kick.set()
 
     def wake(self, host: str) -> None:
@@ -253,6 +272,13 @@ class DeliveryWorker:
     # -- the loop -----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        if self.sharing is None:
+            await self._loop()
+            return
+        async with self.sharing.renewing(self.writer, store.renew_claims):
+            await self._loop()
+
+    async def _loop(self) -> None:
         while not self._stopping:
             self._kick.clear()
             try:
@@ -273,7 +299,7 @@ class DeliveryWorker:
         if self._need_fan_out:
             await self._fan_out()
         if self._need_read:
-            self._read_due()
+            await self._read_due()
         self._dispatch()
 
     async def _make_due(self) -> None:
@@ -299,8 +325,16 @@ class DeliveryWorker:
     def _changed(self) -> bool:
         db = self.node.db
         changed = False
-        version = data_version(db)
-        if version != self._seen_version:
+        # Sharing a PostgreSQL database, other processes' work is announced (queued_elsewhere);
+        # the server's write position there moves with every write anyone makes, so the
+        # worker only looks again every `poll` seconds.
+        if self.sharing is not None:
+            if time.monotonic() - self._looked_at >= self.poll:
+                # The poll is the net under a lost notification, and under the claims of
+                # a process that died, which lapse without a word: look at the queue again.
+                self._looked_at = time.monotonic()
+                self._need_fan_out = self._need_read = changed = True
+        elif (version := data_version(db)) != self._seen_version:
             # Another process committed: perhaps outgoing rows, perhaps --retry-failed.
             self._seen_version = version
             self._need_fan_out = self._need_read = changed = True
@@ -330,16 +364,22 @@ class DeliveryWorker:
             if len(rows) < _FAN_OUT_BATCH:
                 return
 
-    def _read_due(self) -> None:
-        """Buffer due rows: up to a few rounds' worth per host."""
+    async def _read_due(self) -> None:
+        """Buffer due rows: up to a few rounds' worth per host (sharing the queue, claimed,
+        and only a round's worth, so that a burst is spread over the processes)."""
         self._need_read = False
         db = self.node.db
         at = self.clock()
-        window = self.per_host * _BUFFER_PER_HOST
-        rows = store.due(db, at, per_host=window, limit=_BUFFER_TOTAL)
+        if self.sharing is None:
+            window, limit = self.per_host * _BUFFER_PER_HOST, _BUFFER_TOTAL
+            rows = store.due(db, at, per_host=window, limit=limit)
+        else:
+            window, limit = self.per_host, self.total
+            rows = await self.writer.statement(store.claim_due, self.sharing.holder, at, self.sharing.until(),
+                                               per_host=window, limit=limit)
         per_host = Counter(row.host for row in rows)
         self._truncated = {host for host, n in per_host.items() if n >= window}
-        self._truncated_all = len(rows) >= _BUFFER_TOTAL
+        self._truncated_all = len(rows) >= limit
         for row in rows:
             if row.id not in self._held:
                 self._held.add(row.id)
@@ -475,6 +515,8 @@ class DeliveryWorker:
 
 
 def _fan_out_row(db, row, plan: addressing.Plan, due: float, created: str) -> None:
+    if not outgoing_store.is_pending(db, row.id):
+        return  # another server process on the database fanned it out first
     for inbox in plan.inboxes:
         store.add(db, row.activity_id, row.sender, inbox, addressing.host_of(inbox), due, created)
     for actor_id in plan.unresolved:

@@ -25,8 +25,8 @@ class Housekeeping(Background):
     name = "housekeeping"
 
     def __init__(self, node: Node, *, interval: float = INTERVAL, first_delay: float = FIRST_DELAY,
-                 writer: Writer | Direct | None = None):
-        super().__init__()
+                 writer: Writer | Direct | None = None, sharing=None):
+        super().__init__(sharing)
         self.node, self.interval, self.first_delay = node, interval, first_delay
         self.writer = writer or Direct(node)
         self.rounds = 0
@@ -34,7 +34,8 @@ class Housekeeping(Background):
     async def _run(self) -> None:
         await asyncio.sleep(self.first_delay)
         while True:
-            await self.clean()
+            if await self._leading(self.name, self.interval):
+                await self.clean()
             await asyncio.sleep(self.interval)
 
     async def clean(self) -> None:

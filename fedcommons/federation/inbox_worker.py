@@ -20,11 +20,15 @@ from ..store.db import StoreUnavailable
 from ..store.writer import Direct, Writer
 from .background import Background
 from .processing import process
+from .sharing import Sharing
 
 log = logging.getLogger("fedcommons.inbox")
 
 # When nothing signals new work (another process wrote, or a retry is due) look again this often.
 POLL_SECONDS = 1.0
+# How many items one of several server processes claims at a time: few, so that a burst
+# is spread over the processes rather than taken by the first to look.
+CLAIM_BATCH = 8
 # Reasons are stored and logged; an exception's message may quote a remote document at length.
 MAX_REASON = 500
 # Answers from another server that mean "not now" rather than "never".
@@ -37,13 +41,24 @@ class InboxWorker(Background):
     name = "inbox-worker"
 
     def __init__(self, node: Node, client, delivery=None, *, poll: float = POLL_SECONDS,
-                 clock: Callable[[], float] = time.time, writer: Writer | Direct | None = None):
-        super().__init__()
+                 clock: Callable[[], float] = time.time, writer: Writer | Direct | None = None,
+                 sharing: Sharing | None = None):
+        super().__init__(sharing)
         self.node, self.client, self.delivery = node, client, delivery
         # In the server, `node` only reads; effects and outcomes are written by the writer.
         self.writer = writer or Direct(node)
-        self.poll, self.clock = poll, clock
+        # With other server processes on the database (PostgreSQL), items are claimed, and
+        # a notification wakes the worker when another process stores one.
+        self.poll, self.clock = (sharing.poll if sharing else poll), clock
         self._event = asyncio.Event()
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self.sharing is not None:
+            try:  # the other processes need not wait for the lease to lapse
+                await self.writer.statement(inbox_store.release_claims, self.sharing.holder)
+            except Exception as exc:  # noqa: BLE001  the claims lapse by themselves
+                log.warning("could not release this process's inbox claims: %s", exc)
 
     def notify(self) -> None:
         """A new item was persisted: process it now."""
@@ -72,7 +87,16 @@ class InboxWorker(Background):
         at the end: a commit per item would cost a durable write each and slow the inbox
         itself under load, and processing such an item again changes nothing.
         """
-        items = inbox_store.waiting(self.node.db, utc_stamp(self.clock()))
+        if self.sharing is None:
+            items = inbox_store.waiting(self.node.db, utc_stamp(self.clock()))
+            return await self._process(items)
+        sharing = self.sharing
+        items = await self.writer.statement(inbox_store.claim, sharing.holder, utc_stamp(self.clock()),
+                                            sharing.clock(), sharing.until(), CLAIM_BATCH)
+        async with sharing.renewing(self.writer, inbox_store.renew_claims):
+            return await self._process(items)
+
+    async def _process(self, items: list[inbox_store.InboxItem]) -> bool:
         outcomes: list[tuple[int, str, str | None]] = []
         retries: list[tuple[inbox_store.InboxItem, str]] = []
         for item in items:

@@ -45,8 +45,8 @@ class PollUpdates(Background):
     name = "poll-updates"
 
     def __init__(self, node: Node, *, writer: Writer | Direct | None = None, interval: float = INTERVAL,
-                 tick: float | None = None, clock: Callable[[], float] = time.time):
-        super().__init__()
+                 tick: float | None = None, clock: Callable[[], float] = time.time, sharing=None):
+        super().__init__(sharing)
         self.node, self.interval, self.clock = node, interval, clock
         self.tick = TICK if tick is None else tick
         self.writer = writer or Direct(node)
@@ -56,7 +56,8 @@ class PollUpdates(Background):
 
     async def _run(self) -> None:
         while True:
-            await self.round()
+            if await self._leading(self.name, self.tick):
+                await self.round()
             await asyncio.sleep(self.tick)
 
     async def round(self) -> list[str]:

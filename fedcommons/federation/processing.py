@@ -68,6 +68,10 @@ async def _apply(writer, item: InboxItem, effect: Effect) -> Result:
 
 def _with_outcome(node: Node, item: InboxItem, effect: Effect) -> Result:
     with transaction(node.db):
+        if not inbox_store.still_waiting(node.db, item.id):
+            # Another server process on the database took it over (this one's claim
+            # lapsed) and committed its effects first: they happen once.
+            return "ignored", "already handled by another server process"
         state, note = effect(node)
         inbox_store.finish(node.db, item.id, state, note, now())
     return state, note

@@ -28,14 +28,16 @@ class Settling(Background):
 
     name = "settling"
 
-    def __init__(self, node: Node, *, interval: float = INTERVAL, writer: Writer | Direct | None = None):
-        super().__init__()
+    def __init__(self, node: Node, *, interval: float = INTERVAL, writer: Writer | Direct | None = None,
+                 sharing=None):
+        super().__init__(sharing)
         self.node, self.interval = node, interval
         self.writer = writer or Direct(node)
 
     async def _run(self) -> None:
         while True:
-            await self.settle()
+            if await self._leading(self.name, self.interval):
+                await self.settle()
             await asyncio.sleep(self.interval)
 
     async def settle(self) -> None:

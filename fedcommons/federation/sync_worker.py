@@ -42,6 +42,10 @@ MAX_PAGES = 20
 MAX_PEERS = 100
 # How long a push waits for the rest of its burst before the sync it wakes starts.
 PUSH_DELAY = 0.2
+# How long a push waits before looking again at a node another process is syncing.
+ELSEWHERE_DELAY = 1.0
+# What `_sync` gives when another server process on the database is syncing the node.
+_ELSEWHERE = object()
 
 
 def followed_nodes(node: Node, *, asked: bool = False) -> list[str]:
@@ -73,8 +77,8 @@ class SyncWorker(Background):
     name = "sync-worker"
 
     def __init__(self, node: Node, *, interval: float | None = None, max_pages: int = MAX_PAGES,
-                 first_delay: float = FIRST_DELAY, writer: Writer | None = None):
-        super().__init__()
+                 first_delay: float = FIRST_DELAY, writer: Writer | None = None, sharing=None):
+        super().__init__(sharing)
         self.node = node
         self.writer = writer
         self.interval = float(interval if interval is not None else node.config.extra.get("sync_interval", INTERVAL))
@@ -153,35 +157,51 @@ class SyncWorker(Background):
                 except Exception:  # a bug in one sync must not stop the pushes behind it
                     log.exception("sync of %s after a push failed", home)
                     continue
-                if result is not None and not result.complete and result.fetched:
+                if result is _ELSEWHERE:
+                    # Another process is syncing it now, perhaps from before this push:
+                    # look again once it is done rather than lose the push.
+                    self._pushed.add(home)
+                    await asyncio.sleep(ELSEWHERE_DELAY)
+                elif result is not None and not result.complete and result.fetched:
                     self._pushed.add(home)  # a long way behind: go on, max_pages at a time
 
     async def _run(self) -> None:
-        await self._sleep(self.first_delay)
+        woken = await self._sleep(self.first_delay)
         while True:
             try:
-                await self.run_round()
+                # Sharing the database, one process does each periodic round; a wake is
+                # this process's own reason for one.
+                if woken or await self._leading("sync-round", self.interval):
+                    await self.run_round()
             except Exception:  # keep the worker alive; the next round tries again
                 log.exception("sync round failed")
-            await self._sleep(self.interval)
+            woken = await self._sleep(self.interval)
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait `seconds` or until woken; whether woken."""
         try:
             await asyncio.wait_for(self._wake.wait(), seconds)
+            woken = True
         except TimeoutError:
-            pass
+            woken = False
         self._wake.clear()
+        return woken
 
     async def run_round(self) -> None:
         """Sync every followed node once (bounded), then ask it to witness our log."""
         for url in followed_nodes(self._own):
-            if await self._sync(url) is not None:
+            if await self._sync(url) not in (None, _ELSEWHERE):
                 await self._ask_witness(url)
         self.rounds += 1
 
     async def _sync(self, url: str) -> SyncResult | None:
-        """One bounded sync of one node; None (the reason kept in ``last_errors``) if it failed."""
+        """One bounded sync of one node; None (the reason kept in ``last_errors``) if it
+        failed, `_ELSEWHERE` if another server process on the database is syncing it."""
         async with self._syncing:
+            lease = f"sync:{url}"
+            # A sync is bounded by the client's timeout per request; its lease outlasts it.
+            if not await self._leading(lease, TIMEOUT * (self.max_pages + 4) / 0.9):
+                return _ELSEWHERE
             try:
                 result = await sync_peer(self._own, self._client, url, max_pages=self.max_pages,
                                          writer=self.writer)
@@ -189,10 +209,19 @@ class SyncWorker(Background):
                 self.last_errors[url] = str(exc)
                 log.warning("sync of %s failed: %s", url, exc)
                 return None
+            finally:
+                if self.sharing is not None:
+                    await self._give_back(lease)
         self.last_errors.pop(url, None)
         log.info("synced %s: %d new entries, size %d of %d", url, result.fetched, result.size,
                  result.checkpoint_size)
         return result
+
+    async def _give_back(self, lease: str) -> None:
+        try:
+            await self.sharing.give_back(self.writer, lease)
+        except Exception as exc:  # noqa: BLE001  the lease lapses by itself
+            log.warning("could not give back %s: %s", lease, exc)
 
     async def _ask_witness(self, url: str) -> None:
         own = self._own

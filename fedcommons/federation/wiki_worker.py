@@ -33,8 +33,8 @@ class WikiWorker(Background):
     name = "wiki-worker"
 
     def __init__(self, node: Node, *, writer: Writer | None = None, interval: float | None = None,
-                 first_delay: float = FIRST_DELAY, chunk: int = CHUNK):
-        super().__init__()
+                 first_delay: float = FIRST_DELAY, chunk: int = CHUNK, sharing=None):
+        super().__init__(sharing)
         self.node = node
         self.writer = writer or Direct(node)
         extra = node.config.extra
@@ -49,7 +49,8 @@ class WikiWorker(Background):
         await asyncio.sleep(self.first_delay)
         while True:
             try:
-                await self.run_round()
+                if await self._leading(self.name, self.interval):
+                    await self.run_round()
             except Exception:  # keep the worker alive; the next round tries again
                 log.exception("wiki round failed")
             await asyncio.sleep(self.interval)

@@ -13,9 +13,11 @@ from ..federation.inbox_worker import InboxWorker
 from ..federation.inbox_writer import InboxWriter
 from ..federation.poll_updates import PollUpdates
 from ..federation.settling import Settling
+from ..federation.sharing import Sharing
 from ..federation.sync_worker import SyncWorker
 from ..federation.wiki_worker import WikiWorker
 from ..node import Node
+from ..store.notices import Listener
 from ..store.writer import Writer
 from .body_cache import BodyCache
 
@@ -28,6 +30,10 @@ INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 SYNC = web.AppKey("sync", SyncWorker)
 HOUSEKEEPING = web.AppKey("housekeeping", Housekeeping)
 SETTLING = web.AppKey("settling", Settling)  # ends proposals: counts, publishes and applies their tallies
+# Sharing a PostgreSQL database with other server processes: how (None on SQLite), and the
+# connection on which the others' announcements of work are heard.
+SHARING = web.AppKey("sharing", Sharing | None)
+LISTENER = web.AppKey("listener", Listener)
 POLL_UPDATES = web.AppKey("poll_updates", PollUpdates)  # sends open proposals' live counts to followers
 WIKIS = web.AppKey("wikis", WikiWorker)
 BODIES = web.AppKey("bodies", BodyCache)  # pages and documents the same for everyone, while nothing changed
