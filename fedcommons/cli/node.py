@@ -7,7 +7,8 @@ from ..config import load_config, normalise_url
 from ..errors import BadInput, HomeError
 from ..home import init_node
 from .common import node_from
-from .serving import HEADER_TIMEOUT, configure_logging, quiet_rejected_requests, runner_options
+from .serving import (HEADER_TIMEOUT, configure_logging, listening_socket, quiet_rejected_requests, runner_options,
+                      supervise)
 from . import main
 
 
@@ -58,9 +59,16 @@ def init(ctx: click.Context, url: str, allow_private_addresses: bool, exist_ok: 
               type=click.FloatRange(min=1),
               help="Close a connection that has not sent a whole request head this long after "
                    "opening or after its last response (slow clients, idle keep-alive).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), metavar="N",
+              help="Serve with N processes accepting on the one port, for a node on PostgreSQL: "
+                   "they share the inbox, the delivery queue and the sync work (each item is "
+                   "claimed by one of them) and wake each other when work arrives. The parent stops "
+                   "them on SIGTERM or SIGINT and restarts one that dies. Several `serve` processes "
+                   "on other machines may share the same database too. A node on SQLite is served "
+                   "by one process. With --metrics-port, worker 1 serves /metrics with its own figures.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, log_level: str, log_format: str, metrics_port: int | None,
-          header_timeout: float) -> None:
+          header_timeout: float, workers: int) -> None:
     """Serve the node: ActivityPub, WebFinger, NodeInfo, the log, and its pages.
 
     Ids and links come from the node's configured URL, so the node can sit behind a
@@ -77,6 +85,30 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str, log_format: 
         raise HomeError(node.hold)
     if metrics_port is not None and metrics_port == port:
         raise BadInput("--metrics-port must differ from --port")
-    click.echo(f"serving {node.url} on http://{host}:{port} (Ctrl-C to stop)", err=True)
-    web.run_app(make_app(node, metrics_port=metrics_port), host=host, port=port, print=None,
-                **runner_options(header_timeout))
+    if workers > 1 and not node.db.on_postgresql:
+        raise BadInput(f"--workers {workers}: a node on SQLite is served by one process, which the database's "
+                       "single writer is made for. To serve with several processes, move the node to "
+                       "PostgreSQL (`fedcommons db migrate --to postgresql://...`), or leave out --workers.")
+    if workers == 1:
+        click.echo(f"serving {node.url} on http://{host}:{port} (Ctrl-C to stop)", err=True)
+        web.run_app(make_app(node, metrics_port=metrics_port), host=host, port=port, print=None,
+                    **runner_options(header_timeout))
+        return
+    node.close()  # each worker opens its own connections; none may be shared across a fork
+    try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def serve_one(n: int) -> None:
+        app = make_app(node_from(ctx), metrics_port=metrics_port if n == 1 else None)
+        web.run_app(app, sock=sock, print=None, **runner_options(header_timeout))
+
+    click.echo(f"serving {node.url} on http://{host}:{sock.getsockname()[1]} with {workers} worker processes "
+               "(Ctrl-C to stop)", err=True)
+    try:
+        status = supervise(workers, serve_one)
+    finally:
+        sock.close()
+    if status:
+        raise click.exceptions.Exit(status)
