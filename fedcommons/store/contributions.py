@@ -58,27 +58,23 @@ def contribution(db: Database, contribution_id: str) -> ContributionRow | None:
     return ContributionRow(*row) if row else None
 
 
-def known(db: Database, contribution_ids: Iterable[str]) -> set[str]:
-    """Those of the ids that are recorded contributions."""
-    found: set[str] = set()
+def _among(db: Database, columns: str, contribution_ids: Iterable[str], condition: str = "") -> Iterator[tuple]:
+    """`columns` of the recorded contributions among the ids (and meeting `condition`),
+    asked in chunks well under SQLite's limit on bound parameters (999 before 3.32)."""
     ids = iter(contribution_ids)
-    # Chunks well under SQLite's limit on bound parameters (999 before 3.32).
     while chunk := list(islice(ids, 500)):
         marks = ", ".join("?" * len(chunk))
-        found.update(row[0] for row in db.conn.execute(
-            f"SELECT id FROM contributions WHERE id IN ({marks})", chunk))
-    return found
+        yield from db.conn.execute(f"SELECT {columns} FROM contributions WHERE id IN ({marks}){condition}", chunk)
+
+
+def known(db: Database, contribution_ids: Iterable[str]) -> set[str]:
+    """Those of the ids that are recorded contributions."""
+    return {row[0] for row in _among(db, "id", contribution_ids)}
 
 
 def pending_contributors(db: Database, contribution_ids: Iterable[str]) -> list[tuple[str, str]]:
     """(id, contributor) of the contributions among the ids that are still pending."""
-    found: list[tuple[str, str]] = []
-    ids = iter(contribution_ids)
-    while chunk := list(islice(ids, 500)):
-        marks = ", ".join("?" * len(chunk))
-        found.extend(db.conn.execute(
-            f"SELECT id, contributor FROM contributions WHERE id IN ({marks}) AND status = 'pending'", chunk))
-    return found
+    return list(_among(db, "id, contributor", contribution_ids, " AND status = 'pending'"))
 
 
 def decide(db: Database, contribution_id: str, status: str, decided_by: str,
@@ -113,13 +109,7 @@ def decide_pending(db: Database, decisions: Sequence[Decision]) -> None:
 
 def pending_among(db: Database, contribution_ids: Iterable[str]) -> set[str]:
     """Those of the ids that are recorded contributions still pending."""
-    found: set[str] = set()
-    ids = iter(contribution_ids)
-    while chunk := list(islice(ids, 500)):
-        marks = ", ".join("?" * len(chunk))
-        found.update(row[0] for row in db.conn.execute(
-            f"SELECT id FROM contributions WHERE id IN ({marks}) AND status = 'pending'", chunk))
-    return found
+    return {row[0] for row in _among(db, "id", contribution_ids, " AND status = 'pending'")}
 
 
 def contributions_of_pool(db: Database, pool_id: str, status: str | None = None,
