@@ -4,6 +4,7 @@ never from a request's Host header (nodes run behind TLS-terminating proxies).""
 import hashlib
 import re
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from .errors import BadInput
@@ -34,14 +35,24 @@ def actor_url(base: str, kind: str, name: str) -> str:
     return f"{base}/{KIND_PATHS[kind]}/{name}"
 
 
+def fresh_token() -> str:
+    """32 hex digits that sort by the time they were made: 48 bits of Unix milliseconds,
+    then 80 random bits (the layout of a version 7 UUID, without its version digits).
+
+    New ids then land at the end of the indexes that hold them (the log's activity ids,
+    contributions): a batch of appends writes a few index pages instead of one page per
+    id, which on a log of millions of entries is most of what an append writes."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
 def new_activity(base: str) -> str:
     """A fresh activity id."""
-    return f"{base}/activities/{secrets.token_hex(16)}"
+    return f"{base}/activities/{fresh_token()}"
 
 
 def new_contribution(base: str) -> str:
     """A fresh contribution id."""
-    return f"{base}/contributions/{secrets.token_hex(16)}"
+    return f"{base}/contributions/{fresh_token()}"
 
 
 def imported_contribution(base: str, pool: str, key: str) -> str:
