@@ -155,8 +155,8 @@ def log_size(node):
                                                                  HealthCheck.too_slow])
 @given(log=logs(), data=st.data())
 def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log, data):
-    """Through the index, stored snapshots (taken every few entries here) and the ledgers
-    the process holds, read on as the log grows: the bytes of the whole log's."""
+    """Through the index, stored ledgers in parts (one every few entries here) and the
+    ledgers the process holds, read on as the log grows: the bytes of the whole log's."""
     activities, batches = log
     half = data.draw(st.integers(1, len(activities)))
     with tempfile.TemporaryDirectory() as scratch, pytest.MonkeyPatch.context() as patch:
@@ -174,7 +174,7 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
             assert index_store.indexed_size(node.db) == log_size(node)
             for number, (pool, options) in enumerate(queries(data, log_size(node), 6)):
                 if number % 2:
-                    pool_state._HELD.clear()  # as a new process: from the stored snapshots
+                    pool_state._HELD.clear()  # as a new process: from the stored parts
                 assert outcome(node, pool, **options) == outcome(node, pool, full=True, **options)
             # Redacted entries: both paths read them as the figures their notices retained.
             for index in data.draw(st.lists(st.integers(1, log_size(node) - 1), max_size=4, unique=True)):
@@ -193,9 +193,16 @@ def test_the_state_kept_per_pool_gives_the_bytes_of_the_whole_log(base_home, log
                     assert held.ledger.counts == again.counts
             for (database, pool), kept in pool_state._KEPT.items():  # what the writer read each append into
                 if database == str(node.config.database):
-                    again = pool_state.read_ledger(index_store.pool_leaves(node.db, pool, 0, kept.size),
-                                                   kept.ledger.pool, retained=redaction_store.redacted(node.db))
-                    assert kept.ledger.snapshot() == again.snapshot()
+                    again = pool_state.read_ledger(index_store.pool_leaves(node.db, pool, kept.start, kept.size),
+                                                   kept.tail.pool, retained=redaction_store.redacted(node.db))
+                    assert kept.tail.snapshot() == again.snapshot()
+                    assert index_store.filed_count(node.db, pool, kept.start, kept.size) == kept.entries
+            for pool in {url_key(pool) for pool in POOLS}:  # the parts joined: the ledger up to the newest
+                ledger, start = pool_state._stored(node, pool, index_store.pool_url(node.db, pool) or "-", log_size(node))
+                if start:
+                    again = pool_state.read_ledger(index_store.pool_leaves(node.db, pool, 0, start), ledger.pool,
+                                                   retained=redaction_store.redacted(node.db))
+                    assert ledger.snapshot() == again.snapshot()
         finally:
             node.close()
 
@@ -236,8 +243,97 @@ def test_a_kept_ledger_is_dropped_when_its_append_rolls_back(base_home, tmp_path
             log_writer.append(node, [work(serial, 20)])
         options = {"as_of": START + timedelta(days=30), "tree_size": log_size(node)}
         assert outcome(node, GARDEN, **options) == outcome(node, GARDEN, full=True, **options)
-        pool_state._HELD.clear()  # as a new process: from the stored snapshot
+        pool_state._HELD.clear()  # as a new process: from the stored parts
         assert outcome(node, GARDEN, **options) == outcome(node, GARDEN, full=True, **options)
+    finally:
+        node.close()
+
+
+def test_a_pool_ledger_is_stored_in_parts_each_written_once(base_home, tmp_path, monkeypatch):
+    """Each part holds the pool's entries since the one before: storing the ledger again
+    leaves the parts already stored as they were, and the parts up to any of them join into
+    the ledger of the log up to there, in this process and in a new one."""
+    monkeypatch.setattr(pool_state, "MIN_TAIL", 3)
+    monkeypatch.setattr(pool_state, "MAX_TAIL", 3)
+    home = tmp_path / "home"
+    support_db.copy_home(base_home, home)
+    node = open_node(home)
+    pool = url_key(GARDEN)
+
+    def parts():
+        return [(size, entries, bytes(data)) for size, entries, data in index_store.ledger_parts(node.db, pool, 10**9)]
+
+    def work(serial):
+        cid = f"{URL}/c/{serial}"
+        return Pending({"type": "Create", "id": f"{cid}/create", "actor": PEOPLE[0], "published": at(serial),
+                        "object": {"id": cid, "type": ["Note", "Contribution"], "provider": PEOPLE[0],
+                                   "receiver": GARDEN, "published": at(serial),
+                                   "effortQuantity": {"type": "Measure", "hasUnit": "minute", "hasNumericalValue": 5}}})
+
+    try:
+        log_writer.append(node, [Pending({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor",
+                                          "published": at(0), "object": {"id": GARDEN, "type": ["Group", "CommonPool"],
+                                                                         "stewards": [PEOPLE[1]]}})])
+        for serial in range(1, 6):
+            log_writer.append(node, [work(serial)])
+        first = parts()
+        for serial in range(6, 14):
+            log_writer.append(node, [work(serial), Pending({"type": "Accept", "id": f"{URL}/a/{serial}",
+                                                            "actor": PEOPLE[1], "object": f"{URL}/c/{serial - 5}",
+                                                            "published": at(serial)})])
+        later = parts()
+        assert len(first) >= 1 and len(later) >= 4 and later[:len(first)] == first
+        assert [entries for _, entries, _ in later] == sorted({entries for _, entries, _ in later})
+        pool_state._KEPT.clear()  # as a new process: the tail read again from the log
+        log_writer.append(node, [work(serial) for serial in range(20, 24)])
+        assert parts()[:len(later)] == later
+        for size, _, _ in parts():
+            joined, start = pool_state._stored(node, pool, GARDEN, size)
+            again = pool_state.read_ledger(index_store.pool_leaves(node.db, pool, 0, size), GARDEN)
+            assert start == size and joined.snapshot() == again.snapshot()
+        options = {"as_of": START + timedelta(days=30), "tree_size": log_size(node)}
+        pool_state._HELD.clear()
+        assert outcome(node, GARDEN, **options) == outcome(node, GARDEN, full=True, **options)
+    finally:
+        node.close()
+
+
+@pytest.mark.sqlite_only("takes a SQLite file back to before migration 141; a new PostgreSQL database "
+                         "applies 141 to its empty table, which the schema test checks")
+def test_a_ledger_stored_whole_before_parts_becomes_the_first_part(base_home, tmp_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(pool_state, "MIN_TAIL", 2)
+    monkeypatch.setattr(pool_state, "MAX_TAIL", 2)
+    home = tmp_path / "home"
+    support_db.copy_home(base_home, home)
+    node = open_node(home)
+    log_writer.append(node, [Pending({"type": "Create", "id": f"{GARDEN}/create", "actor": f"{URL}/actor",
+                                      "published": at(0), "object": {"id": GARDEN, "type": ["Group", "CommonPool"],
+                                                                     "stewards": [PEOPLE[1]]}})])
+    log_writer.append(node, [Pending({
+        "type": "Create", "id": f"{URL}/c/{n}/create", "actor": PEOPLE[0], "published": at(n),
+        "object": {"id": f"{URL}/c/{n}", "type": ["Note", "Contribution"], "provider": PEOPLE[0], "receiver": GARDEN,
+                   "published": at(n), "effortQuantity": {"type": "Measure", "hasUnit": "minute", "hasNumericalValue": 5}},
+    }) for n in range(1, 4)])
+    [(size, entries, part)] = list(index_store.ledger_parts(node.db, url_key(GARDEN), 10**9))
+    options = {"as_of": START + timedelta(days=30), "tree_size": log_size(node)}
+    expected = outcome(node, GARDEN, full=True, **options)
+    node.close()
+    conn = sqlite3.connect(home / "fedcommons.db", isolation_level=None)  # as before migration 141
+    conn.execute("CREATE TABLE pool_ledgers (pool INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
+                 "entries INTEGER NOT NULL, snapshot BLOB NOT NULL)")
+    conn.execute("INSERT INTO pool_ledgers SELECT pool, size, entries, part FROM pool_ledger_parts")
+    conn.execute("DROP TABLE pool_ledger_parts")
+    conn.execute("DELETE FROM _migrations WHERE number = 141")
+    conn.close()
+    pool_state._KEPT.clear()
+    pool_state._HELD.clear()
+    node = open_node(home)  # migrates
+    try:
+        assert [tuple(row) for row in index_store.ledger_parts(node.db, url_key(GARDEN), 10**9)] == [
+            (size, entries, part)]
+        assert outcome(node, GARDEN, **options) == expected
     finally:
         node.close()
 

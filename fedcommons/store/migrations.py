@@ -780,6 +780,27 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        141,
+        "a pool's stored ledger in parts, each written once",
+        """
+        -- A pool's ledger (fedcommons/standing/ledger.py) is stored as parts: each holds what
+        -- the entries filed under the pool since the part before say, up to log size `size`
+        -- (`entries`: how many are filed under it up to there). Joined in order they are the
+        -- ledger of the whole pool (PoolLedger.absorb). Storing the ledger again writes only
+        -- what is new, not a copy of a million entries' ledger every twenty thousand.
+        CREATE TABLE pool_ledger_parts (
+            pool INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            entries INTEGER NOT NULL,
+            part BLOB NOT NULL,
+            PRIMARY KEY (pool, size)
+        );
+        INSERT INTO pool_ledger_parts (pool, size, entries, part)
+            SELECT pool, size, entries, snapshot FROM pool_ledgers;
+        DROP TABLE pool_ledgers;
+        """,
+    ),
 ]
 
 
@@ -807,6 +828,17 @@ POSTGRESQL_MIGRATIONS: dict[int, str] = {
         holder TEXT COLLATE "C" NOT NULL,
         expires_at DOUBLE PRECISION NOT NULL
     );
+    """,
+    141: """
+    CREATE TABLE pool_ledger_parts (
+        pool BIGINT NOT NULL,
+        size BIGINT NOT NULL,
+        entries BIGINT NOT NULL,
+        part BYTEA NOT NULL,
+        PRIMARY KEY (pool, size)
+    );
+    INSERT INTO pool_ledger_parts (pool, size, entries, part) SELECT pool, size, entries, snapshot FROM pool_ledgers;
+    DROP TABLE pool_ledgers;
     """,
 }
 

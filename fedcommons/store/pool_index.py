@@ -83,22 +83,31 @@ def filed_count(db: Database, pool: int, start: int, stop: int) -> int:
                            (pool, start, stop)).fetchone()[0]
 
 
-def pool_ledger(db: Database, pool: int) -> tuple[int, int, bytes] | None:
-    """(size, entries, snapshot) of the stored ledger of ``pool``, or None."""
-    return db.conn.execute("SELECT size, entries, snapshot FROM pool_ledgers WHERE pool = ?", (pool,)).fetchone()
+def ledger_parts(db: Database, pool: int, size: int) -> Iterator[tuple[int, int, bytes]]:
+    """(size, entries, bytes) of each stored part of the ledger of ``pool`` read from at most
+    the first ``size`` entries of the log, in the order they were stored, one at a time."""
+    cursor = db.conn.execute("SELECT size, entries, part FROM pool_ledger_parts WHERE pool = ? AND size <= ? "
+                             "ORDER BY size", (pool, size))
+    try:
+        while row := cursor.fetchone():
+            yield row
+    finally:
+        cursor.close()
 
 
-def pool_ledger_position(db: Database, pool: int) -> tuple[int, int] | None:
-    """(size, entries) of the stored ledger of ``pool``, without its bytes; or None."""
-    return db.conn.execute("SELECT size, entries FROM pool_ledgers WHERE pool = ?", (pool,)).fetchone()
+def ledger_position(db: Database, pool: int) -> tuple[int, int] | None:
+    """(size, entries) of the newest stored part of the ledger of ``pool``: its parts hold
+    what the first ``size`` entries of the log say about it, ``entries`` of them filed
+    under it; or None."""
+    return db.conn.execute("SELECT size, entries FROM pool_ledger_parts WHERE pool = ? ORDER BY size DESC LIMIT 1",
+                           (pool,)).fetchone()
 
 
-def save_pool_ledger(db: Database, pool: int, size: int, entries: int, snapshot: bytes) -> None:
-    """Store (or replace) the ledger of ``pool`` as read from the first ``size`` entries."""
-    db.conn.execute("INSERT INTO pool_ledgers (pool, size, entries, snapshot) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (pool) DO UPDATE SET size = excluded.size, entries = excluded.entries, "
-                    "snapshot = excluded.snapshot",
-                    (pool, size, entries, snapshot))
+def add_ledger_part(db: Database, pool: int, size: int, entries: int, part: bytes) -> None:
+    """Store the ledger of what the entries filed under ``pool`` since its newest part, up
+    to log size ``size``, say (``entries``: how many are filed under it in all)."""
+    db.conn.execute("INSERT INTO pool_ledger_parts (pool, size, entries, part) VALUES (?, ?, ?, ?)",
+                    (pool, size, entries, part))
 
 
 def pool_url(db: Database, pool: int) -> str | None:

@@ -5,10 +5,12 @@ to the same bytes, ``tests/test_standing_fast.py``):
 
 - the per-pool index of entries (:mod:`fedcommons.services.log.pool_index`), kept in the
   append transaction: a ledger read from it reads only the pool's entries;
-- a stored snapshot of each busy pool's ledger (``pool_ledgers``), brought up to date in
-  the append transaction once enough of the pool's entries came after it, so a new
-  process (the CLI) reads on from it rather than from the pool's first entry; the writing
-  process keeps the ledgers it stores and reads each append into them as it comes;
+- a stored ledger of each busy pool, in parts (``pool_ledger_parts``): each part is the
+  ledger of the pool's entries since the part before, stored in the append transaction once
+  enough of them came, so a new process (the CLI) reads on from the newest part rather
+  than from the pool's first entry, and storing one writes only what is new; the writing
+  process keeps the ledger of each pool's entries since its newest part (a tail, never
+  longer than a part) and reads each append into it as it comes;
 - in a long-running process (the server), the ledger of each pool at the newest size it
   was asked for, read on by the entries appended since, with the last Standing computed
   from it (a Standing is a function of its pool, method, asOf and treeSize).
@@ -89,7 +91,7 @@ def read_ledger(entries: Iterable, pool: str, frontier: Frontier | None = None,
 _HASH_CHUNK = 4096
 
 
-# -- stored snapshots (the after-append step) ------------------------------------------
+# -- stored parts (the after-append step) ----------------------------------------------
 
 
 def index_log(node: Node, progress: Callable[[int], None] | None = None, batches: int | None = None) -> int:
@@ -100,45 +102,42 @@ def index_log(node: Node, progress: Callable[[int], None] | None = None, batches
 
 
 def refresh_snapshots(node: Node, pools: set[int], fresh: Sequence[tuple[EntryRow, object]] = ()) -> None:
-    """Store again the ledger of each of ``pools`` that enough new entries came after
-    (the caller holds the write transaction; the index covers the log). ``fresh``: the
-    entries just appended (consecutive), each with the activity its body is the JCS bytes
-    of, which need not be read back.
+    """Store a new part of the ledger of each of ``pools`` that enough new entries came
+    after (the caller holds the write transaction; the index covers the log). ``fresh``:
+    the entries just appended (consecutive), each with the activity its body is the JCS
+    bytes of, which need not be read back.
 
-    Once a pool's ledger was stored by this process, or when its first entries are
-    appended, the process keeps it and reads each append's entries into it as they come
-    (from ``fresh``), so storing it costs its bytes, not reading the stored one and the
-    entries since."""
+    A part is the ledger of the pool's entries since the part before it alone, so storing
+    one never reads, nor holds, what the pool's earlier entries say: once a pool's part was
+    stored by this process, or when its first entries are appended, the process keeps the
+    ledger of its entries since (its tail), reading each append into it as it comes."""
     db = node.db
     size = index_store.indexed_size(db)
     for pool in pools:
         kept = _kept(node, pool) or _begun(node, pool, size, fresh)
-        if kept is not None:
-            filed = index_store.filed_since(db, pool, kept.size, size)
-            _read_on(node, kept.ledger, filed, fresh)
-            kept.size, kept.entries, kept.frontier = size, kept.entries + len(filed), _frontier(node, size)
-            if kept.entries - kept.stored >= _due(kept.stored):
-                index_store.save_pool_ledger(db, pool, size, kept.entries, kept.ledger.snapshot())
-                kept.stored = kept.entries
+        if kept is None:
+            start, stored = index_store.ledger_position(db, pool) or (0, 0)
+            tail = index_store.filed_count(db, pool, start, size)
+            url = index_store.pool_url(db, pool) if tail >= _due(stored) else None
+            if url is None:
+                continue
+            ledger = read_ledger(index_store.pool_leaves(db, pool, start, size), url,
+                                 retained=redaction_store.redacted(db))
+            index_store.add_ledger_part(db, pool, size, stored + tail, ledger.snapshot())
+            _keep(node, pool, _Kept(PoolLedger(url), size, size, 0, stored + tail, _frontier(node, size)))
             continue
-        held_size, held_entries = index_store.pool_ledger_position(db, pool) or (0, 0)
-        tail = index_store.filed_count(db, pool, held_size, size)
-        if tail < _due(held_entries):
-            continue
-        url = index_store.pool_url(db, pool)
-        if url is None:
-            continue
-        ledger = _stored(node, pool, url, size)
-        read_ledger(index_store.pool_leaves(db, pool, ledger[1], size), url, retained=redaction_store.redacted(db),
-                    ledger=ledger[0])
-        index_store.save_pool_ledger(db, pool, size, held_entries + tail, ledger[0].snapshot())
-        _keep(node, pool, _Kept(ledger[0], size, held_entries + tail, held_entries + tail, _frontier(node, size)))
+        filed = index_store.filed_since(db, pool, kept.size, size)
+        _read_on(node, kept.tail, filed, fresh)
+        kept.size, kept.entries, kept.frontier = size, kept.entries + len(filed), _frontier(node, size)
+        if kept.entries >= _due(kept.stored):
+            index_store.add_ledger_part(db, pool, size, kept.stored + kept.entries, kept.tail.snapshot())
+            kept.tail, kept.start, kept.entries, kept.stored = PoolLedger(kept.tail.pool), size, 0, kept.stored + kept.entries
 
 
 def _begun(node: Node, pool: int, size: int, fresh: Sequence[tuple[EntryRow, object]]) -> _Kept | None:
-    """A ledger kept from here on for a pool that has none stored and whose every entry was
+    """A tail kept from here on for a pool that has no stored part and whose every entry was
     filed by this append (a new pool), read on from nothing; else None."""
-    if not fresh or index_store.pool_ledger_position(node.db, pool) is not None:
+    if not fresh or index_store.ledger_position(node.db, pool) is not None:
         return None
     first = fresh[0][0].idx
     if index_store.filed_count(node.db, pool, 0, first):
@@ -146,7 +145,7 @@ def _begun(node: Node, pool: int, size: int, fresh: Sequence[tuple[EntryRow, obj
     url = index_store.pool_url(node.db, pool)
     if url is None:
         return None
-    return _keep(node, pool, _Kept(PoolLedger(url), first, 0, 0, _frontier(node, first)))
+    return _keep(node, pool, _Kept(PoolLedger(url), 0, first, 0, 0, _frontier(node, first)))
 
 
 def _read_on(node: Node, ledger: PoolLedger, filed: list[int], fresh: Sequence[tuple[EntryRow, object]]) -> None:
@@ -177,17 +176,19 @@ def _read_on(node: Node, ledger: PoolLedger, filed: list[int], fresh: Sequence[t
 
 
 def _due(stored_entries: int) -> int:
-    """How many new entries of a pool make its stored ledger worth storing again."""
+    """How many new entries of a pool make a new part of its stored ledger worth storing."""
     return max(MIN_TAIL, min(MAX_TAIL, stored_entries // 4))
 
 
 @dataclass
 class _Kept:
-    """A pool's ledger as this process last stored or read it on: read from the first
-    ``size`` entries of the log whose Merkle frontier at that size is ``frontier``,
-    ``entries`` of them filed under the pool, ``stored`` of them in its stored snapshot."""
+    """The ledger (``tail``) of what a pool's entries filed since its newest stored part say,
+    as this process read them: that part was stored at log size ``start`` and holds
+    ``stored`` of the pool's entries; the tail was read on up to log size ``size``, whose
+    Merkle frontier is ``frontier``, and holds ``entries`` more."""
 
-    ledger: PoolLedger
+    tail: PoolLedger
+    start: int
     size: int
     entries: int
     stored: int
@@ -197,8 +198,8 @@ class _Kept:
 # Kept by the writing process, per database and pool key; only the write transaction
 # touches them, and one process writes one database a transaction at a time.
 _KEPT: dict[tuple[str, int], _Kept] = {}
-# At most this many, the least recently appended to dropped first (it is read again from
-# its stored snapshot when it is due): a server hosting many pools holds only the busy ones.
+# At most this many, the least recently appended to dropped first (its tail is read again
+# from the log when it is due): a server hosting many pools holds only the busy ones.
 KEPT_POOLS = 32
 
 
@@ -211,14 +212,17 @@ def _keep(node: Node, pool: int, kept: _Kept) -> _Kept:
 
 
 def _kept(node: Node, pool: int) -> _Kept | None:
-    """The ledger kept for ``pool``, when it was read from this log (an append rolled back
-    or a database replaced at the same path has another frontier at that size): else None."""
+    """The tail kept for ``pool``, when it was read from this log (an append rolled back or
+    a database replaced at the same path has another frontier at that size) and follows the
+    pool's newest stored part (another process writing the database may have stored one
+    since): else None."""
     key = (str(node.config.database), pool)
     kept = _KEPT.get(key)
     if kept is None:
         return None
     frontier = _frontier(node, kept.size) if kept.size <= index_store.indexed_size(node.db) else None
-    if frontier is None or frontier != kept.frontier:
+    position = index_store.ledger_position(node.db, pool) or (0, 0)
+    if frontier is None or frontier != kept.frontier or position != (kept.start, kept.stored):
         del _KEPT[key]
         return None
     _KEPT[key] = _KEPT.pop(key)  # the most recently used last
@@ -234,18 +238,23 @@ def _frontier(node: Node, size: int) -> tuple[bytes, ...] | None:
 
 
 def _stored(node: Node, pool: int, url: str, size: int) -> tuple[PoolLedger, int]:
-    """The stored ledger of ``pool`` if it was read from at most ``size`` entries, with the
-    size it was read from; else a new ledger, and 0."""
-    row = index_store.pool_ledger(node.db, pool)
-    if row is None or row[0] > size:
-        return PoolLedger(url), 0
-    try:
-        ledger = PoolLedger.restore(row[2])
-    except ValueError as exc:
-        raise IntegrityError(f"the stored ledger of {url} is unreadable ({exc})") from None
-    if ledger.pool != url:
-        return PoolLedger(url), 0  # two URLs with one key: read that pool from its first entry
-    return ledger, row[0]
+    """The ledger of ``pool`` its stored parts give, as read from the first entries of the
+    log up to the newest part stored at most at ``size``, with that size; else a new
+    ledger, and 0."""
+    ledger, start = PoolLedger(url), 0
+    for part_size, _, data in index_store.ledger_parts(node.db, pool, size):
+        try:
+            part = PoolLedger.restore(data)
+        except ValueError as exc:
+            raise IntegrityError(f"the stored ledger of {url} is unreadable ({exc})") from None
+        if part.pool != url:
+            return PoolLedger(url), 0  # two URLs with one key: read that pool from its first entry
+        if start:
+            ledger.absorb(part)
+        else:
+            ledger = part
+        start = part_size
+    return ledger, start
 
 
 # -- the ledgers a process holds --------------------------------------------------------
@@ -303,7 +312,7 @@ def pool_ledger(node: Node, pool: str, size: int) -> Iterator[Held | None]:
 
 
 def _read(node: Node, pool: str, size: int) -> Held:
-    """The pool's ledger at ``size`` from storage: its stored snapshot, read on by the
+    """The pool's ledger at ``size`` from storage: its stored parts, read on by the
     entries filed under it since."""
     ledger, start = _stored(node, url_key(pool), pool, size)
     read_ledger(index_store.pool_leaves(node.db, url_key(pool), start, size), pool,
