@@ -4,7 +4,7 @@ and a transaction that fills the disk."""
 import json
 import sqlite3
 
-from fedcommons.store.db import CACHE_KIB, PAGE_SIZE, open_db, page_cache
+from fedcommons.store.db import CACHE_KIB, PAGE_SIZE, bulk_writes, open_db, page_cache, transaction
 
 
 def test_a_new_database_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
@@ -31,6 +31,28 @@ def test_page_cache_is_held_small_and_given_back(tmp_path):
     with page_cache(db, 2000):
         assert db.conn.execute("PRAGMA cache_size").fetchone()[0] == -2000
     assert db.conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+
+
+def test_bulk_writes_checkpoint_less_often_then_give_back_the_settings_and_the_log_file(tmp_path):
+    db = open_db(tmp_path / "node.db", create=True)
+    conn = db.conn
+    conn.execute("PRAGMA journal_size_limit = 65536")
+    conn.execute("CREATE TABLE filler (b BLOB)")
+    wal = tmp_path / "node.db-wal"
+    with bulk_writes(db, cache_kib=4096, checkpoint_pages=100_000):
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -4096
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 100_000
+        for _ in range(6):  # 1,500 pages: past the usual checkpoint every 1,000
+            with transaction(db):
+                conn.executemany("INSERT INTO filler VALUES (randomblob(4000))", [()] * 1000)
+        assert wal.stat().st_size > 6 * 1000 * 4000  # not checkpointed (and cut back) in between
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    with transaction(db):
+        conn.execute("INSERT INTO filler VALUES (1)")
+    assert wal.stat().st_size <= 65536  # checkpointed after the run: the next write cuts it back
+    assert conn.execute("SELECT count(*) FROM filler").fetchone()[0] == 6001
+    db.close()
 
 
 FILL_THE_DISK = """
