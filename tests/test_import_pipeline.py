@@ -8,10 +8,11 @@ from fractions import Fraction
 import pytest
 import support_db
 from support_cli import entries, run
+from support_import import ListSource
 
 from fedcommons.effort_rules import rule as effort_rule
 from fedcommons.errors import BadInput, Forbidden, NotFound
-from fedcommons.importers.items import MERGE, REVERT, Item, Person, Read
+from fedcommons.importers.items import MERGE, REVERT, Item, Person
 from fedcommons.services.importing import aliases, sources
 from fedcommons.services.importing.pipeline import Settings, import_source
 from fedcommons.store import imports as import_store
@@ -32,17 +33,6 @@ def base_home(tmp_path_factory):
         run(home, "actor", "add", name)
     run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "bob")
     return home
-
-
-class ListSource:
-    """A source over a list of items; its cursor is how many were read."""
-
-    def __init__(self, items):
-        self.items = items
-
-    def read(self, cursor):
-        for number, item in enumerate(self.items[int(cursor or 0):], start=int(cursor or 0) + 1):
-            yield Read(item, str(number))
 
 
 def item(n, *people, minutes_after=0, flags=(), **metrics):

@@ -27,11 +27,16 @@ def _verify_key(raw: bytes) -> VerifyKey:
     return VerifyKey(raw)
 
 
+def secret_key(private_key: Ed25519PrivateKey) -> bytes:
+    """libsodium's 64-byte secret key for `private_key` (remembered: it is derived by hashing)."""
+    return _secret_key(private_key.private_bytes_raw())
+
+
 def sign(private_key: Ed25519PrivateKey, data: bytes) -> bytes:
     """The 64-byte Ed25519 signature of `data`."""
     # The binding itself: SigningKey.sign wraps the same call in a SignedMessage, which
     # costs about a microsecond a signature on the log's hot path.
-    return crypto_sign(data, _secret_key(private_key.private_bytes_raw()))[:64]
+    return crypto_sign(data, secret_key(private_key))[:64]
 
 
 def verify(public_key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:

@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from fedcommons.errors import BadInput, FedcommonsError
 from fedcommons.ld.canonical import canonicalize, canonicalize_rdf
 from fedcommons.sig import ed25519
-from fedcommons.sig.multibase import multibase_decode, multibase_encode
+from fedcommons.sig.eddsa_jcs import proof_value, signing_input
+from fedcommons.sig.multibase import multibase_decode
 from fedcommons.sig.result import Verification
 
 PROOF_TYPE = "DataIntegrityProof"
@@ -81,9 +82,7 @@ def hash_data(unsecured_document: dict[str, Any], proof_config: dict[str, Any], 
     """The 64 bytes Ed25519 signs: SHA-256(JCS(proof config)) || SHA-256(JCS(document)).
 
     ``plain``: both are known to take canonicalize's fast path (see parse_plain)."""
-    proof_hash = hashlib.sha256(canonicalize(proof_config, plain=plain)).digest()
-    document_hash = hashlib.sha256(canonicalize(unsecured_document, plain=plain)).digest()
-    return proof_hash + document_hash
+    return signing_input(canonicalize(proof_config, plain=plain), canonicalize(unsecured_document, plain=plain))
 
 
 def rdfc_hash_data(
@@ -140,6 +139,26 @@ def create_proof_canonical(
     ``plain=True`` when the caller built the document from strings, small integers and
     fixed ASCII keys (see canonical.canonicalize): it saves walking it.
     """
+    config, config_bytes, document_bytes = proof_input(
+        document, verification_method, created=created, proof_purpose=proof_purpose, plain=plain
+    )
+    value = proof_value(ed25519.secret_key(private_key), config_bytes, document_bytes)
+    return attach_proof(document, config, value, plain=plain)
+
+
+def proof_input(
+    document: dict[str, Any],
+    verification_method: str,
+    *,
+    created: str,
+    proof_purpose: str = "assertionMethod",
+    plain: bool = False,
+) -> tuple[dict[str, Any], bytes, bytes]:
+    """The proof config for ``document`` and the JCS bytes of both: what a signer needs
+    (see :func:`~fedcommons.sig.eddsa_jcs.proof_value`), here or in a worker process.
+
+    Raises :class:`BadInput` as :func:`create_proof` does.
+    """
     if not isinstance(document, dict):
         raise BadInput("only a JSON object can carry a Data Integrity proof")
     if "proof" in document:
@@ -147,10 +166,16 @@ def create_proof_canonical(
     config = build_proof_config(
         document, verification_method, created=created, proof_purpose=proof_purpose
     )
-    digest = hash_data(document, config, plain=plain)
-    proof = {**config, "proofValue": multibase_encode(ed25519.sign(private_key, digest))}
+    return config, canonicalize(config, plain=plain), canonicalize(document, plain=plain)
+
+
+def attach_proof(
+    document: dict[str, Any], config: dict[str, Any], value: str, *, plain: bool = False
+) -> tuple[dict[str, Any], bytes]:
+    """A new dict, ``document`` with its proof (``config`` and the ``proofValue`` made for
+    them), and the signed document's JCS bytes."""
     signed = dict(document)
-    signed["proof"] = proof
+    signed["proof"] = {**config, "proofValue": value}
     return signed, canonicalize(signed, plain=plain)
 
 
@@ -281,8 +306,7 @@ def _verify_one(
     if suite == CRYPTOSUITE:
         try:
             if unsecured_bytes is not None:
-                data = (hashlib.sha256(canonicalize(options, plain=plain)).digest()
-                        + hashlib.sha256(unsecured_bytes).digest())
+                data = signing_input(canonicalize(options, plain=plain), unsecured_bytes)
             else:
                 data = hash_data(unsecured, options, plain=plain)
         except BadInput as exc:

@@ -16,7 +16,9 @@ does the rest, batch by batch:
    (``sourceKey``) and the rule (``effortRule``);
 6. appends the batch, the waiting parts and the source's cursor in one transaction.
 
-So a killed run loses at most the batch it was in, and resumes from the last saved cursor;
+A long run signs in a worker process (see ``actors.signing.BatchSigner``): batch k is
+signed there while batch k-1 is appended here. So a killed run loses at most the two
+batches it had in hand, and resumes from the last saved cursor;
 contribution ids derive from the pool, the item's key and the actor, so reading an item
 again (a resumed run, a rewritten history, an alias confirmed twice) adds nothing twice.
 No source identity (an e-mail address) ever enters the log: only actors, the item's public
@@ -39,7 +41,7 @@ from ...store import contributions as contribution_store
 from ...store import imports as import_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
-from ..actors.signing import sign_as
+from ..actors.signing import BatchSigner, Signing, pipelined, sign_as
 from ..contributions.contributions import MAX_SUMMARY, check_fields, followers_of
 from ..log import log_writer
 from .importing import BATCH
@@ -132,7 +134,14 @@ def signed_contribution(node: Node, pool: ActorRow, actor: str, actor_name: str,
                         cid: str | None = None) -> log_writer.Pending:
     """The pool's signed Create{Contribution} for one person's part of an item (`cid`: its
     contribution_id, when the caller has it already)."""
-    activity = activities.contribution(
+    # Built from checked strings and whole numbers with our own ASCII keys.
+    return sign_as(node, pool, contribution_activity(node, pool, actor, actor_name, data, cid), plain=True)
+
+
+def contribution_activity(node: Node, pool: ActorRow, actor: str, actor_name: str, data: dict,
+                          cid: str | None = None) -> dict:
+    """The pool's Create{Contribution} for one person's part of an item, unsigned."""
+    return activities.contribution(
         activity_id=urls.new_activity(node.url),
         contribution_id=cid or contribution_id(node, pool.id, data["key"], actor),
         actor=pool.id, provider=actor, pool=pool.id, pool_name=pool.display_name or pool.name,
@@ -140,8 +149,6 @@ def signed_contribution(node: Node, pool: ActorRow, actor: str, actor_name: str,
         published=data["published"], evidence=data["evidence"], cc=followers_of(pool),
         source_key=data["key"], effort_rule=data["rule"],
     )
-    # Built from checked strings and whole numbers with our own ASCII keys.
-    return sign_as(node, pool, activity, plain=True)
 
 
 class _Run:
@@ -240,24 +247,30 @@ def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dr
     if not dry_run:
         with transaction(node.db):
             summary.run = import_store.start_run(node.db, row.name, row.pool, now())
-    reads = iter(source.read(row.cursor))
-    broken: FedcommonsError | None = None
-    while True:
-        # A source that breaks off (a truncated dump) raises after its last good item: what
-        # it yielded before is recorded, then the error goes on to the caller.
-        chunk, broken = _take(reads, batch)
-        if chunk:
-            _one_batch(run, chunk)
-            if progress:
-                progress(len(chunk))
-        if broken is not None or len(chunk) < batch:
-            break
+    broken: list[FedcommonsError] = []
+    with BatchSigner(node) as signer:
+        pipelined(_chunks(iter(source.read(row.cursor)), batch, broken),
+                  lambda chunk: _prepare(run, chunk, signer), lambda prepared: _write(run, prepared, progress))
     if not dry_run:
         with transaction(node.db):
             import_store.finish_run(node.db, summary.run, now())
-    if broken is not None:
-        raise broken
+    if broken:
+        raise broken[0]
     return summary
+
+
+def _chunks(reads, batch: int, broken: list[FedcommonsError]):
+    """The reads in chunks of `batch` (the last may be shorter). A source that breaks off (a
+    truncated dump) raises after its last good item: what it yielded before is recorded,
+    and the error is put in `broken`, for the caller to raise when that is done."""
+    while True:
+        chunk, error = _take(reads, batch)
+        if chunk:
+            yield chunk
+        if error is not None:
+            broken.append(error)
+        if error is not None or len(chunk) < batch:
+            return
 
 
 def _take(reads, batch: int) -> tuple[list[Read], FedcommonsError | None]:
@@ -273,7 +286,22 @@ def _take(reads, batch: int) -> tuple[list[Read], FedcommonsError | None]:
     return chunk, None
 
 
-def _one_batch(run: _Run, reads: list[Read]) -> None:
+@dataclass
+class _Batch:
+    """A batch read and valued, its new contributions on their way to being signed."""
+
+    cursor: str
+    counts: Summary
+    considered: int                         # contributions it makes, some perhaps in the log already
+    fresh: list[tuple[str, str, dict]]      # (contribution id, actor, data) not in the log when prepared
+    waiting: list[tuple[str, str, int, dict]]
+    seen: list[tuple[str, str, list, bool]]  # identities to note
+    touched: dict[str, datetime]            # sessions/1 clocks moved
+    signing: Signing | None                 # None for a dry run
+
+
+def _prepare(run: _Run, reads: list[Read], signer: BatchSigner) -> _Batch:
+    """Everything up to the signatures, which it starts (in a worker, for a long run)."""
     node, pool, summary = run.node, run.pool, run.summary
     run.load_lasts(reads)
     touched: dict[str, datetime] = {}
@@ -307,32 +335,47 @@ def _one_batch(run: _Run, reads: list[Read]) -> None:
                 by_actor[actor] = by_actor.get(actor, 0) + minutes
         for actor, minutes in by_actor.items():
             to_record[contribution_id(node, pool.id, item.key, actor)] = (actor, run.data(item, minutes))
-    known = contribution_store.known(node.db, to_record)
-    fresh = [(cid, actor, data) for cid, (actor, data) in to_record.items() if cid not in known]
-    if run.dry_run:
-        _count(summary, counts, fresh, len(to_record) - len(fresh), len(waiting), run.rule.name)
-        return
-    # Signing is most of the work: done before taking the write lock.
-    signed = [(cid, data, signed_contribution(node, pool, actor, run.names(actor), data, cid))
-              for cid, actor, data in fresh]
-    with transaction(node.db):
-        # Another run may have recorded some of them since.
-        still = contribution_store.known(node.db, [cid for cid, _, _ in signed])
-        signed = [s for s in signed if s[0] not in still]
-        log_writer.append(node, [p for _, _, p in signed])
-        import_store.add_recorded(node.db, [(cid, summary.run) for cid, _, _ in signed])
-        new_waiting = import_store.add_waiting(node.db, pool.id, waiting) if waiting else 0
-        import_store.note_identities(node.db, pool.id, list(seen.values()))
-        if touched:
-            import_store.set_session_lasts(node.db, run.row.name, {k: utc(v) for k, v in touched.items()})
-        import_store.set_cursor(node.db, run.row.name, reads[-1].cursor)
-        recorded = [(cid, data) for cid, data, _ in signed]
-        minutes = {run.rule.name: sum(d["minutes"] for _, d in recorded)} if recorded else {}
-        import_store.add_to_run(node.db, summary.run, items=counts.items, recorded=len(recorded),
-                                waiting=new_waiting, bots=counts.bots, skipped=counts.skipped, minutes=minutes)
+    # The next batch is prepared before this one is written: it notes only identities new to both.
     for identity, _, aka, _ in seen.values():
         run.noted[identity] = run.noted.get(identity, frozenset()) | frozenset(aka)
-    _count(summary, counts, recorded, len(to_record) - len(recorded), new_waiting, run.rule.name)
+    known = contribution_store.known(node.db, to_record)
+    fresh = [(cid, actor, data) for cid, (actor, data) in to_record.items() if cid not in known]
+    signing = None
+    if not run.dry_run:
+        # Built from checked strings and whole numbers with our own ASCII keys.
+        signing = signer.submit(pool, [contribution_activity(node, pool, actor, run.names(actor), data, cid)
+                                       for cid, actor, data in fresh], plain=True)
+    return _Batch(reads[-1].cursor, counts, len(to_record), fresh, waiting, list(seen.values()), touched, signing)
+
+
+def _write(run: _Run, batch: _Batch, progress: Callable[[int], None] | None) -> None:
+    """Append a prepared batch, its waiting parts and its cursor in one transaction (a dry
+    run only counts), and add it to the run's summary."""
+    node, pool, summary, counts = run.node, run.pool, run.summary, batch.counts
+    if batch.signing is None:
+        _count(summary, counts, batch.fresh, batch.considered - len(batch.fresh), len(batch.waiting), run.rule.name)
+    else:
+        # The wait for the signatures, if any, comes before taking the write lock.
+        signed = [(cid, data, pending) for (cid, _, data), pending in zip(batch.fresh, batch.signing.result())]
+        with transaction(node.db):
+            # Another run may have recorded some of them since.
+            still = contribution_store.known(node.db, [cid for cid, _, _ in signed])
+            signed = [s for s in signed if s[0] not in still]
+            log_writer.append(node, [p for _, _, p in signed])
+            import_store.add_recorded(node.db, [(cid, summary.run) for cid, _, _ in signed])
+            new_waiting = import_store.add_waiting(node.db, pool.id, batch.waiting) if batch.waiting else 0
+            import_store.note_identities(node.db, pool.id, batch.seen)
+            if batch.touched:
+                import_store.set_session_lasts(node.db, run.row.name, {k: utc(v) for k, v in batch.touched.items()})
+            import_store.set_cursor(node.db, run.row.name, batch.cursor)
+            recorded = [(cid, data) for cid, data, _ in signed]
+            minutes = {run.rule.name: sum(d["minutes"] for _, d in recorded)} if recorded else {}
+            import_store.add_to_run(node.db, summary.run, items=counts.items, recorded=len(recorded),
+                                    waiting=new_waiting, bots=counts.bots, skipped=counts.skipped,
+                                    minutes=minutes)
+        _count(summary, counts, recorded, batch.considered - len(recorded), new_waiting, run.rule.name)
+    if progress:
+        progress(counts.items)
 
 
 def _count(summary: Summary, counts: Summary, recorded: list, already: int, waiting: int, rule: str) -> None:

@@ -24,7 +24,7 @@ from ...store import imports as import_store
 from ...store.db import transaction
 from ...urls import check_name
 from ..actors.actors import require
-from ..actors.signing import sign_as
+from ..actors.signing import BatchSigner, pipelined
 from ..log import log_writer
 from .importing import BATCH
 from . import wikis
@@ -224,23 +224,34 @@ def validate_run(node: Node, run_id: int, steward: str, *, batch: int = BATCH,
     followers = f"{run.pool}/followers"
     ids = import_store.recorded_in(node.db, run_id)
     done = 0
-    for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
-        decisions = []
+
+    def sign(chunk: list[str]):
+        """The chunk, the contributions it accepts, and their Accepts being signed."""
+        cids, decisions = [], []
         for cid, contributor in contribution_store.pending_contributors(node.db, chunk):
             if contributor == person.id:
                 continue
-            activity = activities.decision(
+            cids.append(cid)
+            decisions.append(activities.decision(
                 activity_id=urls.new_activity(node.url), steward=person.id, contribution_id=cid,
-                contributor=contributor, accept=True, published=now(), followers=followers)
-            decisions.append((cid, sign_as(node, person, activity, plain=True)))
+                contributor=contributor, accept=True, published=now(), followers=followers))
+        return chunk, cids, signer.submit(person, decisions, plain=True)
+
+    def append(signed) -> None:
+        nonlocal done
+        chunk, cids, signing = signed
+        decisions = list(zip(cids, signing.result()))  # waits for the worker before the write lock
         with transaction(node.db):
             # Another steward may have decided some since.
-            still = contribution_store.pending_among(node.db, [i for i, _ in decisions])
+            still = contribution_store.pending_among(node.db, cids)
             pending = [p for i, p in decisions if i in still]
             log_writer.append(node, pending)
             import_store.add_to_run(node.db, run_id, validated=len(pending))
         done += len(pending)
         if progress:
             progress(len(chunk))
+
+    # Batch k+1's Accepts are signed (in a worker, for a long run) while batch k is appended.
+    with BatchSigner(node) as signer:
+        pipelined((ids[start:start + batch] for start in range(0, len(ids), batch)), sign, append)
     return done

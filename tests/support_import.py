@@ -1,0 +1,30 @@
+"""What import tests share: a source over a list of items, and signing workers forced on."""
+
+from fedcommons.importers.items import Read
+from fedcommons.services.actors import signing
+
+
+class ListSource:
+    """A source over a list of items; its cursor is how many were read."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def read(self, cursor):
+        for number, item in enumerate(self.items[int(cursor or 0):], start=int(cursor or 0) + 1):
+            yield Read(item, str(number))
+
+
+def force_signing_workers(monkeypatch) -> list:
+    """Make every batch signed by a worker process (not only those of long runs); returns
+    the list to which each worker's process is added as it starts."""
+    started = []
+
+    class Recorded(signing._Worker):
+        def __init__(self):
+            super().__init__()
+            started.append(self.process)
+
+    monkeypatch.setattr(signing, "WORKER_AFTER", 0)
+    monkeypatch.setattr(signing, "_Worker", Recorded)
+    return started
