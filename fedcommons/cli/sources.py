@@ -126,8 +126,9 @@ def summary_text(name: str, s: Summary, dry_run: bool, noun: str = "items") -> s
 @click.option("--dry-run", is_flag=True, help="Show what would be recorded; sign and write nothing.")
 @click.option("--validate", is_flag=True, help="Validate what this run records (one signed Accept each).")
 @click.option("--as", "steward", metavar="STEWARD", help="The steward who validates (with --validate).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=service.BATCH, show_default=True,
-              help="Items per transaction; the server can write between batches.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=service.SOURCE_BATCH, show_default=True,
+              help="Items per transaction; the server can write between batches (each holds the write "
+                   "lock for about half a second at the default).")
 @FORMAT
 @click.pass_context
 def run_cmd(ctx, names, dry_run, validate, steward, batch_size, fmt) -> None:

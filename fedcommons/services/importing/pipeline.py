@@ -40,11 +40,11 @@ from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import imports as import_store
 from ...store.actors import ActorRow
-from ...store.db import transaction
+from ...store.db import bulk_writes, transaction
 from ..actors.signing import BatchSigner, Signing, pipelined, sign_as
 from ..contributions.contributions import MAX_SUMMARY, check_fields, followers_of
 from ..log import log_writer
-from .importing import BATCH
+from .importing import SOURCE_BATCH
 
 # An e-mail address in a commit subject or a title (a "Merge ... from alice@..." line).
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -237,7 +237,7 @@ class _Run:
 
 
 def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dry_run: bool = False,
-                  batch: int = BATCH, progress: Callable[[int], None] | None = None) -> Summary:
+                  batch: int = SOURCE_BATCH, progress: Callable[[int], None] | None = None) -> Summary:
     """Read `source` from the cursor saved for `row` and record what it yields; see the
     module docstring. With `dry_run`, compute the same summary and write nothing."""
     if batch < 1:
@@ -248,7 +248,7 @@ def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dr
         with transaction(node.db):
             summary.run = import_store.start_run(node.db, row.name, row.pool, now())
     broken: list[FedcommonsError] = []
-    with BatchSigner(node) as signer:
+    with BatchSigner(node) as signer, bulk_writes(node.db):
         pipelined(_chunks(iter(source.read(row.cursor)), batch, broken),
                   lambda chunk: _prepare(run, chunk, signer), lambda prepared: _write(run, prepared, progress))
     if not dry_run:

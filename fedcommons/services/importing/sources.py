@@ -21,16 +21,16 @@ from ...node import Node, now
 from ...store import actors as actor_store
 from ...store import contributions as contribution_store
 from ...store import imports as import_store
-from ...store.db import transaction
+from ...store.db import bulk_writes, transaction
 from ...urls import check_name
 from ..actors.actors import require
 from ..actors.signing import BatchSigner, pipelined
 from ..log import log_writer
-from .importing import BATCH
+from .importing import BATCH, SOURCE_BATCH
 from . import wikis
 from .pipeline import DEFAULT_BOTS, Settings, check_kind, import_source
 
-__all__ = ["BATCH", "SOURCE_TYPES", "add_source", "import_source", "open_source", "source_rows",
+__all__ = ["BATCH", "SOURCE_BATCH", "SOURCE_TYPES", "add_source", "import_source", "open_source", "source_rows",
            "validate_run"]
 
 
@@ -212,7 +212,7 @@ def check_steward(node: Node, run_pools: list[str], steward: str):
     return person
 
 
-def validate_run(node: Node, run_id: int, steward: str, *, batch: int = BATCH,
+def validate_run(node: Node, run_id: int, steward: str, *, batch: int = SOURCE_BATCH,
                  progress: Callable[[int], None] | None = None) -> int:
     """The steward validates every contribution a run recorded that is still pending (one
     signed Accept each), except their own, which another steward must validate. Returns
@@ -252,6 +252,6 @@ def validate_run(node: Node, run_id: int, steward: str, *, batch: int = BATCH,
             progress(len(chunk))
 
     # Batch k+1's Accepts are signed (in a worker, for a long run) while batch k is appended.
-    with BatchSigner(node) as signer:
+    with BatchSigner(node) as signer, bulk_writes(node.db):
         pipelined((ids[start:start + batch] for start in range(0, len(ids), batch)), sign, append)
     return done
