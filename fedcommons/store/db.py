@@ -23,7 +23,7 @@ StoreUnavailable = sqlite3.OperationalError
 CACHE_KIB = 64 * 1024
 SEQUENTIAL_CACHE_KIB = 2000  # SQLite's own default
 PAGE_SIZE = 16 * 1024
-BULK_CACHE_KIB = 32 * 1024  # see bulk_writes
+BULK_CACHE_KIB = 16 * 1024  # see bulk_writes
 BULK_CHECKPOINT_PAGES = 16 * 1024
 # The write-ahead log is cut back to this after a checkpoint (a large import may have
 # grown it to hundreds of MB, which SQLite would otherwise keep and reuse).
