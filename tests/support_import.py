@@ -1,7 +1,20 @@
-"""What import tests share: a source over a list of items, and signing workers forced on."""
+"""What import tests share: a node with a garden, a source over a list of items, and
+signing workers forced on."""
+
+from support_cli import run
 
 from fedcommons.importers.items import Read
 from fedcommons.services.actors import signing
+
+
+def garden_home(tmp_path_factory, url: str):
+    """A home at `url` with alice, bob and dan, and the pool garden that bob stewards."""
+    home = tmp_path_factory.mktemp("node") / "home"
+    run(home, "init", "--url", url)
+    for name in ("alice", "bob", "dan"):
+        run(home, "actor", "add", name)
+    run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "bob")
+    return home
 
 
 class ListSource:

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 import support_db
 from support_cli import entries, run
-from support_import import ListSource
+from support_import import ListSource, garden_home
 
 from fedcommons.effort_rules import rule as effort_rule
 from fedcommons.errors import BadInput, Forbidden, NotFound
@@ -27,12 +27,7 @@ BOT = Person("email:41898282+github-actions[bot]@users.noreply.github.com", "git
 
 @pytest.fixture(scope="module")
 def base_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("node") / "home"
-    run(home, "init", "--url", URL)
-    for name in ("alice", "bob", "dan"):
-        run(home, "actor", "add", name)
-    run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "bob")
-    return home
+    return garden_home(tmp_path_factory, URL)
 
 
 def item(n, *people, minutes_after=0, flags=(), **metrics):

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import support_db
-from support_cli import run
-from support_import import ListSource, force_signing_workers
+from support_import import ListSource, force_signing_workers, garden_home
 
 from fedcommons import urls
 from fedcommons.effort_rules import rule as effort_rule
@@ -40,12 +39,7 @@ TABLES = ("contributions", "import_recorded", "import_waiting", "import_identiti
 
 @pytest.fixture(scope="module")
 def base_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("node") / "home"
-    run(home, "init", "--url", URL)
-    for name in ("alice", "bob", "dan"):
-        run(home, "actor", "add", name)
-    run(home, "pool", "create", "garden", "--name", "Garden", "--steward", "bob")
-    return home
+    return garden_home(tmp_path_factory, URL)
 
 
 @pytest.fixture
