@@ -10,7 +10,7 @@ A row whose recipient's inbox is not known yet has ``inbox`` NULL and ``recipien
 
 from dataclasses import dataclass
 
-from . import notices
+from . import leases, notices
 from .database import Database
 
 STATES = ("pending", "delivered", "failed")
@@ -130,20 +130,12 @@ def claim_due(db: Database, holder: str, now: float, until: float, *, per_host: 
 
 def renew_claims(db: Database, holder: str, until: float) -> int:
     """Hold ``holder``'s unsettled rows until ``until`` (a process at work renews its claims)."""
-    return db.conn.execute(
-        "UPDATE deliveries SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending' "
-        "AND claimed_until IS NOT NULL",
-        (until, holder),
-    ).rowcount
+    return leases.renew_claims(db, "deliveries", holder, until)
 
 
 def release_claims(db: Database, holder: str) -> int:
     """Let go of ``holder``'s unsettled rows (a process stopping): any process may take them."""
-    return db.conn.execute(
-        "UPDATE deliveries SET claimed_until = NULL WHERE claimed_by = ? AND state = 'pending' "
-        "AND claimed_until IS NOT NULL",
-        (holder,),
-    ).rowcount
+    return leases.release_claims(db, "deliveries", holder)
 
 
 def next_due(db: Database, after: float) -> float | None:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from . import notices
+from . import leases, notices
 from .database import Database
 
 MAX_ATTEMPTS = 5
@@ -79,19 +79,12 @@ def claim(db: Database, holder: str, at: str, now: float, until: float, limit: i
 
 def renew_claims(db: Database, holder: str, until: float) -> int:
     """Hold `holder`'s unfinished items until `until` (a process at work renews its claims)."""
-    return db.conn.execute(
-        "UPDATE inbox_items SET claimed_until = ? WHERE claimed_by = ? AND state = 'received' "
-        "AND claimed_until IS NOT NULL",
-        (until, holder),
-    ).rowcount
+    return leases.renew_claims(db, "inbox_items", holder, until)
 
 
 def release_claims(db: Database, holder: str) -> int:
     """Let go of `holder`'s unfinished items (a process stopping): any process may take them."""
-    return db.conn.execute(
-        "UPDATE inbox_items SET claimed_until = NULL WHERE claimed_by = ? AND state = 'received'",
-        (holder,),
-    ).rowcount
+    return leases.release_claims(db, "inbox_items", holder)
 
 
 def still_waiting(db: Database, item_id: int) -> bool:

@@ -1,7 +1,11 @@
 """SQL for work leases: periodic work (a round of syncs, settling proposals, housekeeping)
 that one of several server processes on a PostgreSQL database does at a time. A lease is
 held by name until it expires (POSIX seconds), so a process that dies holding one keeps
-the others from the work only that long."""
+the others from the work only that long.
+
+Rows that processes claim one by one (inbox items, deliveries) carry their claim in the
+row (``claimed_by``, ``claimed_until``); :func:`renew_claims` and :func:`release_claims`
+serve both tables."""
 
 from .database import Database
 
@@ -29,3 +33,25 @@ def holder(db: Database, name: str, now: float) -> str | None:
         "SELECT holder FROM work_leases WHERE name = ? AND expires_at > ?", (name, now)
     ).fetchone()
     return row[0] if row else None
+
+
+# The tables whose rows are claimed, each with the state of a row not settled yet.
+UNSETTLED = {"inbox_items": "received", "deliveries": "pending"}
+
+
+def renew_claims(db: Database, table: str, holder: str, until: float) -> int:
+    """Hold ``holder``'s unsettled rows of ``table`` until ``until`` (a process at work
+    renews its claims); how many."""
+    return db.conn.execute(
+        f"UPDATE {table} SET claimed_until = ? WHERE claimed_by = ? AND state = ? AND claimed_until IS NOT NULL",
+        (until, holder, UNSETTLED[table]),
+    ).rowcount
+
+
+def release_claims(db: Database, table: str, holder: str) -> int:
+    """Let go of ``holder``'s unsettled rows of ``table`` (a process stopping): any process
+    may take them; how many."""
+    return db.conn.execute(
+        f"UPDATE {table} SET claimed_until = NULL WHERE claimed_by = ? AND state = ? AND claimed_until IS NOT NULL",
+        (holder, UNSETTLED[table]),
+    ).rowcount
