@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from .errors import BadInput
@@ -13,6 +14,10 @@ from .errors import BadInput
 NAME_PATTERN = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?$")
 
 KIND_PATHS = {"person": "users", "pool": "pools", "cooperative": "coops"}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MILLISECOND = timedelta(milliseconds=1)
+_LAST_MILLISECOND = 2**48 - 1  # what 12 hex digits hold: the year 10889
 
 
 def check_name(name: str, what: str = "name") -> str:
@@ -55,11 +60,20 @@ def new_contribution(base: str) -> str:
     return f"{base}/contributions/{fresh_token()}"
 
 
-def imported_contribution(base: str, pool: str, key: str) -> str:
+def imported_contribution(base: str, pool: str, key: str, at: str | None = None) -> str:
     """The id of the contribution imported from the row with this key into this pool: the
-    same every time, so the row can be found again."""
-    digest = hashlib.sha256(f"{pool}\n{key}".encode()).hexdigest()[:32]
-    return f"{base}/contributions/{digest}"
+    same every time, so the row can be found again.
+
+    With `at`, the time of the work as the log writes times (``2024-05-01T12:00:00Z``), the
+    id sorts by that time like a fresh one (:func:`fresh_token`'s layout: its Unix
+    milliseconds, then 80 bits of the digest), so an import in time order appends at the end
+    of every index that holds its ids. Without it (rows of a file, and the source imports of
+    nodes older than this form), the id is the first 128 bits of the digest."""
+    digest = hashlib.sha256(f"{pool}\n{key}".encode()).hexdigest()
+    if at is None:
+        return f"{base}/contributions/{digest[:32]}"
+    millis = min(max(0, (datetime.fromisoformat(at) - _EPOCH) // _MILLISECOND), _LAST_MILLISECOND)
+    return f"{base}/contributions/{millis:012x}{digest[:20]}"
 
 
 def home_of_pool(pool: str) -> str | None:

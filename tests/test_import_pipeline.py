@@ -13,7 +13,8 @@ from support_import import ListSource, garden_home
 from fedcommons.effort_rules import rule as effort_rule
 from fedcommons.errors import BadInput, Forbidden, NotFound
 from fedcommons.importers.items import MERGE, REVERT, Item, Person
-from fedcommons.services.importing import aliases, sources
+from fedcommons.home import open_node
+from fedcommons.services.importing import aliases, pipeline, sources
 from fedcommons.services.importing.pipeline import Settings, import_source
 from fedcommons.store import imports as import_store
 from fedcommons.store.db import transaction
@@ -196,3 +197,66 @@ def test_an_items_own_kind_unless_one_is_imposed(node):
                              (json.dumps(dict(row.settings, itemKinds=False)), row.name))
     go(node, [Item(key="doi:10.1000/3", time=T0, summary="imposed", people=(ALICE,), kind="docs")])
     assert node.db.conn.execute("SELECT kind FROM contributions WHERE summary = 'imposed'").fetchone() == ("code",)
+
+
+def test_imported_ids_sort_by_the_time_of_the_work(node, home):
+    """Ids begin with the item's time, so an import in time order appends at the end of the
+    indexes holding them; the same item and person always get the same id."""
+    add(node)
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    hours = [30, 2, 500, 0, 61]  # keys in another order than times
+    go(node, [item(n, ALICE, minutes_after=60 * h) for n, h in enumerate(hours)])
+    made = {c["object"]["sourceKey"]: c["object"]["id"] for c in contributions(home)}
+    by_time = [made[f"git:{n:040x}"] for n, _ in sorted(enumerate(hours), key=lambda pair: pair[1])]
+    assert by_time == sorted(made.values()) and len(set(made.values())) == 5
+    first = by_time[0].rsplit("/", 1)[1]
+    assert int(first[:12], 16) == int(T0.timestamp() * 1000) and len(first) == 32
+    add(node, name="again")  # the same items read again, from the start
+    assert go(node, [item(n, ALICE, minutes_after=60 * h) for n, h in enumerate(hours)], name="again").recorded == 0
+
+
+def test_a_pool_that_imported_before_ids_sorted_by_time_adds_nothing_twice(node, home, monkeypatch):
+    """Parts recorded under the older form of id (a digest only) are found again, in a pool
+    listed as holding such ids; a pool not listed looks up one form only."""
+    legacy = pipeline.legacy_contribution_id
+    add(node)
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    items = [item(n, ALICE, DAN, minutes_after=n) for n in range(3)]
+    with monkeypatch.context() as patched:  # as a node imported before
+        patched.setattr(pipeline, "contribution_id", lambda node, pool, key, actor, published: legacy(
+            node, pool, key, actor))
+        assert go(node, items).recorded == 3
+    assert {c["object"]["id"] for c in contributions(home)} == {
+        legacy(node, f"{URL}/pools/garden", i.key, f"{URL}/users/alice") for i in items}
+    add(node, name="again")
+    assert go(node, items, name="again", dry_run=True).recorded == 3  # unlisted: the old ids go unseen
+    support_db.tamper(home, "INSERT INTO import_legacy_pools (pool) VALUES (?)", (f"{URL}/pools/garden",))
+    summary = go(node, items, name="again")
+    assert (summary.recorded, summary.already, summary.waiting) == (0, 3, 0)  # Dan's parts wait already
+    # Dan's parts waited; they are recorded under the new form, once.
+    assert aliases.confirm(node, "garden", DAN.identity, "dan", "bob") == 3
+    assert aliases.confirm(node, "garden", DAN.identity, "dan", "bob") == 0
+    assert len(contributions(home)) == 6
+    run(home, "log", "verify")
+
+
+@pytest.mark.sqlite_only("takes a SQLite file back to before migration 142; a new PostgreSQL database "
+                         "applies 142 to empty tables, which the schema test checks")
+def test_migration_lists_the_pools_that_hold_ids_of_the_older_form(node, home):
+    import sqlite3
+
+    add(node)
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    go(node, [item(1, ALICE)])
+    assert not import_store.has_legacy_ids(node.db, f"{URL}/pools/garden")
+    node.close()
+    conn = sqlite3.connect(home / "fedcommons.db", isolation_level=None)  # as before migration 142
+    conn.execute("DROP TABLE import_legacy_pools")
+    conn.execute("DELETE FROM _migrations WHERE number = 142")
+    conn.close()
+    node = open_node(home)  # migrates
+    try:
+        assert import_store.has_legacy_ids(node.db, f"{URL}/pools/garden")
+        assert not import_store.has_legacy_ids(node.db, f"{URL}/pools/elsewhere")
+    finally:
+        node.close()

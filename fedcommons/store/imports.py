@@ -235,3 +235,9 @@ def recorded_in(db: Database, run_id: int) -> list[str]:
     """The contributions a run recorded, in order."""
     return [r[0] for r in db.conn.execute(
         "SELECT contribution FROM import_recorded WHERE run = ? ORDER BY rowid", (run_id,))]
+
+
+def has_legacy_ids(db: Database, pool: str) -> bool:
+    """Whether the pool holds source imports recorded before imported ids sorted by time
+    (listed once, by migration 142): their parts are looked up under both forms of id."""
+    return db.conn.execute("SELECT 1 FROM import_legacy_pools WHERE pool = ?", (pool,)).fetchone() is not None

@@ -801,6 +801,23 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         DROP TABLE pool_ledgers;
         """,
     ),
+    (
+        142,
+        "imported contribution ids sort by the time of the work",
+        """
+        -- A source import's contribution ids now begin with the time of the work (see
+        -- urls.imported_contribution), so an import in time order appends at the end of the
+        -- indexes that hold them instead of writing a random page of each per contribution.
+        -- The pools that hold ids of the older form (a digest only) are listed here, once:
+        -- a run into one of them looks a part up under both forms, so that reading an item
+        -- again still adds nothing twice. No id of the older form is written after this.
+        CREATE TABLE import_legacy_pools (
+            pool TEXT PRIMARY KEY
+        ) WITHOUT ROWID;
+        INSERT INTO import_legacy_pools (pool)
+            SELECT DISTINCT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution;
+        """,
+    ),
 ]
 
 
@@ -839,6 +856,13 @@ POSTGRESQL_MIGRATIONS: dict[int, str] = {
     );
     INSERT INTO pool_ledger_parts (pool, size, entries, part) SELECT pool, size, entries, snapshot FROM pool_ledgers;
     DROP TABLE pool_ledgers;
+    """,
+    142: """
+    CREATE TABLE import_legacy_pools (
+        pool TEXT COLLATE "C" PRIMARY KEY
+    );
+    INSERT INTO import_legacy_pools (pool)
+        SELECT DISTINCT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution;
     """,
 }
 

@@ -12,13 +12,12 @@ from ...errors import BadInput, Forbidden, NotFound
 from ...fields import is_http_url
 from ...node import Node, now
 from ...store import actors as actor_store
-from ...store import contributions as contribution_store
 from ...store import imports as import_store
 from ...store.actors import ActorRow
 from ...store.db import transaction
 from ..actors.actors import require
 from ..log import log_writer
-from .pipeline import Names, contribution_id, signed_contribution
+from .pipeline import Names, contribution_id, recorded_already, signed_contribution
 
 MAX_KEY = 300
 
@@ -77,10 +76,11 @@ def confirm(node: Node, pool: str, key: str, actor_ref: str, steward: str) -> in
         waiting = import_store.waiting_for(node.db, pool_row.id, key)
         import_store.add_alias(node.db, pool_row.id, key, actor, person.id, now())
         by_item: dict[str, tuple[int, dict]] = {}
+        parts: dict[str, tuple[str, str]] = {}
         for item, run, data in waiting:
-            cid = contribution_id(node, pool_row.id, item, actor)
-            by_item[cid] = (run, data)
-        known = contribution_store.known(node.db, by_item)
+            cid = contribution_id(node, pool_row.id, item, actor, data["published"])
+            by_item[cid], parts[cid] = (run, data), (item, actor)
+        known = recorded_already(node, pool_row.id, parts)
         fresh = [cid for cid in by_item if cid not in known]
         pending = [signed_contribution(node, pool_row, actor, names(actor), by_item[cid][1], cid) for cid in fresh]
         log_writer.append(node, pending)

@@ -19,8 +19,11 @@ does the rest, batch by batch:
 A long run signs in a worker process (see ``actors.signing.BatchSigner``): batch k is
 signed there while batch k-1 is appended here. So a killed run loses at most the two
 batches it had in hand, and resumes from the last saved cursor;
-contribution ids derive from the pool, the item's key and the actor, so reading an item
-again (a resumed run, a rewritten history, an alias confirmed twice) adds nothing twice.
+contribution ids derive from the pool, the item's key and the actor, after the item's time
+(so that an import in time order appends at the end of the indexes holding them), so
+reading an item again (a resumed run, a rewritten history, an alias confirmed twice) adds
+nothing twice; in a pool that imported before ids began with the time, a part is also
+looked up under the id of that form.
 No source identity (an e-mail address) ever enters the log: only actors, the item's public
 key, its summary and its evidence URL do.
 """
@@ -112,9 +115,25 @@ def utc(moment: datetime) -> str:
     return utc_text(moment)
 
 
-def contribution_id(node: Node, pool: str, item_key: str, actor: str) -> str:
-    """The id of the contribution an item makes for an actor in a pool: always the same."""
+def contribution_id(node: Node, pool: str, item_key: str, actor: str, published: str) -> str:
+    """The id of the contribution an item made at `published` makes for an actor in a pool:
+    always the same, and sorting by that time (see urls.imported_contribution)."""
+    return urls.imported_contribution(node.url, pool, f"{item_key} {actor}", published)
+
+
+def legacy_contribution_id(node: Node, pool: str, item_key: str, actor: str) -> str:
+    """The id the same contribution had on a node that imported before ids sorted by time."""
     return urls.imported_contribution(node.url, pool, f"{item_key} {actor}")
+
+
+def recorded_already(node: Node, pool: str, parts: dict[str, tuple[str, str]]) -> set[str]:
+    """Those of `parts` (contribution id -> (item key, actor)) in the log already, under their
+    id or, in a pool that imported before ids sorted by time, under the id of that form."""
+    found = contribution_store.known(node.db, parts)
+    if import_store.has_legacy_ids(node.db, pool):
+        legacy = {legacy_contribution_id(node, pool, key, actor): cid for cid, (key, actor) in parts.items()}
+        found |= {legacy[old] for old in contribution_store.known(node.db, legacy)}
+    return found
 
 
 class Names:
@@ -143,7 +162,7 @@ def contribution_activity(node: Node, pool: ActorRow, actor: str, actor_name: st
     """The pool's Create{Contribution} for one person's part of an item, unsigned."""
     return activities.contribution(
         activity_id=urls.new_activity(node.url),
-        contribution_id=cid or contribution_id(node, pool.id, data["key"], actor),
+        contribution_id=cid or contribution_id(node, pool.id, data["key"], actor, data["published"]),
         actor=pool.id, provider=actor, pool=pool.id, pool_name=pool.display_name or pool.name,
         provider_name=actor_name, minutes=data["minutes"], kind=data["kind"], summary=data["summary"],
         published=data["published"], evidence=data["evidence"], cc=followers_of(pool),
@@ -334,11 +353,12 @@ def _prepare(run: _Run, reads: list[Read], signer: BatchSigner) -> _Batch:
             else:
                 by_actor[actor] = by_actor.get(actor, 0) + minutes
         for actor, minutes in by_actor.items():
-            to_record[contribution_id(node, pool.id, item.key, actor)] = (actor, run.data(item, minutes))
+            data = run.data(item, minutes)
+            to_record[contribution_id(node, pool.id, item.key, actor, data["published"])] = (actor, data)
     # The next batch is prepared before this one is written: it notes only identities new to both.
     for identity, _, aka, _ in seen.values():
         run.noted[identity] = run.noted.get(identity, frozenset()) | frozenset(aka)
-    known = contribution_store.known(node.db, to_record)
+    known = recorded_already(node, pool.id, {cid: (data["key"], actor) for cid, (actor, data) in to_record.items()})
     fresh = [(cid, actor, data) for cid, (actor, data) in to_record.items() if cid not in known]
     signing = None
     if not run.dry_run:
