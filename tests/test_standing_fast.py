@@ -43,6 +43,18 @@ METHODS = (
 )
 
 
+def token(millis: int, tail: int) -> str:
+    """The last segment of one of this node's ids (urls.fresh_token's layout)."""
+    return f"{millis:012x}{tail:020x}"
+
+
+# Two ids made in the same millisecond whose index keys are equal (found by trying tails):
+# a reference to the second is filed under the pools of the first, and read and skipped.
+TWIN = f"{URL}/contributions/{token(0x018F34069E00, 0)}"
+TWIN_OF_TWIN = next(f"{URL}/contributions/{token(0x018F34069E00, tail)}" for tail in range(1, 1 << 22)
+                    if url_key(f"{URL}/contributions/{token(0x018F34069E00, tail)}") == url_key(TWIN))
+
+
 def at(hours: int) -> str:
     return (START + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -66,7 +78,10 @@ def logs(draw):
     hour = lambda: rng.randint(0, 24 * 20)  # noqa: E731
     person = lambda: rng.choice(PEOPLE)  # noqa: E731
     serial = iter(range(10_000))
-    contributions = [f"{URL}/contributions/{i}" for i in range(n)]
+    # Ids of any form: this node's (which the index keys by their time), and others.
+    contributions = [TWIN if i == 0 and rng.random() < 0.5
+                     else f"{URL}/contributions/{token(0x018F34069E00 + rng.randrange(1000), 1 << 79 | i << 64 | rng.getrandbits(64))}"
+                     if rng.random() < 0.5 else f"{URL}/contributions/{i}" for i in range(n)]
     activities = []
     for pool in POOLS:
         if pool == GARDEN or rng.random() < 0.7:
@@ -89,10 +104,12 @@ def logs(draw):
         if rng.random() < 0.8:  # most work is accepted, so that endorsements and undos count
             activities.append({"type": "Accept", "id": f"{URL}/activities/{next(serial)}", "actor": person(),
                                "object": cid, "published": at(hour())})
-    targets = [*contributions, f"{URL}/contributions/unknown"]
+    targets = [*contributions, f"{URL}/contributions/unknown", TWIN_OF_TWIN]
     for _ in range(rng.randint(n, 4 * n)):
         kind = rng.choice(["Accept", "Reject", "Like", "Like", "Like", "Update", "Delete"])
         actor, when, ident = person(), at(hour()), f"{URL}/activities/{next(serial)}"
+        if rng.random() < 0.5:
+            ident = f"{URL}/activities/{token(0x018F34069E00 + next(serial), rng.getrandbits(80))}"
         if kind in ("Accept", "Reject", "Delete"):
             activities.append({"type": kind, "id": ident, "actor": actor, "object": rng.choice(targets),
                                "published": when})
@@ -491,3 +508,54 @@ def test_the_current_standing_asked_again_later_follows_decay(base_home, tmp_pat
     assert scores[3, None] > scores[10, None] > scores[17, None]  # the pool's own method decays
     assert scores[3, "peer-rank/1"] == scores[17, "peer-rank/1"] == "3.000000"  # its defaults do not
     node.close()
+
+
+def test_the_index_keys_this_nodes_ids_by_their_time():
+    """Ids that sort by time get keys that sort alike; other URLs keep 64 bits of BLAKE2b."""
+    import hashlib
+    import random
+
+    rng = random.Random(7)
+    ids = [f"{URL}/contributions/{token(0x018F34069E00 + rng.randrange(10**9), rng.getrandbits(80))}"
+           for _ in range(2000)]
+    assert sorted(ids, key=url_key) == sorted(ids)
+    assert len({url_key(i) for i in ids}) == len(ids)
+    assert -2**63 <= url_key(f"{URL}/activities/{'f' * 32}") < 2**63 and url_key(f"{URL}/activities/{'0' * 32}") == -2**63 + (
+        int.from_bytes(hashlib.blake2b(f"{URL}/activities/{'0' * 32}".encode(), digest_size=2).digest(), "big"))
+    for other in (GARDEN, f"{URL}/activities/{'F' * 32}", f"{URL}/c/{'0' * 31}", "https://elsewhere.example/s/1"):
+        assert url_key(other) == int.from_bytes(hashlib.blake2b(other.encode(), digest_size=8).digest(), "big",
+                                                signed=True)
+    assert url_key(TWIN) == url_key(TWIN_OF_TWIN) and TWIN != TWIN_OF_TWIN
+
+
+@settings(max_examples=5, deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.too_slow])
+@given(log=logs())
+def test_migration_143_indexes_the_log_again_with_the_new_keys(base_home, log):
+    """The migration empties the index and the ledger parts; the log is indexed again from
+    its first entry, with the same entries filed under each pool and the same standings."""
+    with tempfile.TemporaryDirectory() as scratch:
+        _index_again(base_home, Path(scratch) / "home", *log)
+
+
+def _index_again(base_home, home, activities, batches):
+    support_db.copy_home(base_home, home)
+    node = open_node(home)
+    append_in_batches(node, activities, batches)
+    size = pool_index.behind(node) or node.db.conn.execute("SELECT count(*) FROM log_entries").fetchone()[0]
+    filed = {pool: [leaf.idx for leaf in pool_index.pool_leaves(node, pool, size)] for pool in POOLS}
+    options = {"as_of": START + timedelta(days=30), "tree_size": size}
+    expected = {pool: outcome(node, pool, full=True, **options) for pool in POOLS}
+    node.close()
+    support_db.tamper(home, "DELETE FROM _migrations WHERE number = 143")
+    pool_state._KEPT.clear()
+    pool_state._HELD.clear()
+    node = open_node(home)  # migrates
+    try:
+        assert pool_index.behind(node) == size and pool_index.pool_leaves(node, GARDEN, size) is None
+        assert not support_db.query(home, "SELECT * FROM pool_ledger_parts")
+        assert {pool: outcome(node, pool, **options) for pool in POOLS} == expected  # from the whole log
+        assert pool_state.index_log(node) == size
+        assert {pool: [leaf.idx for leaf in pool_index.pool_leaves(node, pool, size)] for pool in POOLS} == filed
+        assert {pool: outcome(node, pool, **options) for pool in POOLS} == expected
+    finally:
+        node.close()

@@ -20,11 +20,14 @@ only its reading.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import NamedTuple
 
 from .ledger import first_known, has_type, ref
 
 READ = ("Create", "Update", "Accept", "Reject", "Like", "Undo")
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+_HALF = 1 << 63  # unsigned 64-bit keys shifted into SQL's signed range, in the same order
 
 
 class Concern(NamedTuple):
@@ -79,5 +82,16 @@ def concerns(activity: object) -> Concern:
 
 
 def url_key(url: str) -> int:
-    """A signed 64-bit number for a URL, the index's compact name for it (see the module)."""
+    """A signed 64-bit number for a URL, the index's compact name for it (see the module).
+
+    Most URLs get 64 bits of their BLAKE2b digest. A URL whose last segment is 32 hex digits
+    (this node's ids: ``urls.fresh_token``, imported contributions) gets the first 48 bits of
+    that segment, the time it was made, then 16 bits of the digest: the keys of a run of
+    new contributions then sort by time as their ids do, and the index rows filed under them
+    go in at the end of the index instead of one random page each. Two URLs made in the same
+    millisecond share a key once in 65,536 pairs, which costs only a reading (see above)."""
+    segment = url[url.rfind("/") + 1:]
+    if len(segment) == 32 and _TOKEN.fullmatch(segment):
+        low = int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=2).digest(), "big")
+        return ((int(segment[:12], 16) << 16) | low) - _HALF
     return int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=8).digest(), "big", signed=True)

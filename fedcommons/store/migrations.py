@@ -818,6 +818,25 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
             SELECT DISTINCT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution;
         """,
     ),
+    (
+        143,
+        "the per-pool index keys this node's ids by their time: indexed again",
+        """
+        -- standing.relevance.url_key now gives a URL ending in 32 hex digits (this node's
+        -- ids) a key that sorts by the time the id was made, so that the index rows of new
+        -- contributions go in at the end. The keys stored before no longer match: the index
+        -- and the ledger parts built from it are emptied, and indexed again from the log's
+        -- first entry (the server does it in the background, a batch at a time; `standing
+        -- show` does it first, with a progress bar). Until it is done, standings are read
+        -- from the whole log.
+        DELETE FROM pool_index_entries;
+        DELETE FROM pool_index_refs;
+        DELETE FROM pool_index_owners;
+        DELETE FROM pool_index_pools;
+        DELETE FROM pool_ledger_parts;
+        UPDATE pool_index_state SET size = 0;
+        """,
+    ),
 ]
 
 
@@ -863,6 +882,14 @@ POSTGRESQL_MIGRATIONS: dict[int, str] = {
     );
     INSERT INTO import_legacy_pools (pool)
         SELECT DISTINCT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution;
+    """,
+    143: """
+    DELETE FROM pool_index_entries;
+    DELETE FROM pool_index_refs;
+    DELETE FROM pool_index_owners;
+    DELETE FROM pool_index_pools;
+    DELETE FROM pool_ledger_parts;
+    UPDATE pool_index_state SET size = 0;
     """,
 }
 
