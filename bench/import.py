@@ -15,21 +15,22 @@
    of batch k while this one appends batch k-1. The CPU figure counts the worker's time
    (printed apart) as well as git's: "per CPU second" is over all three.
 2. Times an increment of --increment commits into an empty pool, and into a pool whose
-   log already holds --fill entries (filled cheaply: unsigned contributions appended in
-   large batches through the ordinary append path, with their projections and Merkle
-   nodes), and prints the ratio. Target: no more on the full pool than on the empty one.
+   log already holds --fill entries (filled cheaply: contributions of the form and size an
+   import writes, with a proof value that is not a signature, appended in large batches
+   through the ordinary append path, with their projections, index rows and Merkle nodes),
+   and prints the ratio. Target: no more on the full pool than on the empty one.
 """
 
 import argparse
+import hashlib
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-
-import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -40,9 +41,16 @@ from fedcommons.services.actors.actors import create_actor  # noqa: E402
 from fedcommons.services.actors.pools import create_pool  # noqa: E402
 from fedcommons.services.actors import signing  # noqa: E402
 from fedcommons.services.importing import aliases, sources  # noqa: E402
+from fedcommons.services.importing import pipeline  # noqa: E402
 from fedcommons.services.log import log_writer  # noqa: E402
+from fedcommons.effort_rules import rule as effort_rule  # noqa: E402
+from fedcommons.importers.items import utc_text  # noqa: E402
+from fedcommons.sig.multibase import multibase_encode  # noqa: E402
+from fedcommons.sig.proof import attach_proof, build_proof_config  # noqa: E402
+from fedcommons.store import actors as actor_store  # noqa: E402
 
 AUTHORS = 100
+FILL_START = datetime(2010, 1, 1, tzinfo=timezone.utc)  # the filled pool's history, before any increment
 GIT_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1",
            "GIT_CONFIG_GLOBAL": "/dev/null", "LC_ALL": "C"}
 
@@ -84,20 +92,24 @@ def fresh_node(root: Path):
 
 
 def fill(node, entries: int, batch: int = 20_000) -> None:
-    """`entries` contributions to the pool, appended unsigned in large batches (what a pool
-    holds matters here, not its signatures)."""
-    pool = f"{node.url}/pools/garden"
+    """`entries` contributions to the pool, appended in large batches through the ordinary
+    append path. Each is what an import writes, byte for byte in form and size (the pool's
+    Create{Contribution}, its id after the work's time, a proof), except that its proof value
+    is not a signature: what a pool holds matters here (its indexes, the dictionary its
+    bodies are compressed with), not its signatures, and signing a million would take long."""
+    pool = actor_store.actor(node.db, f"{node.url}/pools/garden")
+    rule = effort_rule("sessions/1", {}).describe()
     for start in range(0, entries, batch):
         pending = []
         for n in range(start, min(entries, start + batch)):
-            cid = f"{node.url}/contributions/fill{n}"
-            activity = {"id": f"{node.url}/activities/fill{n}", "type": "Create", "actor": pool,
-                        "published": "2020-01-01T00:00:00Z",
-                        "object": {"id": cid, "type": ["Note", "Contribution"], "provider": f"{node.url}/users/p{n % AUTHORS}",
-                                   "receiver": pool, "action": "work", "kind": "code", "name": f"filler {n}",
-                                   "effortQuantity": {"type": "Measure", "hasUnit": "minute", "hasNumericalValue": 30},
-                                   "sourceKey": f"fill:{n}", "published": "2020-01-01T00:00:00Z"}}
-            pending.append(log_writer.Pending(activity, body=orjson.dumps(activity, option=orjson.OPT_SORT_KEYS)))
+            actor = f"{node.url}/users/p{n % AUTHORS}"
+            data = {"key": f"git:{n:040x}", "published": utc_text(FILL_START + timedelta(minutes=5 * n)),
+                    "summary": f"filler {n}", "evidence": [], "minutes": 30, "kind": "code", "rule": rule}
+            activity = pipeline.contribution_activity(node, pool, actor, f"p{n % AUTHORS}", data)
+            config = build_proof_config(activity, pool.ed25519_key_id, created=activity["published"])
+            value = multibase_encode(hashlib.sha512(data["key"].encode()).digest())
+            signed, body = attach_proof(activity, config, value, plain=True)
+            pending.append(log_writer.Pending(signed, body=body))
         log_writer.append(node, pending)
 
 
