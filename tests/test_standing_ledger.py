@@ -338,3 +338,21 @@ def test_remembered_timestamps_read_as_parse_micros_does(monkeypatch):
     expected = [parse_micros(w) for w in published]
     assert ledger.columns().like_published.tolist() == [m for m in expected if m is not None]
     assert len(ledger._times) <= 3
+
+
+def test_a_ledger_is_freed_when_its_last_reference_goes():
+    """No reference cycle: a busy pool's ledger (megabytes of arrays) goes at once, not at
+    the cyclic collector's next full pass, which a long import holds back."""
+    import gc
+    import weakref
+
+    ledger = PoolLedger(POOL).extend([pool_create([STEWARD]), contribution("c1", ALICE), accept("c1", STEWARD),
+                                      like("c1", BOB)])
+    assert ledger.counts["contributions"] == 1
+    gone = weakref.ref(ledger)
+    gc.disable()
+    try:
+        del ledger
+        assert gone() is None
+    finally:
+        gc.enable()

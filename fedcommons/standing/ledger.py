@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN
 
@@ -131,14 +131,6 @@ class PoolLedger:
         self._u_actor = array("q")
         self._u_object = array("q")
         self._u_published = array("q")
-        self._handlers = {
-            "Create": self._create,
-            "Update": self._update,
-            "Accept": self._accept,
-            "Reject": self._reject,
-            "Like": self._like,
-            "Undo": self._undo,
-        }
 
     def add(self, activity: dict) -> None:
         """Read one activity; activities that say nothing about this pool are skipped."""
@@ -147,10 +139,10 @@ class PoolLedger:
             return
         kind = activity.get("type")
         if type(kind) is not str:
-            kind = first_known(kind, self._handlers)
-        handler = self._handlers.get(kind)
+            kind = first_known(kind, _HANDLERS)
+        handler = _HANDLERS.get(kind)
         if handler is not None:
-            handler(activity)
+            handler(self, activity)
 
     def extend(self, activities: Iterable[dict]) -> PoolLedger:
         """Read every activity of an iterable (consumed as a stream); returns the ledger."""
@@ -484,6 +476,18 @@ class PoolLedger:
         self.records.append(_record(copy, order_key))
         self._version += 1
 
+
+# What each kind of activity is read by. Kept out of the instances: a ledger holding its
+# own bound methods would be a reference cycle, freed only by the cyclic garbage collector,
+# with every array it holds (a busy pool's ledger is megabytes).
+_HANDLERS: dict[str, Callable[[PoolLedger, dict], None]] = {
+    "Create": PoolLedger._create,
+    "Update": PoolLedger._update,
+    "Accept": PoolLedger._accept,
+    "Reject": PoolLedger._reject,
+    "Like": PoolLedger._like,
+    "Undo": PoolLedger._undo,
+}
 
 _NAMES_RUN = 10_000  # names encoded at a time by PoolLedger.snapshot_parts
 
