@@ -2,6 +2,7 @@
 the cursor, and nothing private in the log."""
 
 import json
+import weakref
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
@@ -14,7 +15,7 @@ from fedcommons.effort_rules import rule as effort_rule
 from fedcommons.errors import BadInput, Forbidden, NotFound
 from fedcommons.importers.items import MERGE, REVERT, Item, Person
 from fedcommons.home import open_node
-from fedcommons.services.importing import aliases, pipeline, sources
+from fedcommons.services.importing import aliases, collector, pipeline, sources
 from fedcommons.services.importing.pipeline import Settings, import_source
 from fedcommons.store import imports as import_store
 from fedcommons.store.db import transaction
@@ -260,3 +261,43 @@ def test_migration_lists_the_pools_that_hold_ids_of_the_older_form(node, home):
         assert not import_store.has_legacy_ids(node.db, f"{URL}/pools/elsewhere")
     finally:
         node.close()
+
+
+def test_a_run_collects_garbage_less_often_and_puts_the_collector_back(node, monkeypatch):
+    """Inside a run the collector leaves the process's older objects alone and collects the
+    young every YOUNG_THRESHOLD allocations; after it (an error included), as it was."""
+    import gc
+
+    before = gc.get_threshold()
+    seen = []
+
+    class Watched(ListSource):
+        def read(self, cursor):
+            seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+            yield from super().read(cursor)
+
+    add(node)
+    import_source(node, import_store.source(node.db, "garden-git"), Watched([item(1, ALICE)]))
+    assert seen == [(collector.YOUNG_THRESHOLD, True)]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with collector.fewer_collections() as batches:
+        with pytest.raises(ZeroDivisionError), collector.fewer_collections():
+            1 / 0
+        assert gc.get_threshold()[0] == collector.YOUNG_THRESHOLD  # the outer run goes on
+        # A run collects fully every FULL_EVERY batches, garbage in cycles included.
+        collected, collect = [], gc.collect
+        monkeypatch.setattr(gc, "collect", lambda: collected.append(collect()))
+        cycle = Cyclic()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        for _ in range(collector.FULL_EVERY - 1):
+            batches.done()
+        assert not collected
+        batches.done()
+        assert len(collected) == 1 and gone() is None
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+class Cyclic:
+    """An object that can refer to itself, and be referred to weakly."""

@@ -47,6 +47,7 @@ from ...store.db import bulk_writes, transaction
 from ..actors.signing import BatchSigner, Signing, pipelined, sign_as
 from ..contributions.contributions import MAX_SUMMARY, check_fields, followers_of
 from ..log import log_writer
+from .collector import Batches, fewer_collections
 from .importing import SOURCE_BATCH
 
 # An e-mail address in a commit subject or a title (a "Merge ... from alice@..." line).
@@ -267,9 +268,9 @@ def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dr
         with transaction(node.db):
             summary.run = import_store.start_run(node.db, row.name, row.pool, now())
     broken: list[FedcommonsError] = []
-    with BatchSigner(node) as signer, bulk_writes(node.db):
+    with BatchSigner(node) as signer, bulk_writes(node.db), fewer_collections() as batches:
         pipelined(_chunks(iter(source.read(row.cursor)), batch, broken),
-                  lambda chunk: _prepare(run, chunk, signer), lambda prepared: _write(run, prepared, progress))
+                  lambda chunk: _prepare(run, chunk, signer), lambda prepared: _write(run, prepared, progress, batches))
     if not dry_run:
         with transaction(node.db):
             import_store.finish_run(node.db, summary.run, now())
@@ -368,7 +369,7 @@ def _prepare(run: _Run, reads: list[Read], signer: BatchSigner) -> _Batch:
     return _Batch(reads[-1].cursor, counts, len(to_record), fresh, waiting, list(seen.values()), touched, signing)
 
 
-def _write(run: _Run, batch: _Batch, progress: Callable[[int], None] | None) -> None:
+def _write(run: _Run, batch: _Batch, progress: Callable[[int], None] | None, batches: Batches) -> None:
     """Append a prepared batch, its waiting parts and its cursor in one transaction (a dry
     run only counts), and add it to the run's summary."""
     node, pool, summary, counts = run.node, run.pool, run.summary, batch.counts
@@ -394,6 +395,7 @@ def _write(run: _Run, batch: _Batch, progress: Callable[[int], None] | None) -> 
                                     waiting=new_waiting, bots=counts.bots, skipped=counts.skipped,
                                     minutes=minutes)
         _count(summary, counts, recorded, batch.considered - len(recorded), new_waiting, run.rule.name)
+    batches.done()
     if progress:
         progress(counts.items)
 

@@ -26,6 +26,7 @@ from ...urls import check_name
 from ..actors.actors import require
 from ..actors.signing import BatchSigner, pipelined
 from ..log import log_writer
+from .collector import fewer_collections
 from .importing import BATCH, SOURCE_BATCH
 from . import wikis
 from .pipeline import DEFAULT_BOTS, Settings, check_kind, import_source
@@ -248,10 +249,11 @@ def validate_run(node: Node, run_id: int, steward: str, *, batch: int = SOURCE_B
             log_writer.append(node, pending)
             import_store.add_to_run(node.db, run_id, validated=len(pending))
         done += len(pending)
+        batches.done()
         if progress:
             progress(len(chunk))
 
     # Batch k+1's Accepts are signed (in a worker, for a long run) while batch k is appended.
-    with BatchSigner(node) as signer, bulk_writes(node.db):
+    with BatchSigner(node) as signer, bulk_writes(node.db), fewer_collections() as batches:
         pipelined((ids[start:start + batch] for start in range(0, len(ids), batch)), sign, append)
     return done
