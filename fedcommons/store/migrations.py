@@ -11,6 +11,17 @@ from .database import Database
 
 from .bodies import compress_existing
 
+# The per-pool index and what is built from it, emptied to be indexed again from the log's
+# first entry (migration 143; the same statements on PostgreSQL).
+_INDEX_AGAIN = """
+        DELETE FROM pool_index_entries;
+        DELETE FROM pool_index_refs;
+        DELETE FROM pool_index_owners;
+        DELETE FROM pool_index_pools;
+        DELETE FROM pool_ledger_parts;
+        UPDATE pool_index_state SET size = 0;
+"""
+
 # A migration is SQL, or a function of the connection for a step SQL cannot say (it runs
 # in the migration's transaction like the SQL would).
 MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
@@ -829,13 +840,7 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         -- first entry (the server does it in the background, a batch at a time; `standing
         -- show` does it first, with a progress bar). Until it is done, standings are read
         -- from the whole log.
-        DELETE FROM pool_index_entries;
-        DELETE FROM pool_index_refs;
-        DELETE FROM pool_index_owners;
-        DELETE FROM pool_index_pools;
-        DELETE FROM pool_ledger_parts;
-        UPDATE pool_index_state SET size = 0;
-        """,
+        """ + _INDEX_AGAIN,
     ),
 ]
 
@@ -883,14 +888,7 @@ POSTGRESQL_MIGRATIONS: dict[int, str] = {
     INSERT INTO import_legacy_pools (pool)
         SELECT DISTINCT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution;
     """,
-    143: """
-    DELETE FROM pool_index_entries;
-    DELETE FROM pool_index_refs;
-    DELETE FROM pool_index_owners;
-    DELETE FROM pool_index_pools;
-    DELETE FROM pool_ledger_parts;
-    UPDATE pool_index_state SET size = 0;
-    """,
+    143: _INDEX_AGAIN,
 }
 
 
