@@ -67,8 +67,9 @@ def imported_contribution(base: str, pool: str, key: str, at: str | None = None)
     With `at`, the time of the work as the log writes times (``2024-05-01T12:00:00Z``), the
     id sorts by that time like a fresh one (:func:`fresh_token`'s layout: its Unix
     milliseconds, then 80 bits of the digest), so an import in time order appends at the end
-    of every index that holds its ids. Without it (rows of a file, and the source imports of
-    nodes older than this form), the id is the first 128 bits of the digest."""
+    of every index that holds its ids. Without it (rows of a file, sources whose times may
+    change while their keys stay, such as citation files, and the source imports of nodes
+    older than this form), the id is the first 128 bits of the digest."""
     digest = hashlib.sha256(f"{pool}\n{key}".encode()).hexdigest()
     if at is None:
         return f"{base}/contributions/{digest[:32]}"

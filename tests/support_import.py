@@ -18,10 +18,11 @@ def garden_home(tmp_path_factory, url: str):
 
 
 class ListSource:
-    """A source over a list of items; its cursor is how many were read."""
+    """A source over a list of items; its cursor is how many were read. ``times_fixed``:
+    whether the items' times are fixed by their keys, as a commit's are (see Source)."""
 
-    def __init__(self, items):
-        self.items = items
+    def __init__(self, items, times_fixed: bool = False):
+        self.items, self.times_fixed = items, times_fixed
 
     def read(self, cursor):
         for number, item in enumerate(self.items[int(cursor or 0):], start=int(cursor or 0) + 1):

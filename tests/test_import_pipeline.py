@@ -46,8 +46,8 @@ def add(node, rule="flat/1", params=None, name="garden-git"):
     return row
 
 
-def go(node, items, name="garden-git", **kw):
-    return import_source(node, import_store.source(node.db, name), ListSource(items), **kw)
+def go(node, items, name="garden-git", times_fixed=False, **kw):
+    return import_source(node, import_store.source(node.db, name), ListSource(items, times_fixed), **kw)
 
 
 def contributions(home):
@@ -206,14 +206,28 @@ def test_imported_ids_sort_by_the_time_of_the_work(node, home):
     add(node)
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
     hours = [30, 2, 500, 0, 61]  # keys in another order than times
-    go(node, [item(n, ALICE, minutes_after=60 * h) for n, h in enumerate(hours)])
+    go(node, [item(n, ALICE, minutes_after=60 * h) for n, h in enumerate(hours)], times_fixed=True)
     made = {c["object"]["sourceKey"]: c["object"]["id"] for c in contributions(home)}
     by_time = [made[f"git:{n:040x}"] for n, _ in sorted(enumerate(hours), key=lambda pair: pair[1])]
     assert by_time == sorted(made.values()) and len(set(made.values())) == 5
     first = by_time[0].rsplit("/", 1)[1]
     assert int(first[:12], 16) == int(T0.timestamp() * 1000) and len(first) == 32
     add(node, name="again")  # the same items read again, from the start
-    assert go(node, [item(n, ALICE, minutes_after=60 * h) for n, h in enumerate(hours)], name="again").recorded == 0
+    assert go(node, [item(n, ALICE, minutes_after=60 * h) for n, h in enumerate(hours)], name="again",
+              times_fixed=True).recorded == 0
+
+
+def test_a_source_whose_times_may_change_keeps_ids_of_the_key_alone(node, home):
+    """A citation file's time (its release date, or when it was last changed) may move
+    while its DOI stays: its ids follow from the key, so reading it again adds nothing."""
+    add(node)
+    aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
+    assert go(node, [item(1, ALICE)]).recorded == 1
+    (made,) = contributions(home)
+    assert made["object"]["id"] == pipeline.legacy_contribution_id(node, f"{URL}/pools/garden", item(1).key,
+                                                                   f"{URL}/users/alice")
+    add(node, name="again")
+    assert go(node, [item(1, ALICE, minutes_after=90 * 24 * 60)], name="again").recorded == 0
 
 
 def test_a_pool_that_imported_before_ids_sorted_by_time_adds_nothing_twice(node, home, monkeypatch):
@@ -224,15 +238,15 @@ def test_a_pool_that_imported_before_ids_sorted_by_time_adds_nothing_twice(node,
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
     items = [item(n, ALICE, DAN, minutes_after=n) for n in range(3)]
     with monkeypatch.context() as patched:  # as a node imported before
-        patched.setattr(pipeline, "contribution_id", lambda node, pool, key, actor, published: legacy(
+        patched.setattr(pipeline, "contribution_id", lambda node, pool, key, actor, at: legacy(
             node, pool, key, actor))
-        assert go(node, items).recorded == 3
+        assert go(node, items, times_fixed=True).recorded == 3
     assert {c["object"]["id"] for c in contributions(home)} == {
         legacy(node, f"{URL}/pools/garden", i.key, f"{URL}/users/alice") for i in items}
     add(node, name="again")
-    assert go(node, items, name="again", dry_run=True).recorded == 3  # unlisted: the old ids go unseen
+    assert go(node, items, name="again", times_fixed=True, dry_run=True).recorded == 3  # unlisted: unseen
     support_db.tamper(home, "INSERT INTO import_legacy_pools (pool) VALUES (?)", (f"{URL}/pools/garden",))
-    summary = go(node, items, name="again")
+    summary = go(node, items, name="again", times_fixed=True)
     assert (summary.recorded, summary.already, summary.waiting) == (0, 3, 0)  # Dan's parts wait already
     # Dan's parts waited; they are recorded under the new form, once.
     assert aliases.confirm(node, "garden", DAN.identity, "dan", "bob") == 3
@@ -249,6 +263,8 @@ def test_migration_lists_the_pools_that_hold_ids_of_the_older_form(node, home):
     add(node)
     aliases.confirm(node, "garden", ALICE.identity, "alice", "bob")
     go(node, [item(1, ALICE)])
+    with transaction(node.db):  # a part waiting in a pool that recorded nothing yet
+        import_store.add_waiting(node.db, f"{URL}/pools/library", [(DAN.identity, "git:2", 1, {"key": "git:2"})])
     assert not import_store.has_legacy_ids(node.db, f"{URL}/pools/garden")
     node.close()
     conn = sqlite3.connect(home / "fedcommons.db", isolation_level=None)  # as before migration 142
@@ -258,6 +274,7 @@ def test_migration_lists_the_pools_that_hold_ids_of_the_older_form(node, home):
     node = open_node(home)  # migrates
     try:
         assert import_store.has_legacy_ids(node.db, f"{URL}/pools/garden")
+        assert import_store.has_legacy_ids(node.db, f"{URL}/pools/library")
         assert not import_store.has_legacy_ids(node.db, f"{URL}/pools/elsewhere")
     finally:
         node.close()

@@ -80,11 +80,13 @@ class WikiWorker(Background):
             async for read in source.read_async(row.cursor):  # type: ignore[attr-defined]
                 chunk.append(read)
                 if len(chunk) >= self.chunk:
-                    await self.writer.run(source_service.record_reads, row.name, chunk)
+                    await self.writer.run(source_service.record_reads, row.name, chunk,
+                                          times_fixed=source.times_fixed)
                     count += len(chunk)
                     chunk = []
             if chunk:
-                await self.writer.run(source_service.record_reads, row.name, chunk)
+                await self.writer.run(source_service.record_reads, row.name, chunk,
+                                      times_fixed=source.times_fixed)
                 count += len(chunk)
         finally:
             await client.close()

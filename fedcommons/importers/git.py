@@ -91,6 +91,8 @@ def parse_cursor(cursor: str | None) -> tuple[str | None, str | None, int]:
 class GitSource:
     """Reads a git repository's commits (see the module docstring)."""
 
+    times_fixed = True  # a commit's time is part of the commit
+
     def __init__(self, location: str, *, evidence: str | None = None, merges: bool = False,
                  mailmap: bool = True):
         self.path = check_repository(location)

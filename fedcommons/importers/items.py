@@ -81,6 +81,12 @@ class Read:
 
 
 class Source(Protocol):
-    """A read-only source: the items after ``cursor`` (from the start when None)."""
+    """A read-only source: the items after ``cursor`` (from the start when None).
+
+    A source whose items' times are fixed by their keys (a commit's, a revision's) says so
+    with a class attribute ``times_fixed = True``: the contributions made from its items
+    then get ids that begin with that time (see ``urls.imported_contribution``). One whose
+    items' times may change while the key stays (a citation file's release date, or its
+    modification time) leaves it out, and its ids follow from the key alone."""
 
     def read(self, cursor: str | None) -> Iterator[Read]: ...

@@ -60,6 +60,8 @@ class MediaWikiApi:
     the default kinds (``kinds`` overrides them). ``clock`` gives the present (tests).
     """
 
+    times_fixed = True  # a revision's timestamp is the wiki's record of it
+
     def __init__(self, fetch: Fetch, *, namespaces: Iterable[int] | None = (0,), category: str | None = None,
                  pages: Iterable[str] = (), valuation: Valuation | None = None,
                  kinds: Mapping[int, str] | None = None, bot_patterns: tuple[str, ...] | None = None,

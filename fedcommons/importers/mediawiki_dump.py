@@ -49,6 +49,8 @@ class MediaWikiDump:
     ``namespaces``: only the pages of these (None: all).
     """
 
+    times_fixed = True  # a revision's timestamp is the wiki's record of it
+
     def __init__(self, path: str | Path, valuation: Valuation | None = None, *,
                  kinds: dict[int, str] | None = None, bot_patterns: tuple[str, ...] | None = None,
                  spool_chunk: int = CHUNK, namespaces: Iterable[int] | None = None):

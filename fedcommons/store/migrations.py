@@ -819,14 +819,16 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
         -- A source import's contribution ids now begin with the time of the work (see
         -- urls.imported_contribution), so an import in time order appends at the end of the
         -- indexes that hold them instead of writing a random page of each per contribution.
-        -- The pools that hold ids of the older form (a digest only) are listed here, once:
-        -- a run into one of them looks a part up under both forms, so that reading an item
-        -- again still adds nothing twice. No id of the older form is written after this.
+        -- Only for sources whose item times are fixed by their keys (commits, revisions).
+        -- The pools that hold ids of the older form (a digest only), or parts waiting from
+        -- before, are listed here, once: a run into one of them looks a part up under both
+        -- forms, so that reading an item again still adds nothing twice.
         CREATE TABLE import_legacy_pools (
             pool TEXT PRIMARY KEY
         ) WITHOUT ROWID;
         INSERT INTO import_legacy_pools (pool)
-            SELECT DISTINCT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution;
+            SELECT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution
+            UNION SELECT pool FROM import_waiting;
         """,
     ),
     (
@@ -886,7 +888,8 @@ POSTGRESQL_MIGRATIONS: dict[int, str] = {
         pool TEXT COLLATE "C" PRIMARY KEY
     );
     INSERT INTO import_legacy_pools (pool)
-        SELECT DISTINCT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution;
+        SELECT c.pool FROM import_recorded r JOIN contributions c ON c.id = r.contribution
+        UNION SELECT pool FROM import_waiting;
     """,
     143: _INDEX_AGAIN,
 }

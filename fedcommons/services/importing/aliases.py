@@ -78,7 +78,7 @@ def confirm(node: Node, pool: str, key: str, actor_ref: str, steward: str) -> in
         by_item: dict[str, tuple[int, dict]] = {}
         parts: dict[str, tuple[str, str]] = {}
         for item, run, data in waiting:
-            cid = contribution_id(node, pool_row.id, item, actor, data["published"])
+            cid = contribution_id(node, pool_row.id, item, actor, data.get("idTime"))
             by_item[cid], parts[cid] = (run, data), (item, actor)
         known = recorded_already(node, pool_row.id, parts)
         fresh = [cid for cid in by_item if cid not in known]

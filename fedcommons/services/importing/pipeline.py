@@ -19,11 +19,11 @@ does the rest, batch by batch:
 A long run signs in a worker process (see ``actors.signing.BatchSigner``): batch k is
 signed there while batch k-1 is appended here. So a killed run loses at most the two
 batches it had in hand, and resumes from the last saved cursor;
-contribution ids derive from the pool, the item's key and the actor, after the item's time
-(so that an import in time order appends at the end of the indexes holding them), so
-reading an item again (a resumed run, a rewritten history, an alias confirmed twice) adds
-nothing twice; in a pool that imported before ids began with the time, a part is also
-looked up under the id of that form.
+contribution ids derive from the pool, the item's key and the actor (after the item's time,
+for a source whose times are fixed by their keys, so that an import in time order appends
+at the end of the indexes holding them), so reading an item again (a resumed run, a
+rewritten history, an alias confirmed twice) adds nothing twice; in a pool that imported
+before ids began with the time, a part is also looked up under the id of that form.
 No source identity (an e-mail address) ever enters the log: only actors, the item's public
 key, its summary and its evidence URL do.
 """
@@ -116,10 +116,11 @@ def utc(moment: datetime) -> str:
     return utc_text(moment)
 
 
-def contribution_id(node: Node, pool: str, item_key: str, actor: str, published: str) -> str:
-    """The id of the contribution an item made at `published` makes for an actor in a pool:
-    always the same, and sorting by that time (see urls.imported_contribution)."""
-    return urls.imported_contribution(node.url, pool, f"{item_key} {actor}", published)
+def contribution_id(node: Node, pool: str, item_key: str, actor: str, at: str | None) -> str:
+    """The id of the contribution an item makes for an actor in a pool: always the same, and
+    beginning with `at`, the item's time, when its source's times are fixed by their keys
+    (see importers.items.Source and urls.imported_contribution)."""
+    return urls.imported_contribution(node.url, pool, f"{item_key} {actor}", at)
 
 
 def legacy_contribution_id(node: Node, pool: str, item_key: str, actor: str) -> str:
@@ -132,7 +133,8 @@ def recorded_already(node: Node, pool: str, parts: dict[str, tuple[str, str]]) -
     id or, in a pool that imported before ids sorted by time, under the id of that form."""
     found = contribution_store.known(node.db, parts)
     if import_store.has_legacy_ids(node.db, pool):
-        legacy = {legacy_contribution_id(node, pool, key, actor): cid for cid, (key, actor) in parts.items()}
+        legacy = {old: cid for cid, (key, actor) in parts.items()
+                  if (old := legacy_contribution_id(node, pool, key, actor)) != cid}
         found |= {legacy[old] for old in contribution_store.known(node.db, legacy)}
     return found
 
@@ -163,7 +165,7 @@ def contribution_activity(node: Node, pool: ActorRow, actor: str, actor_name: st
     """The pool's Create{Contribution} for one person's part of an item, unsigned."""
     return activities.contribution(
         activity_id=urls.new_activity(node.url),
-        contribution_id=cid or contribution_id(node, pool.id, data["key"], actor, data["published"]),
+        contribution_id=cid or contribution_id(node, pool.id, data["key"], actor, data.get("idTime")),
         actor=pool.id, provider=actor, pool=pool.id, pool_name=pool.display_name or pool.name,
         provider_name=actor_name, minutes=data["minutes"], kind=data["kind"], summary=data["summary"],
         published=data["published"], evidence=data["evidence"], cc=followers_of(pool),
@@ -174,8 +176,10 @@ def contribution_activity(node: Node, pool: ActorRow, actor: str, actor_name: st
 class _Run:
     """The state of one run: settings, the sessions/1 clock of each identity, the counts."""
 
-    def __init__(self, node: Node, row: import_store.SourceRow, settings: Settings, dry_run: bool):
+    def __init__(self, node: Node, row: import_store.SourceRow, settings: Settings, dry_run: bool,
+                 times_fixed: bool):
         self.node, self.row, self.settings, self.dry_run = node, row, settings, dry_run
+        self.times_fixed = times_fixed
         self.pool = actor_store.actor(node.db, row.pool)
         if self.pool is None:
             raise BadInput(f"the pool {row.pool} of source {row.name!r} is not on this node")
@@ -241,11 +245,17 @@ class _Run:
                 self.lasts[key] = datetime.fromisoformat(last.replace("Z", "+00:00"))
 
     def data(self, item: Item, minutes: int) -> dict:
+        """What a person's part of the item says. ``idTime``: the time its contribution's
+        id begins with, when the source's times are fixed (kept with a part that waits)."""
         # Addresses stay out of the log even where a source's public text holds one.
         summary = _EMAIL.sub("[address]", " ".join(item.summary.split()))[:MAX_SUMMARY] or item.key
-        return {"key": item.key, "published": utc(item.time), "summary": summary,
+        published = utc(item.time)
+        data = {"key": item.key, "published": published, "summary": summary,
                 "evidence": [item.evidence] if item.evidence else [], "minutes": minutes,
                 "kind": self.kind(item), "rule": self.described}
+        if self.times_fixed:
+            data["idTime"] = published
+        return data
 
     def kind(self, item: Item) -> str:
         """The item's own kind when the source suggests one the node knows (and no kind was
@@ -262,7 +272,7 @@ def import_source(node: Node, row: import_store.SourceRow, source: Source, *, dr
     module docstring. With `dry_run`, compute the same summary and write nothing."""
     if batch < 1:
         raise BadInput(f"the batch size must be at least 1, not {batch}")
-    run = _Run(node, row, Settings.from_json(row.settings), dry_run)
+    run = _Run(node, row, Settings.from_json(row.settings), dry_run, getattr(source, "times_fixed", False))
     summary = run.summary
     if not dry_run:
         with transaction(node.db):
@@ -355,7 +365,7 @@ def _prepare(run: _Run, reads: list[Read], signer: BatchSigner) -> _Batch:
                 by_actor[actor] = by_actor.get(actor, 0) + minutes
         for actor, minutes in by_actor.items():
             data = run.data(item, minutes)
-            to_record[contribution_id(node, pool.id, item.key, actor, data["published"])] = (actor, data)
+            to_record[contribution_id(node, pool.id, item.key, actor, data.get("idTime"))] = (actor, data)
     # The next batch is prepared before this one is written: it notes only identities new to both.
     for identity, _, aka, _ in seen.values():
         run.noted[identity] = run.noted.get(identity, frozenset()) | frozenset(aka)

@@ -153,20 +153,21 @@ def network_sources(node: Node) -> list[import_store.SourceRow]:
     return [row for row in import_store.sources(node.db) if SOURCE_TYPES[row.type].network]
 
 
-def record_reads(node: Node, name: str, reads: list[Read]):
+def record_reads(node: Node, name: str, reads: list[Read], *, times_fixed: bool):
     """Record reads already made (by a worker, from a source's cursor) as one run of the
-    source ``name``; its cursor moves to the last of them."""
+    source ``name``; its cursor moves to the last of them. ``times_fixed``: the source's
+    (see importers.items.Source)."""
     row = import_store.source(node.db, name)
     if row is None:
         raise NotFound(f"no import source named {name!r}")
-    return import_source(node, row, _Reads(reads))
+    return import_source(node, row, _Reads(reads, times_fixed))
 
 
 class _Reads:
     """Reads already made, as a source."""
 
-    def __init__(self, reads: list[Read]):
-        self.reads = reads
+    def __init__(self, reads: list[Read], times_fixed: bool):
+        self.reads, self.times_fixed = reads, times_fixed
 
     def read(self, cursor: str | None):
         return iter(self.reads)
